@@ -1,0 +1,27 @@
+//! The `tradehub` command line. Each area keeps its subcommands in `cli/<area>.rs`;
+//! this file only dispatches.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code: the work found problems (invalid data, a failed evaluation).
+pub const EXIT_PROBLEMS: u8 = 1;
+/// Exit code: bad usage or unusable input.
+pub const EXIT_USAGE: u8 = 2;
+
+/// tradehub: integration hub for cross-border trade on Odoo.
+#[derive(Debug, Parser)]
+#[command(name = "tradehub", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {}
+
+/// Run the command line; returns the process exit code.
+pub fn main(cli: Cli) -> ExitCode {
+    match cli.command {}
+}
