@@ -112,6 +112,9 @@ pub enum CommitOutcome {
         /// The version found in the store.
         current_ver: u64,
     },
+    /// Nothing was written: the input in `ack` is no longer pending (another
+    /// owner already committed it), so applying it again would double-apply.
+    AlreadyAcknowledged,
 }
 
 /// What an ingest did.
@@ -232,6 +235,7 @@ pub trait Mailbox: Clone + Send + Sync + 'static {
 
     /// Commit a transition atomically: CAS on the version, state, history, audit,
     /// commands, timers and the acknowledgement of the input, all or nothing.
+    /// When `ack` is set and that entry is no longer pending, nothing is written.
     fn commit(&self, commit: &Commit) -> impl Future<Output = MailboxResult<CommitOutcome>> + Send;
 
     /// Finish a partner command atomically: append `results` to the inbox and
