@@ -10,6 +10,8 @@ use crate::clock::Millis;
 use crate::envelope::Envelope;
 use crate::saga::{Command, Timer};
 
+pub mod memory;
+
 /// A partition number, `0..partitions`.
 pub type Partition = u16;
 
