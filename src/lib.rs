@@ -7,6 +7,16 @@
 //!
 //! | module | what |
 //! |---|---|
+//! | [`api`] | actix-web: probes, ingest and operator routes |
 //! | [`cli`] | the `tradehub` subcommands |
+//! | [`config`] | figment-layered service configuration |
+//! | [`service`] | `tradehub serve`: leases, partition work, shutdown |
+//! | [`telemetry`] | logs and the Prometheus exporter, metric names |
+//! | [`workflow`] | the sagas the hub runs |
 
+pub mod api;
 pub mod cli;
+pub mod config;
+pub mod service;
+pub mod telemetry;
+pub mod workflow;

@@ -1,0 +1,299 @@
+//! Service configuration: figment layers, from weakest to strongest: built-in
+//! defaults → `config/hub.toml` → `TRADEHUB_…` environment (`__` nests) → flags,
+//! then [`HubConfig::validate`].
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// A configuration that could not be loaded or is inconsistent.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A layer could not be read or parsed; figment names the key and the file.
+    #[error("configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    /// The merged values break a rule.
+    #[error("configuration: `{key}` {problem}")]
+    Invalid {
+        /// The dotted key at fault.
+        key: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+}
+
+/// The whole service configuration (`config/hub.toml` documents every key).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HubConfig {
+    /// Redis connection and key layout.
+    pub redis: RedisConfig,
+    /// Partitions, leases and the saga host.
+    pub runtime: RuntimeConfig,
+    /// The API listener.
+    pub http: HttpConfig,
+    /// The Prometheus listener.
+    pub metrics: MetricsConfig,
+    /// Partner connections' runtime limits, by partner name.
+    pub partners: std::collections::BTreeMap<String, PartnerLimits>,
+}
+
+impl Default for HubConfig {
+    fn default() -> Self {
+        let mut partners = std::collections::BTreeMap::new();
+        partners.insert("echo".to_owned(), PartnerLimits::default());
+        Self {
+            redis: RedisConfig::default(),
+            runtime: RuntimeConfig::default(),
+            http: HttpConfig::default(),
+            metrics: MetricsConfig::default(),
+            partners,
+        }
+    }
+}
+
+/// Redis connection and key layout.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedisConfig {
+    /// Connection URL; `REDIS_URL` overrides it.
+    pub url: String,
+    /// Prefix of every key the hub writes.
+    pub prefix: String,
+    /// How long idempotency ledger entries live.
+    #[serde(with = "humantime_serde")]
+    pub dedupe_ttl: Duration,
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        Self {
+            url: "redis://127.0.0.1:6379".to_owned(),
+            prefix: "th".to_owned(),
+            dedupe_ttl: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+/// Partitions, leases and the saga host.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuntimeConfig {
+    /// Number of partitions; fixed for the life of the data (it is part of the key layout).
+    pub partitions: u16,
+    /// This node's name in leases and consumer names; empty means `<hostname>-<pid>`.
+    pub node_id: String,
+    /// Lease time to live: a dead node's partitions move after this long.
+    #[serde(with = "humantime_serde")]
+    pub lease_ttl: Duration,
+    /// How often leases are renewed and free partitions sought.
+    #[serde(with = "humantime_serde")]
+    pub lease_renew: Duration,
+    /// Entries read per XREADGROUP call.
+    pub read_batch: usize,
+    /// How long one XREADGROUP call blocks waiting for entries.
+    #[serde(with = "humantime_serde")]
+    pub read_block: Duration,
+    /// Pending entries idle longer than this are reclaimed (their consumer is presumed dead).
+    #[serde(with = "humantime_serde")]
+    pub reclaim_idle: Duration,
+    /// How often the reclaimer runs.
+    #[serde(with = "humantime_serde")]
+    pub reclaim_every: Duration,
+    /// Deliveries after which an entry goes to the dead-letter stream.
+    pub max_deliveries: u32,
+    /// A key actor with no input for this long is stopped; its state stays in Redis.
+    #[serde(with = "humantime_serde")]
+    pub passivate_idle: Duration,
+    /// How often the timer set is polled.
+    #[serde(with = "humantime_serde")]
+    pub timer_poll: Duration,
+    /// Acknowledged entries kept per stream when trimming.
+    pub trim_keep: u64,
+    /// Time given to in-flight work on shutdown before the process exits.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_grace: Duration,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            partitions: 16,
+            node_id: String::new(),
+            lease_ttl: Duration::from_secs(10),
+            lease_renew: Duration::from_secs(3),
+            read_batch: 256,
+            read_block: Duration::from_millis(200),
+            reclaim_idle: Duration::from_secs(30),
+            reclaim_every: Duration::from_secs(5),
+            max_deliveries: 5,
+            passivate_idle: Duration::from_secs(60),
+            timer_poll: Duration::from_millis(250),
+            trim_keep: 100_000,
+            shutdown_grace: Duration::from_secs(20),
+        }
+    }
+}
+
+/// The API listener.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Address of the API (health, readiness, ingest).
+    pub listen: SocketAddr,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
+        }
+    }
+}
+
+/// The Prometheus listener.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Address of `/metrics`, separate from the API so scraping never competes with ingest.
+    pub listen: SocketAddr,
+    /// How often queue depths and pending counts are sampled.
+    #[serde(with = "humantime_serde")]
+    pub sample_every: Duration,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([0, 0, 0, 0], 9090)),
+            sample_every: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Runtime limits of one partner connection.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PartnerLimits {
+    /// Calls per second this node may make (its share of the partner's quota).
+    pub rate_per_sec: u32,
+    /// Calls allowed in a burst above the steady rate.
+    pub burst: u32,
+    /// Calls in flight at once.
+    pub concurrency: usize,
+    /// Consecutive failures that open the circuit breaker.
+    pub breaker_failures: u32,
+    /// How long an open breaker waits before a half-open probe.
+    #[serde(with = "humantime_serde")]
+    pub breaker_open: Duration,
+    /// First retry delay; doubles per attempt, with full jitter.
+    #[serde(with = "humantime_serde")]
+    pub retry_base: Duration,
+    /// Longest retry delay.
+    #[serde(with = "humantime_serde")]
+    pub retry_max: Duration,
+    /// Retry waits longer than this leave the pending list and go to the timer set.
+    #[serde(with = "humantime_serde")]
+    pub defer_after: Duration,
+    /// Timeout of one call.
+    #[serde(with = "humantime_serde")]
+    pub call_timeout: Duration,
+}
+
+impl Default for PartnerLimits {
+    fn default() -> Self {
+        Self {
+            rate_per_sec: 1_000,
+            burst: 100,
+            concurrency: 32,
+            breaker_failures: 5,
+            breaker_open: Duration::from_secs(10),
+            retry_base: Duration::from_millis(100),
+            retry_max: Duration::from_secs(300),
+            defer_after: Duration::from_secs(2),
+            call_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl HubConfig {
+    /// Load the layers: defaults, then `path` (when it exists, or always when
+    /// `required`), then `TRADEHUB_…` variables, then `REDIS_URL`; then validate.
+    pub fn load(path: &Path, required: bool) -> Result<Self, ConfigError> {
+        if required && !path.exists() {
+            return Err(ConfigError::Invalid {
+                key: "--config",
+                problem: format!("names {}, which does not exist", path.display()),
+            });
+        }
+        let mut figment = Figment::from(Serialized::defaults(HubConfig::default()))
+            .merge(Toml::file(path))
+            .merge(Env::prefixed("TRADEHUB_").split("__"));
+        if let Ok(url) = std::env::var("REDIS_URL") {
+            figment = figment.merge(Serialized::default("redis.url", url));
+        }
+        let config: HubConfig = figment.extract().map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Check the rules that serde cannot express.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, problem: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                problem: problem.to_owned(),
+            })
+        };
+        if self.runtime.partitions == 0 || self.runtime.partitions > 1024 {
+            return invalid("runtime.partitions", "must be between 1 and 1024");
+        }
+        if self.runtime.lease_renew >= self.runtime.lease_ttl {
+            return invalid(
+                "runtime.lease_renew",
+                "must be shorter than runtime.lease_ttl",
+            );
+        }
+        if self.runtime.max_deliveries == 0 {
+            return invalid("runtime.max_deliveries", "must be at least 1");
+        }
+        if self.runtime.read_batch == 0 {
+            return invalid("runtime.read_batch", "must be at least 1");
+        }
+        if self.redis.prefix.is_empty() || self.redis.prefix.contains(['{', '}', ' ']) {
+            return invalid("redis.prefix", "must be non-empty without braces or spaces");
+        }
+        for limits in self.partners.values() {
+            if limits.rate_per_sec == 0 || limits.concurrency == 0 {
+                return invalid(
+                    "partners.<name>",
+                    "rate_per_sec and concurrency must be at least 1",
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// This node's id: the configured one, or `<hostname>-<pid>`.
+    pub fn node_id(&self) -> String {
+        if !self.runtime.node_id.is_empty() {
+            return self.runtime.node_id.clone();
+        }
+        let host = std::fs::read_to_string("/etc/hostname")
+            .map(|h| h.trim().to_owned())
+            .unwrap_or_else(|_| "node".to_owned());
+        format!("{host}-{}", std::process::id())
+    }
+}
+
+/// The default configuration file path.
+pub fn default_path() -> PathBuf {
+    PathBuf::from("config/hub.toml")
+}
+
+#[cfg(test)]
+mod tests;

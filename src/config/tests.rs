@@ -1,0 +1,34 @@
+use super::*;
+
+#[test]
+fn shipped_hub_toml_loads_and_equals_the_defaults() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/hub.toml");
+    let loaded = HubConfig::load(&path, true).expect("config/hub.toml loads");
+    assert_eq!(loaded.runtime, RuntimeConfig::default());
+    assert_eq!(loaded.redis.prefix, "th");
+}
+
+#[test]
+fn unknown_key_is_refused_with_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.toml");
+    std::fs::write(&path, "[runtime]\npartitons = 4\n").unwrap();
+    let err = HubConfig::load(&path, true).unwrap_err().to_string();
+    assert!(err.contains("partitons"), "{err}");
+}
+
+#[test]
+fn lease_renew_must_be_shorter_than_ttl() {
+    let mut config = HubConfig::default();
+    config.runtime.lease_renew = config.runtime.lease_ttl;
+    let err = config.validate().unwrap_err().to_string();
+    assert!(err.contains("runtime.lease_renew"), "{err}");
+}
+
+#[test]
+fn missing_required_file_is_named() {
+    let err = HubConfig::load(Path::new("/nonexistent/hub.toml"), true)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("/nonexistent/hub.toml"), "{err}");
+}

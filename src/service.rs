@@ -1,0 +1,4 @@
+//! `tradehub serve`: the supervision tree's root, partition leases, the API and
+//! metrics listeners, and graceful shutdown.
+
+pub mod leases;
