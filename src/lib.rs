@@ -11,6 +11,7 @@
 //! | [`cli`] | the `tradehub` subcommands |
 //! | [`config`] | figment-layered service configuration |
 //! | [`service`] | `tradehub serve`: leases, partition work, shutdown |
+//! | [`store`] | the Redis Streams mailbox: keys, Lua scripts, DLQ, timers, audit chain |
 //! | [`telemetry`] | logs and the Prometheus exporter, metric names |
 //! | [`workflow`] | the sagas the hub runs |
 
@@ -18,5 +19,6 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod service;
+pub mod store;
 pub mod telemetry;
 pub mod workflow;

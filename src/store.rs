@@ -1,0 +1,401 @@
+//! The Redis Streams implementation of the [`Mailbox`] port.
+//!
+//! Every partition lives in one Redis Cluster slot (hash tag `{s<p>}`, see
+//! [`keys`]), so each step of the port is one Lua script or one command, atomic on
+//! the server. The connection is a [`ConnectionManager`], which reconnects by
+//! itself; a command that fails meanwhile reports [`MailboxError::Unavailable`] and
+//! the caller retries. Blocking reads use their own pooled connections, because a
+//! blocking XREADGROUP would stall every command multiplexed behind it.
+//!
+//! # Layout
+//!
+//! | file | what |
+//! |---|---|
+//! | `config.rs` | [`StoreConfig`] |
+//! | `keys.rs` | every key name, with its hash tag |
+//! | `scripts.rs`, `scripts/*.lua` | the atomic steps (commit, ingest, timers, DLQ, trim, leases) |
+//! | `port.rs` | `impl Mailbox for RedisMailbox` |
+//! | `audit.rs` | the hash-chained audit stream and its verification |
+//! | `persistence.rs` | whether the Redis persists what it acknowledges |
+//! | `reply.rs` | decoding replies, mapping errors |
+
+mod audit;
+mod config;
+pub mod keys;
+mod persistence;
+mod port;
+mod reply;
+mod scripts;
+#[cfg(test)]
+mod tests;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Cmd, ErrorKind, FromRedisValue, Script, Value};
+use tradehub_actors::clock::Millis;
+use tradehub_actors::mailbox::{EntryId, MailboxError, MailboxResult, Partition, StreamName};
+
+pub use audit::{AuditBreak, AuditEntry, AuditError};
+pub use config::StoreConfig;
+pub use keys::{GROUP, KeyError, Keys};
+pub use persistence::PersistenceInfo;
+
+use reply::map_err;
+use scripts::Scripts;
+
+/// A timer waiting in a partition's timer set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingTimer {
+    /// When it fires, in milliseconds since the Unix epoch.
+    pub due_ms: Millis,
+    /// The stream it is appended to.
+    pub stream: StreamName,
+    /// The serialized envelope it appends.
+    pub raw: String,
+}
+
+/// The Redis Streams mailbox. Cheap to clone: clones share the connections and
+/// the command counter.
+#[derive(Clone)]
+pub struct RedisMailbox {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: redis::Client,
+    conn: ConnectionManager,
+    blocking_config: ConnectionManagerConfig,
+    blocking: Mutex<Vec<ConnectionManager>>,
+    keys: Keys,
+    config: StoreConfig,
+    scripts: Scripts,
+    commands: AtomicU64,
+}
+
+impl std::fmt::Debug for RedisMailbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisMailbox")
+            .field("prefix", &self.inner.keys.prefix())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisMailbox {
+    /// Connect to Redis and load the scripts.
+    ///
+    /// Fails with `Unavailable` when Redis cannot be reached and with `Protocol`
+    /// when the configuration is unusable (bad URL or prefix).
+    pub async fn connect(config: StoreConfig) -> MailboxResult<Self> {
+        let keys = Keys::new(&config.prefix).map_err(|e| MailboxError::Protocol(e.to_string()))?;
+        let client = redis::Client::open(config.url.as_str()).map_err(|e| {
+            MailboxError::Protocol(format!("invalid Redis URL {:?}: {e}", config.url))
+        })?;
+        let base = ConnectionManagerConfig::new()
+            .set_connection_timeout(Duration::from_millis(config.connect_timeout_ms))
+            .set_number_of_retries(config.reconnect_retries)
+            .set_max_delay(config.reconnect_max_delay_ms);
+        let conn = ConnectionManager::new_with_config(
+            client.clone(),
+            base.clone()
+                .set_response_timeout(Duration::from_millis(config.response_timeout_ms)),
+        )
+        .await
+        .map_err(|e| map_err(&format!("connect to {}", config.url), e))?;
+        let mailbox = Self {
+            inner: Arc::new(Inner {
+                client,
+                conn,
+                blocking_config: base,
+                blocking: Mutex::new(Vec::new()),
+                keys,
+                config,
+                scripts: Scripts::new(),
+                commands: AtomicU64::new(0),
+            }),
+        };
+        mailbox.load_scripts().await?;
+        Ok(mailbox)
+    }
+
+    /// The key builder.
+    pub fn keys(&self) -> &Keys {
+        &self.inner.keys
+    }
+
+    /// The configuration it was built with.
+    pub fn config(&self) -> &StoreConfig {
+        &self.inner.config
+    }
+
+    /// How many Redis commands this mailbox (and its clones) sent so far: a script
+    /// call counts once, a reload after NOSCRIPT counts too.
+    pub fn commands_issued(&self) -> u64 {
+        self.inner.commands.load(Ordering::Relaxed)
+    }
+
+    /// Check that Redis answers.
+    pub async fn ping(&self) -> MailboxResult<()> {
+        let pong: String = self.query("PING", &redis::cmd("PING")).await?;
+        if pong == "PONG" {
+            Ok(())
+        } else {
+            Err(MailboxError::Protocol(format!("PING answered {pong:?}")))
+        }
+    }
+
+    /// Load every script into the server's script cache (SCRIPT LOAD), so the
+    /// first calls do not pay for a NOSCRIPT round trip.
+    pub async fn load_scripts(&self) -> MailboxResult<()> {
+        for script in self.inner.scripts.all() {
+            self.count(1);
+            script
+                .load_async(&mut self.conn())
+                .await
+                .map_err(|e| map_err("SCRIPT LOAD", e))?;
+        }
+        Ok(())
+    }
+
+    /// Append a raw entry to a stream, bypassing encoding: the way to plant a
+    /// poison entry in a test or to re-inject a repaired one by hand.
+    pub async fn append_raw(
+        &self,
+        partition: Partition,
+        stream: &StreamName,
+        raw: &str,
+    ) -> MailboxResult<EntryId> {
+        let key = self.stream_key(partition, stream)?;
+        let id: String = self
+            .query(
+                "XADD",
+                redis::cmd("XADD").arg(key).arg("*").arg("e").arg(raw),
+            )
+            .await?;
+        Ok(EntryId(id))
+    }
+
+    /// Every entry still in a stream (acknowledged or not), oldest first, with the
+    /// raw envelope (empty when the entry has none).
+    pub async fn entries(
+        &self,
+        partition: Partition,
+        stream: &StreamName,
+    ) -> MailboxResult<Vec<(EntryId, String)>> {
+        let key = self.stream_key(partition, stream)?;
+        Ok(self
+            .xrange_all(&key)
+            .await?
+            .into_iter()
+            .map(|e| {
+                let raw = e.field("e").unwrap_or_default().to_owned();
+                (e.entry_id(), raw)
+            })
+            .collect())
+    }
+
+    /// The timeline entries committed for a key, in commit order.
+    pub async fn history(&self, partition: Partition, key: &str) -> MailboxResult<Vec<String>> {
+        let stream = self.inner.keys.history(partition, key);
+        Ok(self
+            .xrange_all(&stream)
+            .await?
+            .into_iter()
+            .filter_map(|e| e.field("h").map(str::to_owned))
+            .collect())
+    }
+
+    /// The timers not yet fired, in firing order.
+    pub async fn timers(&self, partition: Partition) -> MailboxResult<Vec<PendingTimer>> {
+        let key = self.inner.keys.timers(partition);
+        let raw: Vec<(String, f64)> = self
+            .query(
+                "ZRANGE",
+                redis::cmd("ZRANGE")
+                    .arg(key)
+                    .arg(0)
+                    .arg(-1)
+                    .arg("WITHSCORES"),
+            )
+            .await?;
+        raw.into_iter()
+            .map(|(member, score)| {
+                let mut parts = member.splitn(3, '\n');
+                let (Some(_seq), Some(suffix), Some(raw)) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
+                    return Err(MailboxError::Protocol(format!(
+                        "malformed timer member {member:?}"
+                    )));
+                };
+                Ok(PendingTimer {
+                    due_ms: score as Millis,
+                    stream: keys::parse_stream_suffix(suffix)
+                        .map_err(|e| MailboxError::Protocol(e.to_string()))?,
+                    raw: raw.to_owned(),
+                })
+            })
+            .collect()
+    }
+
+    /// Record that `node` is alive for `ttl_ms` more (node registry in `{sys}`).
+    pub async fn heartbeat(&self, node: &str, ttl_ms: u64) -> MailboxResult<()> {
+        let now = self.server_time_ms().await?;
+        self.query::<i64>(
+            "ZADD",
+            redis::cmd("ZADD")
+                .arg(self.inner.keys.nodes())
+                .arg(now + ttl_ms)
+                .arg(node),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The nodes whose heartbeat has not expired, sorted by name.
+    pub async fn live_nodes(&self) -> MailboxResult<Vec<String>> {
+        let now = self.server_time_ms().await?;
+        let mut nodes: Vec<String> = self
+            .query(
+                "ZRANGEBYSCORE",
+                redis::cmd("ZRANGEBYSCORE")
+                    .arg(self.inner.keys.nodes())
+                    .arg(format!("({now}"))
+                    .arg("+inf"),
+            )
+            .await?;
+        nodes.sort();
+        Ok(nodes)
+    }
+
+    /// Redis's own clock, in milliseconds since the Unix epoch.
+    pub async fn server_time_ms(&self) -> MailboxResult<Millis> {
+        let (secs, micros): (u64, u64) = self.query("TIME", &redis::cmd("TIME")).await?;
+        Ok(secs * 1000 + micros / 1000)
+    }
+
+    fn conn(&self) -> ConnectionManager {
+        self.inner.conn.clone()
+    }
+
+    fn count(&self, n: u64) {
+        self.inner.commands.fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn stream_key(&self, partition: Partition, stream: &StreamName) -> MailboxResult<String> {
+        self.inner
+            .keys
+            .stream(partition, stream)
+            .map_err(|e| MailboxError::Protocol(e.to_string()))
+    }
+
+    /// Send one command on the shared connection.
+    async fn query<T: FromRedisValue>(&self, what: &str, cmd: &Cmd) -> MailboxResult<T> {
+        self.count(1);
+        cmd.query_async(&mut self.conn())
+            .await
+            .map_err(|e| map_err(what, e))
+    }
+
+    /// Send one command, keeping Redis's error for the caller to inspect.
+    async fn query_raw<T: FromRedisValue>(&self, cmd: &Cmd) -> redis::RedisResult<T> {
+        self.count(1);
+        cmd.query_async(&mut self.conn()).await
+    }
+
+    /// An EVALSHA of `script` over `keys`; the caller appends the arguments.
+    fn evalsha(script: &Script, keys: &[String]) -> Cmd {
+        let mut cmd = redis::cmd("EVALSHA");
+        cmd.arg(script.get_hash()).arg(keys.len()).arg(keys);
+        cmd
+    }
+
+    /// Run an EVALSHA built by [`Self::evalsha`], loading the script and trying
+    /// once more when the server has forgotten it (after a restart or SCRIPT FLUSH).
+    async fn eval(&self, what: &str, script: &Script, cmd: &Cmd) -> MailboxResult<Value> {
+        match self.query_raw(cmd).await {
+            Err(e) if e.kind() == ErrorKind::NoScriptError => {
+                self.count(1);
+                script
+                    .load_async(&mut self.conn())
+                    .await
+                    .map_err(|e| map_err(what, e))?;
+                self.query(what, cmd).await
+            }
+            other => other.map_err(|e| map_err(what, e)),
+        }
+    }
+
+    /// Run a blocking command on a pooled connection of its own.
+    async fn query_blocking(&self, cmd: &Cmd, block_ms: u64) -> redis::RedisResult<Value> {
+        let pooled = self
+            .inner
+            .blocking
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        let mut conn = match pooled {
+            Some(conn) => conn,
+            None => {
+                ConnectionManager::new_with_config(
+                    self.inner.client.clone(),
+                    self.inner.blocking_config.clone(),
+                )
+                .await?
+            }
+        };
+        self.count(1);
+        // The server answers a blocking read after at most `block_ms`; past that
+        // plus the usual response time, the connection is as good as dead.
+        let limit = Duration::from_millis(block_ms + self.inner.config.response_timeout_ms);
+        let result = match tokio::time::timeout(limit, cmd.query_async(&mut conn)).await {
+            Ok(result) => result,
+            Err(_) => Err(redis::RedisError::from((
+                ErrorKind::IoError,
+                "blocking read timed out",
+            ))),
+        };
+        if result.is_ok() {
+            let mut pool = self
+                .inner
+                .blocking
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if pool.len() < self.inner.config.blocking_pool_size {
+                pool.push(conn);
+            }
+        }
+        result
+    }
+
+    /// Every entry of a stream, in pages.
+    async fn xrange_all(&self, key: &str) -> MailboxResult<Vec<reply::RawEntry>> {
+        const PAGE: usize = 1000;
+        let mut out = Vec::new();
+        let mut start = "-".to_owned();
+        loop {
+            let value: Value = self
+                .query(
+                    "XRANGE",
+                    redis::cmd("XRANGE")
+                        .arg(key)
+                        .arg(&start)
+                        .arg("+")
+                        .arg("COUNT")
+                        .arg(PAGE),
+                )
+                .await?;
+            let page = reply::entries(value)?;
+            let full = page.len() == PAGE;
+            if let Some(last) = page.last() {
+                start = format!("({}", last.id);
+            }
+            out.extend(page);
+            if !full {
+                return Ok(out);
+            }
+        }
+    }
+}

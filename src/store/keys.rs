@@ -1,0 +1,145 @@
+//! Every Redis key the store uses, built in one place (DESIGN.md §3.1).
+//!
+//! All keys of partition `p` carry the hash tag `{s<p>}`, so everything one
+//! transition touches sits in one Redis Cluster slot and one script can change it
+//! atomically. Node-wide keys carry `{sys}`.
+
+use tradehub_actors::mailbox::{Partition, StreamName};
+
+/// The consumer group every stream of the store is read through.
+pub const GROUP: &str = "hub";
+
+/// Why a prefix or a stream name cannot be used in a key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    /// The key prefix is empty or holds a character that would break the layout.
+    #[error("invalid key prefix {0:?}: it must be non-empty, without braces, colons or whitespace")]
+    Prefix(String),
+    /// A partner name that cannot name a command stream.
+    #[error("invalid partner name {0:?}: it must be non-empty and without control characters")]
+    Partner(String),
+    /// A stream suffix read back from Redis that names no known stream.
+    #[error("unknown stream {0:?}: expected `in` or `cmd:<partner>`")]
+    Stream(String),
+}
+
+/// Builds the key names under one prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    /// Keys under `prefix` (`th` by default).
+    pub fn new(prefix: &str) -> Result<Self, KeyError> {
+        let bad = |c: char| c == '{' || c == '}' || c == ':' || c.is_whitespace() || c.is_control();
+        if prefix.is_empty() || prefix.contains(bad) {
+            return Err(KeyError::Prefix(prefix.to_owned()));
+        }
+        Ok(Self {
+            prefix: prefix.to_owned(),
+        })
+    }
+
+    /// The prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// `<prefix>:{s<p>}:`, the start of every key of partition `p`.
+    pub fn partition_base(&self, partition: Partition) -> String {
+        format!("{}:{{s{partition}}}:", self.prefix)
+    }
+
+    fn in_partition(&self, partition: Partition, rest: &str) -> String {
+        let mut key = self.partition_base(partition);
+        key.push_str(rest);
+        key
+    }
+
+    /// The key of a durable stream: `…:in` or `…:cmd:<partner>`.
+    pub fn stream(&self, partition: Partition, stream: &StreamName) -> Result<String, KeyError> {
+        Ok(self.in_partition(partition, &stream_suffix(stream)?))
+    }
+
+    /// The inbox of a partition.
+    pub fn inbox(&self, partition: Partition) -> String {
+        self.in_partition(partition, "in")
+    }
+
+    /// The saga state hash of a key (`ver`, `state`, `updated`, `terminal`).
+    pub fn state(&self, partition: Partition, key: &str) -> String {
+        self.in_partition(partition, &format!("st:{key}"))
+    }
+
+    /// The timeline stream of a key.
+    pub fn history(&self, partition: Partition, key: &str) -> String {
+        self.in_partition(partition, &format!("hist:{key}"))
+    }
+
+    /// The timer sorted set of a partition.
+    pub fn timers(&self, partition: Partition) -> String {
+        self.in_partition(partition, "timers")
+    }
+
+    /// The counter that makes timer members unique and orders ties.
+    pub fn timer_seq(&self, partition: Partition) -> String {
+        self.in_partition(partition, "timers:seq")
+    }
+
+    /// The idempotency ledger entry of an ingest key.
+    pub fn dedupe(&self, partition: Partition, key: &str) -> String {
+        self.in_partition(partition, &format!("dedupe:{key}"))
+    }
+
+    /// The dead-letter stream of a partition.
+    pub fn dlq(&self, partition: Partition) -> String {
+        self.in_partition(partition, "dlq")
+    }
+
+    /// The hash-chained audit stream of a partition.
+    pub fn audit(&self, partition: Partition) -> String {
+        self.in_partition(partition, "audit")
+    }
+
+    /// The head of the audit chain (`seq`, `hash` of the last entry).
+    pub fn audit_head(&self, partition: Partition) -> String {
+        self.in_partition(partition, "audit:head")
+    }
+
+    /// The lease of a partition: the owning node, with a TTL.
+    pub fn lease(&self, partition: Partition) -> String {
+        self.in_partition(partition, "lease")
+    }
+
+    /// A node-wide key: `<prefix>:{sys}:<name>`.
+    pub fn sys(&self, name: &str) -> String {
+        format!("{}:{{sys}}:{name}", self.prefix)
+    }
+
+    /// The node registry: a sorted set of node → heartbeat expiry (ms).
+    pub fn nodes(&self) -> String {
+        self.sys("nodes")
+    }
+}
+
+/// The part of a stream key after the partition base: `in` or `cmd:<partner>`.
+pub fn stream_suffix(stream: &StreamName) -> Result<String, KeyError> {
+    if let StreamName::Commands(partner) = stream
+        && (partner.is_empty() || partner.contains(char::is_control))
+    {
+        return Err(KeyError::Partner(partner.clone()));
+    }
+    Ok(stream.to_string())
+}
+
+/// The stream a suffix written by [`stream_suffix`] names.
+pub fn parse_stream_suffix(suffix: &str) -> Result<StreamName, KeyError> {
+    match suffix {
+        "in" => Ok(StreamName::Inbox),
+        _ => match suffix.strip_prefix("cmd:") {
+            Some(partner) if !partner.is_empty() => Ok(StreamName::Commands(partner.to_owned())),
+            _ => Err(KeyError::Stream(suffix.to_owned())),
+        },
+    }
+}

@@ -1,0 +1,20 @@
+-- Take over entries idle for at least min-idle, oldest first, with their
+-- delivery counts (which XAUTOCLAIM has just incremented).
+-- KEYS: 1 stream
+-- ARGV: 1 group, 2 consumer, 3 min idle ms, 4 count
+-- Returns {{id, {field, value, ...}, deliveries}, ...}.
+local claimed = redis.pcall('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0-0', 'COUNT', ARGV[4])
+if claimed.err then
+  if string.find(claimed.err, 'NOGROUP', 1, true) then
+    return {}
+  end
+  return redis.error_reply(claimed.err)
+end
+local out = {}
+for _, entry in ipairs(claimed[2]) do
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], entry[1], entry[1], 1)
+  if #p > 0 then
+    table.insert(out, {entry[1], entry[2], p[1][4]})
+  end
+end
+return out
