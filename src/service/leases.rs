@@ -169,3 +169,6 @@ impl<M: Mailbox, R: NodeRegistry, W: PartitionWork> LeaseManager<M, R, W> {
         self.readiness.set_partitions_owned(0);
     }
 }
+
+#[cfg(test)]
+mod tests;
