@@ -2,3 +2,4 @@
 //! metrics listeners, and graceful shutdown.
 
 pub mod leases;
+pub mod redis_server;
