@@ -17,5 +17,11 @@
 
 pub mod clock;
 pub mod envelope;
+pub mod host;
 pub mod mailbox;
+pub mod metrics;
+pub mod partner;
 pub mod saga;
+pub mod supervisor;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
