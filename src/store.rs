@@ -57,6 +57,19 @@ pub struct PendingTimer {
     pub raw: String,
 }
 
+/// One entry of a stream's pending list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingEntry {
+    /// The entry.
+    pub entry_id: EntryId,
+    /// The consumer it was last delivered to.
+    pub consumer: String,
+    /// How many times it was delivered.
+    pub deliveries: u32,
+    /// Milliseconds since its last delivery.
+    pub idle_ms: u64,
+}
+
 /// The Redis Streams mailbox. Cheap to clone: clones share the connections and
 /// the command counter.
 #[derive(Clone)]
@@ -196,6 +209,39 @@ impl RedisMailbox {
             .collect())
     }
 
+    /// The pending list of a stream (up to `limit` entries), oldest id first.
+    pub async fn pending_entries(
+        &self,
+        partition: Partition,
+        stream: &StreamName,
+        limit: usize,
+    ) -> MailboxResult<Vec<PendingEntry>> {
+        let key = self.stream_key(partition, stream)?;
+        let result = self
+            .query_raw::<Vec<(String, String, u64, u64)>>(
+                redis::cmd("XPENDING")
+                    .arg(key)
+                    .arg(GROUP)
+                    .arg("-")
+                    .arg("+")
+                    .arg(limit),
+            )
+            .await;
+        match result {
+            Ok(rows) => Ok(rows
+                .into_iter()
+                .map(|(id, consumer, idle_ms, deliveries)| PendingEntry {
+                    entry_id: EntryId(id),
+                    consumer,
+                    deliveries: u32::try_from(deliveries).unwrap_or(u32::MAX),
+                    idle_ms,
+                })
+                .collect()),
+            Err(e) if reply::is_no_group(&e) => Ok(Vec::new()),
+            Err(e) => Err(map_err("XPENDING", e)),
+        }
+    }
+
     /// The timeline entries committed for a key, in commit order.
     pub async fn history(&self, partition: Partition, key: &str) -> MailboxResult<Vec<String>> {
         let stream = self.inner.keys.history(partition, key);
@@ -274,6 +320,12 @@ impl RedisMailbox {
     pub async fn server_time_ms(&self) -> MailboxResult<Millis> {
         let (secs, micros): (u64, u64) = self.query("TIME", &redis::cmd("TIME")).await?;
         Ok(secs * 1000 + micros / 1000)
+    }
+
+    /// A handle on the store's multiplexed connection, for node-wide keys
+    /// outside the mailbox protocol (e.g. a built-in partner's ledger).
+    pub fn connection(&self) -> ConnectionManager {
+        self.conn()
     }
 
     fn conn(&self) -> ConnectionManager {
