@@ -313,6 +313,33 @@ async fn reclaim_takes_over_idle_entries_and_counts_deliveries() {
         vec![3, 3, 2]
     );
 
+    // Idle entries far behind busy ones are still found: one XAUTOCLAIM call only
+    // scans ten entries per entry asked for.
+    let ids: Vec<String> = (0..15).map(|i| format!("x{i}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let read = ingest_and_read(&mb, 19, "k", &ids).await;
+    wait_until("every entry has been idle for 300 ms", || async {
+        let pending = mb
+            .pending_entries(19, &StreamName::Inbox, 100)
+            .await
+            .unwrap();
+        pending.iter().all(|p| p.idle_ms >= 300)
+    })
+    .await;
+    assert_eq!(
+        mb.reclaim(19, &StreamName::Inbox, "b", 0, 12)
+            .await
+            .unwrap()
+            .len(),
+        12
+    );
+    let deep = mb
+        .reclaim(19, &StreamName::Inbox, "c", 300, 1)
+        .await
+        .unwrap();
+    assert_eq!(deep.len(), 1);
+    assert_eq!(deep[0].entry_id, read[12].entry_id);
+
     // Reclaiming an empty or unknown stream finds nothing.
     assert!(
         mb.reclaim(3, &cmd("nobody"), "c", 0, 10)

@@ -42,6 +42,9 @@ fn all_streams() -> [StreamName; 3] {
 
 #[derive(Debug, Clone)]
 enum Op {
+    Ensure {
+        stream: u8,
+    },
     Ingest {
         key: u8,
         idem: Option<u8>,
@@ -95,6 +98,7 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         5 => (0u8..4, proptest::option::of(0u8..3)).prop_map(|(key, idem)| Op::Ingest { key, idem }),
+        1 => (0u8..3).prop_map(|stream| Op::Ensure { stream }),
         1 => Just(Op::Poison),
         5 => (0u8..3, 1usize..4).prop_map(|(stream, count)| Op::Read { stream, count }),
         5 => (any::<usize>(), proptest::bool::weighted(0.15), 0u8..3, proptest::option::of(0u8..50))
@@ -295,6 +299,10 @@ impl<M: Inspect> Side<M> {
                         label: self.labels.get(&entry_id).copied(),
                     },
                 }
+            }
+            Op::Ensure { stream } => {
+                mb.ensure_streams(P, &[stream_of(*stream)]).await?;
+                Seen::Done
             }
             Op::Poison => {
                 mb.plant(&StreamName::Inbox, &format!("not json {n}")).await;
