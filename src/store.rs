@@ -1,4 +1,5 @@
-//! The Redis Streams implementation of the [`Mailbox`] port.
+//! The Redis Streams implementation of the
+//! [`Mailbox`](tradehub_actors::mailbox::Mailbox) port.
 //!
 //! Every partition lives in one Redis Cluster slot (hash tag `{s<p>}`, see
 //! [`keys`]), so each step of the port is one Lua script or one command, atomic on

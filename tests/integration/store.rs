@@ -585,6 +585,25 @@ async fn trim_never_drops_pending_or_undelivered_entries() {
 }
 
 #[tokio::test]
+async fn long_streams_are_read_back_whole_and_in_order() {
+    let server = RedisServer::start();
+    let mb = mailbox(&server).await;
+    for i in 0..2_500 {
+        mb.append_raw(20, &cmd("bulk"), &format!("{i}"))
+            .await
+            .unwrap();
+    }
+    let raws: Vec<String> = mb
+        .entries(20, &cmd("bulk"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.1)
+        .collect();
+    assert_eq!(raws, (0..2_500).map(|i| i.to_string()).collect::<Vec<_>>());
+}
+
+#[tokio::test]
 async fn stats_report_length_pending_and_oldest_pending_age() {
     let server = RedisServer::start();
     let mb = mailbox(&server).await;
@@ -879,7 +898,8 @@ async fn acknowledged_writes_survive_a_redis_crash_and_the_mailbox_reconnects() 
             let outcome = through_outage("ingest", || mb.ingest(p, &e, Some(&e.id))).await;
             acknowledged_ingests.push((e.id.clone(), outcome));
         }
-        let read = through_outage("read", || mb.read(p, &StreamName::Inbox, "a", 100, 0)).await;
+        // A blocking read goes through the pooled connections, which must recover too.
+        let read = through_outage("read", || mb.read(p, &StreamName::Inbox, "a", 100, 20)).await;
         for d in &read {
             let key = d.envelope.as_ref().unwrap().key.clone();
             let ver = through_outage("load", || mb.load(p, &key)).await.ver;

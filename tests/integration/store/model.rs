@@ -68,6 +68,9 @@ enum Op {
         pick: usize,
         due: u8,
     },
+    IsPending {
+        pick: usize,
+    },
     Crash,
     Reclaim {
         stream: u8,
@@ -105,6 +108,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(pick, stale, commands, timer)| Op::Commit { pick, stale, commands, timer }),
         3 => (any::<usize>(), 0u8..3).prop_map(|(pick, results)| Op::Complete { pick, results }),
         1 => (any::<usize>(), 0u8..50).prop_map(|(pick, due)| Op::Defer { pick, due }),
+        1 => any::<usize>().prop_map(|pick| Op::IsPending { pick }),
         1 => Just(Op::Crash),
         2 => (0u8..3, 1usize..4).prop_map(|(stream, count)| Op::Reclaim { stream, count }),
         2 => (0u8..60, 1usize..4).prop_map(|(now, limit)| Op::FireTimers { now, limit }),
@@ -128,7 +132,7 @@ enum Seen {
     Commit(CommitOutcome),
     Done,
     Count(u64),
-    Lease(bool),
+    Flag(bool),
     Failed(&'static str),
 }
 
@@ -381,6 +385,13 @@ impl<M: Inspect> Side<M> {
                     .await?;
                 Seen::Done
             }
+            Op::IsPending { pick } => {
+                if self.in_flight.is_empty() {
+                    return Ok(Seen::Skipped);
+                }
+                let d = &self.in_flight[pick % self.in_flight.len()];
+                Seen::Flag(mb.is_pending(P, &d.stream, &d.entry_id).await?)
+            }
             Op::Crash => {
                 self.in_flight.clear();
                 Seen::Done
@@ -404,7 +415,7 @@ impl<M: Inspect> Side<M> {
                 Seen::Done
             }
             Op::Trim { stream, keep } => Seen::Count(mb.trim(P, &stream_of(*stream), *keep).await?),
-            Op::Lease { node } => Seen::Lease(mb.lease(P, &format!("node-{node}"), 60_000).await?),
+            Op::Lease { node } => Seen::Flag(mb.lease(P, &format!("node-{node}"), 60_000).await?),
             Op::Release { node } => {
                 mb.release_lease(P, &format!("node-{node}")).await?;
                 Seen::Done
