@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod serve;
+
 /// Exit code: the work found problems (invalid data, a failed evaluation).
 pub const EXIT_PROBLEMS: u8 = 1;
 /// Exit code: bad usage or unusable input.
@@ -19,9 +21,14 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Run the service: partitions, partner connections, API and metrics.
+    Serve(serve::ServeArgs),
+}
 
 /// Run the command line; returns the process exit code.
 pub fn main(cli: Cli) -> ExitCode {
-    match cli.command {}
+    match cli.command {
+        Command::Serve(args) => serve::run(args),
+    }
 }

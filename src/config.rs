@@ -10,6 +10,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use crate::store::StoreConfig;
+
 /// A configuration that could not be loaded or is inconsistent.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -31,7 +33,7 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields, default)]
 pub struct HubConfig {
     /// Redis connection and key layout.
-    pub redis: RedisConfig,
+    pub redis: StoreConfig,
     /// Partitions, leases and the saga host.
     pub runtime: RuntimeConfig,
     /// The API listener.
@@ -47,34 +49,11 @@ impl Default for HubConfig {
         let mut partners = std::collections::BTreeMap::new();
         partners.insert("echo".to_owned(), PartnerLimits::default());
         Self {
-            redis: RedisConfig::default(),
+            redis: StoreConfig::default(),
             runtime: RuntimeConfig::default(),
             http: HttpConfig::default(),
             metrics: MetricsConfig::default(),
             partners,
-        }
-    }
-}
-
-/// Redis connection and key layout.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct RedisConfig {
-    /// Connection URL; `REDIS_URL` overrides it.
-    pub url: String,
-    /// Prefix of every key the hub writes.
-    pub prefix: String,
-    /// How long idempotency ledger entries live.
-    #[serde(with = "humantime_serde")]
-    pub dedupe_ttl: Duration,
-}
-
-impl Default for RedisConfig {
-    fn default() -> Self {
-        Self {
-            url: "redis://127.0.0.1:6379".to_owned(),
-            prefix: "th".to_owned(),
-            dedupe_ttl: Duration::from_secs(7 * 24 * 3600),
         }
     }
 }
@@ -264,8 +243,8 @@ impl HubConfig {
         if self.runtime.read_batch == 0 {
             return invalid("runtime.read_batch", "must be at least 1");
         }
-        if self.redis.prefix.is_empty() || self.redis.prefix.contains(['{', '}', ' ']) {
-            return invalid("redis.prefix", "must be non-empty without braces or spaces");
+        if let Err(error) = crate::store::keys::Keys::new(&self.redis.prefix) {
+            return invalid("redis.prefix", &error.to_string());
         }
         for limits in self.partners.values() {
             if limits.rate_per_sec == 0 || limits.concurrency == 0 {

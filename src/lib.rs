@@ -10,6 +10,7 @@
 //! | [`api`] | actix-web: probes, ingest and operator routes |
 //! | [`cli`] | the `tradehub` subcommands |
 //! | [`config`] | figment-layered service configuration |
+//! | [`partners`] | partner transports |
 //! | [`service`] | `tradehub serve`: leases, partition work, shutdown |
 //! | [`store`] | the Redis Streams mailbox: keys, Lua scripts, DLQ, timers, audit chain |
 //! | [`telemetry`] | logs and the Prometheus exporter, metric names |
@@ -18,6 +19,7 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod partners;
 pub mod service;
 pub mod store;
 pub mod telemetry;

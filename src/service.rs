@@ -3,3 +3,4 @@
 
 pub mod leases;
 pub mod redis_server;
+pub mod run;

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 #[derive(Debug, thiserror::Error)]
 pub enum RedisServerError {
     /// The binary is not installed.
-    #[error("redis-server is not installed or not on PATH ({0}); install it with `apt-get install redis-server`")]
+    #[error(
+        "redis-server is not installed or not on PATH ({0}); install it with `apt-get install redis-server`"
+    )]
     Missing(std::io::Error),
     /// Something else went wrong while starting it.
     #[error("redis-server on port {port}: {reason}")]
@@ -109,8 +111,12 @@ impl RedisServer {
             .arg("no");
         match self.persistence {
             Persistence::None => command.args(["--appendonly", "no"]),
-            Persistence::AofEverySec => command.args(["--appendonly", "yes", "--appendfsync", "everysec"]),
-            Persistence::AofAlways => command.args(["--appendonly", "yes", "--appendfsync", "always"]),
+            Persistence::AofEverySec => {
+                command.args(["--appendonly", "yes", "--appendfsync", "everysec"])
+            }
+            Persistence::AofAlways => {
+                command.args(["--appendonly", "yes", "--appendfsync", "always"])
+            }
         };
         let child = command
             .stdout(Stdio::null())

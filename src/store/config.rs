@@ -1,9 +1,9 @@
 //! Configuration of the Redis store.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// How to reach Redis and lay out the keys.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreConfig {
     /// Redis URL, e.g. `redis://127.0.0.1:6379` (the `REDIS_URL` environment variable).

@@ -35,11 +35,17 @@ struct Work(Mutex<BTreeSet<Partition>>);
 
 impl PartitionWork for Work {
     async fn start(&self, partition: Partition) {
-        assert!(self.0.lock().unwrap().insert(partition), "started twice: {partition}");
+        assert!(
+            self.0.lock().unwrap().insert(partition),
+            "started twice: {partition}"
+        );
     }
 
     async fn stop(&self, partition: Partition) {
-        assert!(self.0.lock().unwrap().remove(&partition), "stopped while idle: {partition}");
+        assert!(
+            self.0.lock().unwrap().remove(&partition),
+            "stopped while idle: {partition}"
+        );
     }
 }
 
@@ -92,7 +98,10 @@ async fn two_nodes_split_the_partitions_and_one_takes_over_when_the_other_dies()
     assert_eq!(a.owned().len(), 8);
     assert_eq!(b.owned().len(), 8);
     assert!(a.owned().is_disjoint(b.owned()));
-    assert_eq!(work_a.0.lock().unwrap().len() + work_b.0.lock().unwrap().len(), 16);
+    assert_eq!(
+        work_a.0.lock().unwrap().len() + work_b.0.lock().unwrap().len(),
+        16
+    );
 
     // b dies: its heartbeat goes stale and its leases run out.
     registry.expire("b");

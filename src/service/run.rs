@@ -1,0 +1,448 @@
+//! The running service: connects to Redis, checks its persistence, starts the
+//! supervisors, the lease manager, the sampler and the listeners, and shuts
+//! down gracefully on SIGTERM or SIGINT.
+//!
+//! The tree: the process is the root; under it the `partitions` supervisor
+//! (one host per owned partition, added and removed by the lease manager) and
+//! the `partners` supervisor (one connection per configured partner, marked down
+//! instead of crash-looping). A supervisor that escalates ends the process with
+//! an error, so the orchestrator restarts it from durable state.
+
+use std::collections::BTreeSet;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use actix::{Actor, Addr};
+use tokio::sync::{broadcast, watch};
+use tradehub_actors::clock::SystemClock;
+use tradehub_actors::host::{HostConfig, partition_host_name, partition_host_spec};
+use tradehub_actors::mailbox::{Mailbox, MailboxResult, Partition, StreamName};
+use tradehub_actors::partner::{
+    BreakerConfig, PartnerConfig, RetryPolicy, partner_connection_name, partner_connection_spec,
+};
+use tradehub_actors::supervisor::{
+    AddChild, RemoveChild, Supervisor, SupervisorConfig, SupervisorEvent,
+};
+
+use super::leases::{LeaseManager, LeaseTiming, NodeRegistry, PartitionWork};
+use crate::api::{self, Readiness};
+use crate::config::{HubConfig, PartnerLimits};
+use crate::partners::echo::EchoTransport;
+use crate::store::RedisMailbox;
+use crate::telemetry::names;
+use crate::workflow::echo::EchoSaga;
+
+/// Why the service stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Redis cannot be used.
+    #[error("redis at {url}: {reason}")]
+    Redis {
+        /// Where.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// Redis keeps nothing on disk and `--ephemeral` was not given.
+    #[error(
+        "redis at {url} has no persistence ({detail}); the hub keeps saga state and mailboxes there. \
+         Turn on AOF (`appendonly yes`) or RDB snapshots, or start with --ephemeral to accept losing everything on a Redis restart"
+    )]
+    NotPersistent {
+        /// Where.
+        url: String,
+        /// What Redis reported.
+        detail: String,
+    },
+    /// A listener could not be bound.
+    #[error("listener: {0}")]
+    Listen(String),
+    /// A partner has no transport this build knows.
+    #[error("partner `{0}` has no transport in this build (known: echo)")]
+    UnknownPartner(String),
+    /// A top-level supervisor gave up.
+    #[error("supervisor `{supervisor}` escalated: child `{child}` failed too often: {reason}")]
+    Escalated {
+        /// Which supervisor.
+        supervisor: String,
+        /// Which child.
+        child: String,
+        /// Its last failure.
+        reason: String,
+    },
+}
+
+/// Options given on the command line.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ServeOptions {
+    /// Accept a Redis without persistence.
+    pub ephemeral: bool,
+}
+
+/// Run the service until SIGTERM/SIGINT; returns once everything has stopped.
+pub async fn serve(config: HubConfig, options: ServeOptions) -> Result<(), ServeError> {
+    let redis_err = |reason: String| ServeError::Redis {
+        url: config.redis.url.clone(),
+        reason,
+    };
+    let mailbox = RedisMailbox::connect(config.redis.clone())
+        .await
+        .map_err(|e| redis_err(e.to_string()))?;
+    mailbox.ping().await.map_err(|e| redis_err(e.to_string()))?;
+    let persistence = mailbox
+        .persistence()
+        .await
+        .map_err(|e| redis_err(e.to_string()))?;
+    if !persistence.is_persistent() {
+        if !options.ephemeral {
+            return Err(ServeError::NotPersistent {
+                url: config.redis.url.clone(),
+                detail: persistence.describe(),
+            });
+        }
+        tracing::warn!(url = %config.redis.url, "redis has no persistence; running ephemeral as asked: a Redis restart loses every saga and mailbox");
+    }
+    for name in config.partners.keys() {
+        if name != crate::workflow::echo::ECHO_PARTNER {
+            return Err(ServeError::UnknownPartner(name.clone()));
+        }
+    }
+
+    let node = config.node_id();
+    let readiness = Arc::new(Readiness::default());
+    let (events, mut events_rx) = broadcast::channel(1024);
+    let partitions_sup = Supervisor::new(SupervisorConfig::new("partitions"))
+        .events_to(events.clone())
+        .start();
+    let partners_sup = Supervisor::new(SupervisorConfig::new("partners"))
+        .events_to(events.clone())
+        .start();
+
+    let (api_server, api_addr) = api::server(config.http.listen, readiness.clone())
+        .map_err(|e| ServeError::Listen(format!("api on {}: {e}", config.http.listen)))?;
+    let api_handle = api_server.handle();
+    let api_task = actix::spawn(api_server);
+    tracing::info!(%api_addr, metrics = %config.metrics.listen, node = %node, partitions = config.runtime.partitions, "tradehub serving");
+
+    let work = Arc::new(Work {
+        partitions_sup: partitions_sup.clone(),
+        partners_sup: partners_sup.clone(),
+        mailbox: mailbox.clone(),
+        config: config.clone(),
+        node: node.clone(),
+        owned: Mutex::new(BTreeSet::new()),
+    });
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let leases = LeaseManager::new(
+        mailbox.clone(),
+        mailbox.clone(),
+        work.clone(),
+        node.clone(),
+        config.runtime.partitions,
+        LeaseTiming {
+            ttl: config.runtime.lease_ttl,
+            renew: config.runtime.lease_renew,
+        },
+        readiness.clone(),
+    );
+    let leases_task = actix::spawn(leases.run(shutdown_rx.clone()));
+    let sampler_task = actix::spawn(sample(
+        mailbox.clone(),
+        work.clone(),
+        config.metrics.sample_every,
+        shutdown_rx,
+    ));
+
+    let outcome = tokio::select! {
+        signal = shutdown_signal() => {
+            tracing::info!(signal, "shutting down: no new reads, in-flight work gets {:?}", config.runtime.shutdown_grace);
+            Ok(())
+        }
+        escalated = watch_escalation(&mut events_rx) => escalated,
+    };
+
+    readiness.set_draining();
+    // Receivers gone means the tasks already ended; nothing left to tell.
+    let _ = shutdown_tx.send(true);
+    let grace = config.runtime.shutdown_grace;
+    if tokio::time::timeout(grace + Duration::from_secs(2), leases_task)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "partitions did not stop within the grace period; their pending entries will be reclaimed"
+        );
+    }
+    drop(sampler_task.await);
+    let shutdown = tradehub_actors::supervisor::Shutdown { grace };
+    delivered(partners_sup.send(shutdown).await, "partners shutdown");
+    delivered(partitions_sup.send(shutdown).await, "partitions shutdown");
+    api_handle.stop(true).await;
+    drop(api_task.await);
+    tracing::info!(node = %node, "tradehub stopped");
+    outcome
+}
+
+/// Log a message a supervisor could not receive (it has stopped).
+fn delivered<T>(sent: Result<T, actix::MailboxError>, what: &str) {
+    if let Err(error) = sent {
+        tracing::error!(%error, what, "supervisor unreachable");
+    }
+}
+
+/// Wait for a top-level supervisor to give up, logging every other event.
+async fn watch_escalation(
+    events: &mut broadcast::Receiver<SupervisorEvent>,
+) -> Result<(), ServeError> {
+    loop {
+        match events.recv().await {
+            Ok(SupervisorEvent::Escalated {
+                supervisor,
+                child,
+                reason,
+            }) => {
+                tracing::error!(%supervisor, %child, %reason, "supervisor escalated; stopping the node so it restarts from durable state");
+                return Err(ServeError::Escalated {
+                    supervisor,
+                    child,
+                    reason,
+                });
+            }
+            Ok(SupervisorEvent::Down {
+                supervisor,
+                child,
+                reason,
+            }) => {
+                tracing::error!(%supervisor, %child, %reason, "child marked down; retrying with a long backoff");
+            }
+            Ok(event) => tracing::info!(?event, "supervision"),
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::warn!(missed, "supervision events dropped");
+            }
+            Err(broadcast::error::RecvError::Closed) => std::future::pending::<()>().await,
+        }
+    }
+}
+
+async fn shutdown_signal() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot install signal handlers; stop the process with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    }
+}
+
+/// The work of this node's partitions: a host per partition, and partner
+/// connections serving the command streams of the partitions owned.
+struct Work {
+    partitions_sup: Addr<Supervisor>,
+    partners_sup: Addr<Supervisor>,
+    mailbox: RedisMailbox,
+    config: HubConfig,
+    node: String,
+    owned: Mutex<BTreeSet<Partition>>,
+}
+
+impl Work {
+    fn streams(&self) -> Vec<StreamName> {
+        std::iter::once(StreamName::Inbox)
+            .chain(
+                self.config
+                    .partners
+                    .keys()
+                    .map(|p| StreamName::Commands(p.clone())),
+            )
+            .collect()
+    }
+
+    fn owned(&self) -> Vec<Partition> {
+        self.owned
+            .lock()
+            .map(|owned| owned.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Rebuild every partner connection over the partitions now owned.
+    async fn refresh_partners(&self) {
+        let partitions = self.owned();
+        for (name, limits) in &self.config.partners {
+            let grace = self.config.runtime.shutdown_grace;
+            let removed = self
+                .partners_sup
+                .send(RemoveChild {
+                    name: partner_connection_name(name),
+                    grace,
+                })
+                .await;
+            delivered(removed, "partner removal");
+            if partitions.is_empty() {
+                continue;
+            }
+            let config = partner_config(name, limits, &self.node, partitions.clone(), &self.config);
+            let conn = self.mailbox.connection();
+            let prefix = self.config.redis.prefix.clone();
+            let spec = partner_connection_spec(
+                config,
+                self.mailbox.clone(),
+                move || Ok(EchoTransport::new(conn.clone(), &prefix)),
+                Arc::new(SystemClock),
+            );
+            delivered(
+                self.partners_sup.send(AddChild(spec)).await,
+                "partner start",
+            );
+        }
+    }
+}
+
+impl PartitionWork for Work {
+    async fn start(&self, partition: Partition) {
+        let streams = self.streams();
+        let mut attempt = 0u32;
+        while let Err(error) = self.mailbox.ensure_streams(partition, &streams).await {
+            attempt += 1;
+            tracing::warn!(%error, partition, attempt, "cannot create the partition's consumer groups yet");
+            tokio::time::sleep(Duration::from_millis(
+                200u64.saturating_mul(u64::from(attempt.min(10))),
+            ))
+            .await;
+        }
+        let spec = partition_host_spec(
+            partition,
+            host_config(&self.config, &self.node),
+            self.mailbox.clone(),
+            Arc::new(EchoSaga),
+            Arc::new(SystemClock),
+        );
+        delivered(
+            self.partitions_sup.send(AddChild(spec)).await,
+            "partition start",
+        );
+        if let Ok(mut owned) = self.owned.lock() {
+            owned.insert(partition);
+        }
+        self.refresh_partners().await;
+    }
+
+    async fn stop(&self, partition: Partition) {
+        let removed = self
+            .partitions_sup
+            .send(RemoveChild {
+                name: partition_host_name(partition),
+                grace: self.config.runtime.shutdown_grace,
+            })
+            .await;
+        delivered(removed, "partition stop");
+        if let Ok(mut owned) = self.owned.lock() {
+            owned.remove(&partition);
+        }
+        self.refresh_partners().await;
+    }
+}
+
+/// The saga host settings of this node.
+pub fn host_config(config: &HubConfig, node: &str) -> HostConfig {
+    let runtime = &config.runtime;
+    let mut host = HostConfig::new(node);
+    host.batch_size = runtime.read_batch;
+    host.block_ms = runtime.read_block.as_millis() as u64;
+    host.reclaim_idle_ms = runtime.reclaim_idle.as_millis() as u64;
+    host.reclaim_interval = runtime.reclaim_every;
+    host.max_deliveries = runtime.max_deliveries;
+    host.passivation_idle_ms = runtime.passivate_idle.as_millis() as u64;
+    host.timer_poll_interval = runtime.timer_poll;
+    host
+}
+
+/// The connection settings of one partner on this node.
+pub fn partner_config(
+    name: &str,
+    limits: &PartnerLimits,
+    node: &str,
+    partitions: Vec<Partition>,
+    config: &HubConfig,
+) -> PartnerConfig {
+    let mut partner = PartnerConfig::new(name, node, partitions);
+    partner.rate_per_second = NonZeroU32::new(limits.rate_per_sec).unwrap_or(NonZeroU32::MIN);
+    partner.burst = NonZeroU32::new(limits.burst).unwrap_or(NonZeroU32::MIN);
+    partner.concurrency = limits.concurrency;
+    partner.call_timeout = limits.call_timeout;
+    partner.breaker = BreakerConfig {
+        failure_threshold: limits.breaker_failures,
+        open_ms: limits.breaker_open.as_millis() as u64,
+        ..BreakerConfig::default()
+    };
+    partner.retry = RetryPolicy {
+        initial: limits.retry_base,
+        max: limits.retry_max,
+        defer_threshold: limits.defer_after,
+    };
+    partner.max_deliveries = config.runtime.max_deliveries;
+    partner.reclaim_idle_ms = config.runtime.reclaim_idle.as_millis() as u64;
+    partner.reclaim_interval = config.runtime.reclaim_every;
+    partner
+}
+
+impl NodeRegistry for RedisMailbox {
+    async fn heartbeat(&self, node: &str, ttl: Duration) -> MailboxResult<u32> {
+        RedisMailbox::heartbeat(self, node, ttl.as_millis() as u64).await?;
+        Ok(self.live_nodes().await?.len() as u32)
+    }
+
+    async fn leave(&self, node: &str) -> MailboxResult<()> {
+        // A heartbeat that expires now removes the node from the live set.
+        RedisMailbox::heartbeat(self, node, 0).await
+    }
+}
+
+/// Sample stream depths of the owned partitions into gauges until shutdown.
+async fn sample(
+    mailbox: RedisMailbox,
+    work: Arc<Work>,
+    every: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut ticker = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        let up = mailbox.ping().await.is_ok();
+        metrics::gauge!(names::REDIS_UP).set(if up { 1.0 } else { 0.0 });
+        if !up {
+            continue;
+        }
+        let mut by_kind: [(u64, u64, u64); 2] = [(0, 0, 0); 2];
+        let mut dlq = 0u64;
+        for partition in work.owned() {
+            for stream in work.streams() {
+                let slot = usize::from(matches!(stream, StreamName::Commands(_)));
+                if let Ok(stats) = mailbox.stats(partition, &stream).await {
+                    let (length, pending, oldest) = &mut by_kind[slot];
+                    *length += stats.length;
+                    *pending += stats.pending;
+                    *oldest = (*oldest).max(stats.oldest_pending_age_ms);
+                }
+            }
+            if let Ok(letters) = mailbox.dead_letters(partition).await {
+                dlq += letters.len() as u64;
+            }
+        }
+        for (kind, (length, pending, oldest)) in ["in", "cmd"].into_iter().zip(by_kind) {
+            metrics::gauge!(names::STREAM_LENGTH, "stream" => kind).set(length as f64);
+            metrics::gauge!(names::STREAM_PENDING, "stream" => kind).set(pending as f64);
+            metrics::gauge!(names::OLDEST_PENDING_AGE, "stream" => kind)
+                .set(oldest as f64 / 1000.0);
+        }
+        metrics::gauge!(names::DLQ_LENGTH).set(dlq as f64);
+    }
+}
