@@ -167,6 +167,9 @@ pub struct PartitionHost<M: Mailbox, S: Saga, C: Clock> {
     guard: ChildGuard,
     keys: HashMap<String, KeySlot<M, S, C>>,
     entries: HashSet<EntryId>,
+    /// Deliveries of entries held back behind a blocked key, so that waiting
+    /// does not count as failing towards `max_deliveries`.
+    held_back: HashMap<EntryId, u32>,
     in_flight: usize,
     live: usize,
     next_actor: u64,
@@ -204,6 +207,7 @@ impl<M: Mailbox, S: Saga, C: Clock> PartitionHost<M, S, C> {
             guard,
             keys: HashMap::new(),
             entries: HashSet::new(),
+            held_back: HashMap::new(),
             in_flight: 0,
             live: 0,
             next_actor: 0,
@@ -450,13 +454,16 @@ impl<M: Mailbox, S: Saga, C: Clock> PartitionHost<M, S, C> {
             }
         };
         let max = self.shared.config.max_deliveries;
-        if delivery.deliveries > max {
+        let waited = self.held_back.get(&delivery.entry_id).copied().unwrap_or(0);
+        let attempts = delivery.deliveries.saturating_sub(waited);
+        if attempts > max {
             if let Some(slot) = self.keys.get_mut(&key)
                 && slot.blocked.as_ref() == Some(&delivery.entry_id)
             {
                 slot.blocked = None;
             }
-            let reason = format!("delivered {} times (max {max})", delivery.deliveries);
+            self.held_back.remove(&delivery.entry_id);
+            let reason = format!("delivered {attempts} times (max {max})");
             self.dead_letter(delivery, reason, ctx);
             return;
         }
@@ -467,6 +474,8 @@ impl<M: Mailbox, S: Saga, C: Clock> PartitionHost<M, S, C> {
             };
             if !(reclaimed && older_or_same) {
                 // Left pending: it comes back through reclaim after the failed entry.
+                self.held_back
+                    .insert(delivery.entry_id.clone(), delivery.deliveries);
                 return;
             }
         }
@@ -477,13 +486,19 @@ impl<M: Mailbox, S: Saga, C: Clock> PartitionHost<M, S, C> {
         let actor = slot.actor;
         self.in_flight += 1;
         let entry_id = delivery.entry_id.clone();
+        let deliveries = delivery.deliveries;
         self.entries.insert(entry_id.clone());
         ctx.spawn(
             addr.send(Apply { delivery })
                 .into_actor(self)
                 .map(move |res, act, ctx| {
-                    let outcome = res.unwrap_or_else(|_| ApplyOutcome::Failed {
-                        reason: "key actor stopped".into(),
+                    let outcome = res.unwrap_or_else(|_| {
+                        // Queued behind an input that failed: it was never tried,
+                        // so this delivery does not count as an attempt.
+                        act.held_back.insert(entry_id.clone(), deliveries);
+                        ApplyOutcome::Failed {
+                            reason: "key actor stopped before applying it".into(),
+                        }
                     });
                     act.finished(key, actor, entry_id, outcome, ctx);
                 }),
@@ -525,6 +540,9 @@ impl<M: Mailbox, S: Saga, C: Clock> PartitionHost<M, S, C> {
     ) {
         self.in_flight -= 1;
         self.entries.remove(&entry_id);
+        if !matches!(outcome, ApplyOutcome::Failed { .. }) {
+            self.held_back.remove(&entry_id);
+        }
         let mut live = self.live;
         if let Some(slot) = self.keys.get_mut(&key) {
             slot.in_flight -= 1;

@@ -1,1 +1,455 @@
+use proptest::prelude::*;
+use serde_json::Value;
 
+use super::*;
+use crate::clock::ManualClock;
+use crate::mailbox::memory::MemoryMailbox;
+use crate::supervisor::{ChildExit, Supervisor, SupervisorConfig, SupervisorEvent};
+use crate::testing::{self, ECHO, Fault, ScriptedTransport, wait_until, wait_until_async};
+
+const BOUND: Duration = Duration::from_secs(20);
+
+type Connection = PartnerConnection<MemoryMailbox, ScriptedTransport, ManualClock>;
+
+fn setup() -> (MemoryMailbox, ManualClock) {
+    let clock = ManualClock::new(1_000_000);
+    (MemoryMailbox::new(clock.clone()), clock)
+}
+
+fn cmd_stream() -> StreamName {
+    StreamName::Commands(ECHO.into())
+}
+
+fn push_command(mb: &MemoryMailbox, partition: Partition, id: &str, key: &str) {
+    let envelope = Envelope::new(id, key, "echo.call", json!({ "n": id }));
+    mb.append_raw(
+        partition,
+        &cmd_stream(),
+        &serde_json::to_string(&envelope).unwrap(),
+    );
+}
+
+fn start(
+    mb: &MemoryMailbox,
+    clock: &ManualClock,
+    config: PartnerConfig,
+    transport: &ScriptedTransport,
+) -> Addr<Connection> {
+    PartnerConnection::new(
+        config,
+        mb.clone(),
+        transport.clone(),
+        Arc::new(clock.clone()),
+        ChildGuard::detached(),
+    )
+    .start()
+}
+
+/// The inbox of a partition, decoded.
+fn inbox(mb: &MemoryMailbox, partition: Partition) -> Vec<Envelope> {
+    mb.entries(partition, &StreamName::Inbox)
+        .into_iter()
+        .map(|(_, raw)| serde_json::from_str(&raw).unwrap())
+        .collect()
+}
+
+fn kinds(mb: &MemoryMailbox, partition: Partition) -> Vec<String> {
+    let mut kinds: Vec<String> = inbox(mb, partition).into_iter().map(|e| e.kind).collect();
+    kinds.sort();
+    kinds
+}
+
+#[actix::test]
+async fn commands_complete_with_results_derived_from_their_ids() {
+    let (mb, clock) = setup();
+    for i in 0..10 {
+        push_command(&mb, i % 2, &format!("c{i}"), &format!("k{i}"));
+    }
+    let transport = ScriptedTransport::new();
+    let _conn = start(
+        &mb,
+        &clock,
+        testing::partner_config("n1", vec![0, 1]),
+        &transport,
+    );
+    assert!(
+        wait_until(BOUND, || inbox(&mb, 0).len() == 5
+            && inbox(&mb, 1).len() == 5)
+        .await
+    );
+    for partition in [0, 1] {
+        for result in inbox(&mb, partition) {
+            assert_eq!(result.kind, SUCCEEDED);
+            let command_id = result.body["command_id"].as_str().unwrap().to_owned();
+            assert_eq!(result.id, result_id(&command_id));
+            assert_eq!(result.key, format!("k{}", &command_id[1..]));
+            assert_eq!(result.body["partner"], ECHO);
+            assert_eq!(result.body["command_kind"], "echo.call");
+            assert_eq!(result.body["result"]["echo"]["n"], Value::from(command_id));
+        }
+        assert!(mb.pending(partition, &cmd_stream()).is_empty());
+    }
+    assert_eq!(transport.successes().len(), 10);
+    assert!(transport.executions().values().all(|n| *n == 1));
+}
+
+#[actix::test]
+async fn sagas_and_partner_work_end_to_end() {
+    use crate::host::partition_host_spec;
+    use crate::supervisor::{AddChild, Shutdown};
+    let (mb, clock) = setup();
+    let transport = ScriptedTransport::new();
+    let make = transport.clone();
+    let clock_arc = Arc::new(clock.clone());
+    let root = Supervisor::new(SupervisorConfig::new("root"))
+        .child(partner_connection_spec(
+            testing::partner_config("n1", vec![0]),
+            mb.clone(),
+            move || Ok(make.clone()),
+            clock_arc.clone(),
+        ))
+        .start();
+    root.send(AddChild(partition_host_spec(
+        0,
+        testing::host_config("n1"),
+        mb.clone(),
+        Arc::new(testing::CounterSaga { every: 1 }),
+        clock_arc,
+    )))
+    .await
+    .unwrap();
+    for i in 0..12 {
+        mb.ingest(
+            0,
+            &testing::input(format!("i{i}"), format!("k{}", i % 3), "inc"),
+            None,
+        )
+        .await
+        .unwrap();
+    }
+    let all = wait_until_async(BOUND, || async {
+        let mut results = 0;
+        for k in 0..3 {
+            results += testing::load_state::<testing::CounterSaga>(&mb, 0, &format!("k{k}"))
+                .await
+                .unwrap()
+                .results;
+        }
+        results == 12
+    })
+    .await;
+    assert!(all);
+    assert_eq!(transport.successes().len(), 12);
+    root.send(Shutdown {
+        grace: Duration::from_secs(5),
+    })
+    .await
+    .unwrap();
+}
+
+#[actix::test]
+async fn a_panicking_transport_is_restarted_by_its_supervisor_and_its_work_completes() {
+    let (mb, clock) = setup();
+    let transport = ScriptedTransport::new();
+    transport.then(Some(Fault::Panic));
+    for i in 0..3 {
+        push_command(&mb, 0, &format!("c{i}"), "k");
+    }
+    let mut config = testing::partner_config("n1", vec![0]);
+    config.concurrency = 1;
+    let make = transport.clone();
+    let builds = Arc::new(std::sync::Mutex::new(0));
+    let counted = builds.clone();
+    let supervisor =
+        Supervisor::new(SupervisorConfig::new("partners")).child(partner_connection_spec(
+            config,
+            mb.clone(),
+            move || {
+                *counted.lock().unwrap() += 1;
+                Ok(make.clone())
+            },
+            Arc::new(clock.clone()),
+        ));
+    let mut events = supervisor.subscribe();
+    let _root = supervisor.start();
+    let event = tokio::time::timeout(BOUND, events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    match event {
+        SupervisorEvent::Restarting { child, exit, .. } => {
+            assert_eq!(child, partner_connection_name(ECHO));
+            assert!(
+                matches!(&exit, ChildExit::Panicked(r) if r.contains("scripted transport panic")),
+                "{exit:?}"
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let done = wait_until_async(BOUND, || {
+        // The command the panic interrupted is pending until it is idle long enough.
+        clock.advance(250);
+        async { inbox(&mb, 0).len() == 3 }
+    })
+    .await;
+    assert!(done);
+    assert_eq!(kinds(&mb, 0), vec![SUCCEEDED; 3]);
+    assert_eq!(
+        transport.executions()["c0"],
+        2,
+        "the interrupted command ran again"
+    );
+    assert!(transport.successes().values().all(|n| *n == 1));
+    assert_eq!(
+        *builds.lock().unwrap(),
+        2,
+        "a fresh transport for the new connection"
+    );
+    assert!(mb.pending(0, &cmd_stream()).is_empty());
+}
+
+#[actix::test]
+async fn retries_429s_and_timeouts_trip_the_breaker_and_commands_wait_for_recovery() {
+    let (mb, clock) = setup();
+    let transport = ScriptedTransport::new();
+    transport
+        .then(Some(Fault::Retry))
+        .then(Some(Fault::RetryAfter(Duration::from_millis(1))))
+        .then(Some(Fault::Timeout));
+    for i in 0..6 {
+        push_command(&mb, 0, &format!("c{i}"), "k");
+    }
+    let mut config = testing::partner_config("n1", vec![0]);
+    config.concurrency = 1;
+    config.breaker.open_ms = 60_000;
+    let conn = start(&mb, &clock, config, &transport);
+    assert!(
+        wait_until_async(BOUND, || async {
+            conn.send(GetPartnerStatus).await.unwrap().breaker == BreakerState::Open
+        })
+        .await
+    );
+    assert_eq!(transport.calls(), 3);
+    let called_while_open = wait_until(Duration::from_millis(200), || transport.calls() > 3).await;
+    assert!(!called_while_open, "no call while the breaker is open");
+    // The timed-out command has its unknown outcome; the rest wait, durable.
+    assert_eq!(kinds(&mb, 0), vec![OUTCOME_UNKNOWN.to_owned()]);
+    let stats = mb.stats(0, &cmd_stream()).await.unwrap();
+    assert_eq!(stats.length, 6);
+    clock.advance(60_000);
+    assert!(wait_until(BOUND, || inbox(&mb, 0).len() == 6).await);
+    let mut expected = vec![SUCCEEDED.to_owned(); 5];
+    expected.push(OUTCOME_UNKNOWN.to_owned());
+    expected.sort();
+    assert_eq!(kinds(&mb, 0), expected);
+    assert_eq!(
+        conn.send(GetPartnerStatus).await.unwrap().breaker,
+        BreakerState::Closed
+    );
+    assert!(mb.pending(0, &cmd_stream()).is_empty());
+}
+
+#[actix::test]
+async fn long_waits_are_deferred_to_the_timer_set() {
+    let (mb, clock) = setup();
+    let transport = ScriptedTransport::new();
+    transport.then(Some(Fault::RetryAfter(Duration::from_secs(10))));
+    push_command(&mb, 0, "c0", "k");
+    let _conn = start(
+        &mb,
+        &clock,
+        testing::partner_config("n1", vec![0]),
+        &transport,
+    );
+    assert!(wait_until(BOUND, || mb.timers(0).len() == 1).await);
+    let timer = &mb.timers(0)[0];
+    assert_eq!(timer.stream, cmd_stream());
+    assert_eq!(timer.envelope.attempt, 2);
+    assert!(timer.due_ms >= 1_000_000 + 10_000);
+    assert!(
+        mb.pending(0, &cmd_stream()).is_empty(),
+        "nothing held pending while waiting"
+    );
+    clock.advance(10_000);
+    assert_eq!(mb.fire_timers(0, clock.now_ms(), 10).await.unwrap(), 1);
+    assert!(wait_until(BOUND, || inbox(&mb, 0).len() == 1).await);
+    assert_eq!(inbox(&mb, 0)[0].kind, SUCCEEDED);
+    assert_eq!(inbox(&mb, 0)[0].id, result_id("c0"));
+    assert_eq!(transport.executions()["c0"], 2);
+}
+
+#[actix::test]
+async fn exhausted_retries_dead_letter_the_command_and_tell_the_saga() {
+    let (mb, clock) = setup();
+    let transport = ScriptedTransport::new();
+    transport.fail_all(Fault::Retry);
+    push_command(&mb, 0, "c0", "k");
+    let mut config = testing::partner_config("n1", vec![0]);
+    config.breaker.failure_threshold = 100;
+    config.max_deliveries = 3;
+    let _conn = start(&mb, &clock, config, &transport);
+    assert!(
+        wait_until_async(BOUND, || async {
+            mb.dead_letters(0).await.unwrap().len() == 1
+        })
+        .await
+    );
+    let letter = &mb.dead_letters(0).await.unwrap()[0];
+    assert_eq!(letter.origin, cmd_stream());
+    assert!(
+        letter.reason.starts_with("3 attempts failed"),
+        "{}",
+        letter.reason
+    );
+    let results = inbox(&mb, 0);
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0].kind, FAILED);
+    assert_eq!(results[0].id, result_id("c0"));
+    assert_eq!(transport.executions()["c0"], 3);
+    assert!(mb.pending(0, &cmd_stream()).is_empty());
+}
+
+#[actix::test]
+async fn permanent_and_poison_failures_reach_the_saga() {
+    let (mb, clock) = setup();
+    let transport = ScriptedTransport::new();
+    transport
+        .then(Some(Fault::Permanent))
+        .then(Some(Fault::Poison));
+    push_command(&mb, 0, "c0", "k");
+    push_command(&mb, 0, "c1", "k");
+    mb.append_raw(0, &cmd_stream(), "garbage");
+    let mut config = testing::partner_config("n1", vec![0]);
+    config.concurrency = 1;
+    let _conn = start(&mb, &clock, config, &transport);
+    assert!(wait_until(BOUND, || inbox(&mb, 0).len() == 2).await);
+    assert_eq!(kinds(&mb, 0), vec![FAILED.to_owned(), FAILED.to_owned()]);
+    assert!(
+        wait_until_async(BOUND, || async {
+            mb.dead_letters(0).await.unwrap().len() == 2
+        })
+        .await
+    );
+    let letters = mb.dead_letters(0).await.unwrap();
+    assert!(letters.iter().any(|l| l.raw == "garbage"));
+    assert!(letters.iter().any(|l| l.reason.starts_with("poison")));
+    assert_eq!(transport.calls(), 2);
+}
+
+#[actix::test]
+async fn a_paused_partner_makes_no_calls_until_resumed() {
+    let (mb, clock) = setup();
+    let transport = ScriptedTransport::new();
+    let conn = start(
+        &mb,
+        &clock,
+        testing::partner_config("n1", vec![0]),
+        &transport,
+    );
+    conn.send(Pause).await.unwrap();
+    assert!(conn.send(GetPartnerStatus).await.unwrap().paused);
+    push_command(&mb, 0, "c0", "k");
+    let called = wait_until(Duration::from_millis(200), || transport.calls() > 0).await;
+    assert!(!called);
+    conn.send(Resume).await.unwrap();
+    assert!(wait_until(BOUND, || inbox(&mb, 0).len() == 1).await);
+}
+
+#[actix::test]
+async fn a_re_execution_yields_the_same_result_id() {
+    // The idempotency contract: a re-execution produces the same result id, so
+    // a partner and a saga can both dedupe.
+    let command = Envelope::new("c9", "k", "echo.call", json!({}));
+    let first = result_envelope(ECHO, &command, SUCCEEDED, serde_json::Map::new());
+    let again = result_envelope(ECHO, &command, FAILED, serde_json::Map::new());
+    assert_eq!(first.id, again.id);
+    assert_eq!(first.key, "k");
+}
+
+#[test]
+fn breaker_opens_after_the_threshold_and_closes_after_probes() {
+    let mut breaker = CircuitBreaker::new(BreakerConfig {
+        failure_threshold: 2,
+        open_ms: 100,
+        half_open_probes: 2,
+    });
+    assert_eq!(breaker.acquire(0), Some(false));
+    breaker.record(false, false, 0);
+    assert_eq!(breaker.state(0), BreakerState::Closed);
+    breaker.record(false, true, 1);
+    breaker.record(false, false, 2);
+    assert_eq!(
+        breaker.state(2),
+        BreakerState::Closed,
+        "a success resets the count"
+    );
+    breaker.record(false, false, 3);
+    assert_eq!(breaker.state(3), BreakerState::Open);
+    assert_eq!(breaker.acquire(102), None);
+    assert_eq!(breaker.state(103), BreakerState::HalfOpen);
+    assert_eq!(breaker.acquire(103), Some(true));
+    assert_eq!(breaker.acquire(103), Some(true));
+    assert_eq!(breaker.acquire(103), None, "only two probes");
+    breaker.record(true, true, 104);
+    assert_eq!(breaker.state(104), BreakerState::HalfOpen);
+    breaker.record(true, true, 105);
+    assert_eq!(breaker.state(105), BreakerState::Closed);
+    // A failed probe opens it again for a full period.
+    breaker.record(false, false, 200);
+    breaker.record(false, false, 200);
+    assert_eq!(breaker.acquire(300), Some(true));
+    breaker.record(true, false, 301);
+    assert_eq!(breaker.state(400), BreakerState::Open);
+    assert_eq!(breaker.state(401), BreakerState::HalfOpen);
+}
+
+proptest! {
+    #[test]
+    fn backoff_stays_within_its_bounds(
+        attempt in 1u32..64,
+        initial_ms in 1u64..1_000,
+        max_ms in 1u64..600_000,
+        after_ms in proptest::option::of(0u64..100_000),
+        seed in any::<u64>(),
+    ) {
+        let policy = RetryPolicy {
+            initial: Duration::from_millis(initial_ms),
+            max: Duration::from_millis(max_ms),
+            defer_threshold: Duration::from_secs(5),
+        };
+        let mut rng = StdRng::seed_from_u64(seed);
+        let after = after_ms.map(Duration::from_millis);
+        let delay = policy.delay(attempt, after, &mut rng);
+        let ceiling = policy.ceiling(attempt);
+        prop_assert!(ceiling <= policy.max);
+        prop_assert!(ceiling >= policy.initial.min(policy.max));
+        prop_assert!(policy.ceiling(attempt + 1) >= ceiling);
+        prop_assert!(delay <= ceiling.max(after.unwrap_or_default()));
+        prop_assert!(delay >= after.unwrap_or_default());
+    }
+
+    #[test]
+    fn an_open_breaker_lets_nothing_through_before_its_time(
+        outcomes in proptest::collection::vec(any::<bool>(), 1..60),
+        threshold in 1u32..5,
+    ) {
+        let config = BreakerConfig { failure_threshold: threshold, open_ms: 1_000, half_open_probes: 1 };
+        let mut breaker = CircuitBreaker::new(config);
+        let mut now = 0;
+        let mut consecutive = 0;
+        for healthy in outcomes {
+            now += 10;
+            let Some(probe) = breaker.acquire(now) else {
+                prop_assert_eq!(breaker.state(now), BreakerState::Open);
+                continue;
+            };
+            breaker.record(probe, healthy, now);
+            consecutive = if healthy { 0 } else { consecutive + 1 };
+            if !healthy && (probe || consecutive >= threshold) {
+                prop_assert_eq!(breaker.state(now), BreakerState::Open);
+                prop_assert_eq!(breaker.acquire(now + 999), None);
+                consecutive = 0;
+            }
+        }
+    }
+}
