@@ -2,8 +2,11 @@
 //! one key actor per in-flight key, spawned on demand.
 //!
 //! The partition host reads the inbox, takes over entries other consumers left
-//! idle, fires due timers, dead-letters entries that cannot be decoded or were
-//! delivered too often, and routes each delivery to its key's actor. A key actor
+//! idle, fires the partition's due timers (saga timers, and partner commands
+//! deferred by a [`PartnerConnection`](crate::partner::PartnerConnection): with
+//! no host for a partition, its deferred commands do not come back),
+//! dead-letters entries that cannot be decoded or were delivered too often,
+//! and routes each delivery to its key's actor. A key actor
 //! applies its inputs strictly one after the other and commits each transition
 //! with the compare-and-set [`Commit`](crate::mailbox::Commit) that also
 //! acknowledges the input: nothing is acknowledged before it is committed.

@@ -27,6 +27,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::json;
 use tokio::sync::oneshot;
+use tracing::Instrument;
 
 use crate::clock::Clock;
 use crate::envelope::Envelope;
@@ -534,11 +535,9 @@ impl<M: Mailbox, T: Transport, C: Clock> PartnerConnection<M, T, C> {
             }
             .into_actor(self)
             .map(|claimed, act, ctx| {
-                if !claimed.is_empty() {
-                    ::metrics::counter!(metrics::MAILBOX_RECLAIMED_TOTAL, "partition" => "any", "stream" => "cmd")
-                        .increment(claimed.len() as u64);
-                }
                 for delivery in claimed {
+                    ::metrics::counter!(metrics::MAILBOX_RECLAIMED_TOTAL, "partition" => delivery.partition.to_string(), "stream" => "cmd")
+                        .increment(1);
                     act.accept(delivery, ctx);
                 }
                 act.pump(ctx);
@@ -552,9 +551,18 @@ impl<M: Mailbox, T: Transport, C: Clock> PartnerConnection<M, T, C> {
         let envelope = work.envelope.clone();
         let timeout = self.config.call_timeout;
         let started = Instant::now();
+        let span = tracing::info_span!(
+            "partner.call",
+            partner = %self.config.partner,
+            "messaging.message.id" = %work.envelope.id,
+            "messaging.destination.partition.id" = work.delivery.partition,
+            attempt = work.attempt(),
+        );
         ctx.spawn(
             async move {
-                let call = AssertUnwindSafe(async move { transport.call(&envelope).await });
+                let call = AssertUnwindSafe(
+                    async move { transport.call(&envelope).await }.instrument(span),
+                );
                 match tokio::time::timeout(timeout, call.catch_unwind()).await {
                     Ok(Ok(answer)) => Called::Answer(answer),
                     Ok(Err(panic)) => Called::Panicked(panic_message(panic.as_ref())),

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use actix::prelude::*;
+use tracing::Instrument;
 
 use super::{ApplyOutcome, KeyIdle, Shared};
 use crate::clock::{Clock, Millis};
@@ -91,10 +92,19 @@ impl<M: Mailbox, S: Saga, C: Clock> Handler<Apply> for KeyActor<M, S, C> {
         let shared = self.shared.clone();
         let key = self.key.clone();
         let cache = self.cache.take();
+        // One root span per delivered message; the key belongs here, not in metrics.
+        let span = tracing::info_span!(
+            "saga.apply",
+            "messaging.message.id" = %msg.delivery.entry_id,
+            "messaging.destination.partition.id" = self.shared.partition,
+            "messaging.message.delivery_count" = msg.delivery.deliveries,
+            saga.key = %self.key,
+        );
         // `ctx.wait` semantics: the next Apply starts only after this future and
         // its commit are done, so one key's inputs never interleave.
         AtomicResponse::new(Box::pin(
             apply_one(shared, key, msg.delivery, cache)
+                .instrument(span)
                 .into_actor(self)
                 .map(|(outcome, cache), act, ctx| {
                     act.cache = cache;

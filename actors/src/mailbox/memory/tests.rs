@@ -363,3 +363,217 @@ async fn unavailable_store_fails_every_operation() {
     mb.set_unavailable(false);
     assert!(mb.ingest(0, &env("a", "k"), None).await.is_ok());
 }
+
+mod model {
+    use std::collections::{BTreeSet, HashMap};
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Ingest {
+            key: u8,
+            idem: Option<u8>,
+        },
+        Read {
+            consumer: u8,
+            count: usize,
+        },
+        Reclaim {
+            consumer: u8,
+            min_idle: u64,
+            count: usize,
+        },
+        Commit {
+            pick: usize,
+        },
+        DeadLetter {
+            pick: usize,
+        },
+        Advance {
+            ms: u64,
+        },
+        Trim {
+            keep: u64,
+        },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => (0u8..3, proptest::option::of(0u8..4)).prop_map(|(key, idem)| Op::Ingest { key, idem }),
+            2 => (0u8..2, 1usize..4).prop_map(|(consumer, count)| Op::Read { consumer, count }),
+            1 => (0u8..2, prop_oneof![Just(0u64), Just(50), Just(200)], 1usize..4)
+                .prop_map(|(consumer, min_idle, count)| Op::Reclaim { consumer, min_idle, count }),
+            2 => (0usize..8).prop_map(|pick| Op::Commit { pick }),
+            1 => (0usize..8).prop_map(|pick| Op::DeadLetter { pick }),
+            1 => (0u64..120).prop_map(|ms| Op::Advance { ms }),
+            1 => (0u64..4).prop_map(|keep| Op::Trim { keep }),
+        ]
+    }
+
+    /// What the model expects of the mailbox, tracked beside it.
+    #[derive(Default)]
+    struct Expect {
+        /// Ingested and neither acknowledged nor dead-lettered.
+        live: BTreeSet<(u64, u64)>,
+        /// Deliveries per live entry.
+        deliveries: HashMap<(u64, u64), u32>,
+        idem: HashMap<u8, EntryId>,
+        last_id: (u64, u64),
+        dead: usize,
+    }
+
+    async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
+        let clock = ManualClock::new(10_000);
+        let mb = MemoryMailbox::new(clock.clone());
+        let inbox = StreamName::Inbox;
+        let mut expect = Expect::default();
+        let mut n = 0;
+        for op in ops {
+            match op {
+                Op::Ingest { key, idem } => {
+                    n += 1;
+                    let idem_key = idem.map(|i| format!("idem-{i}"));
+                    let outcome = mb
+                        .ingest(
+                            0,
+                            &env(&format!("e{n}"), &format!("k{key}")),
+                            idem_key.as_deref(),
+                        )
+                        .await
+                        .unwrap();
+                    match (outcome, idem.and_then(|i| expect.idem.get(&i))) {
+                        (IngestOutcome::Duplicate { entry_id }, Some(first)) => {
+                            prop_assert_eq!(&entry_id, first);
+                        }
+                        (IngestOutcome::Accepted { entry_id }, None) => {
+                            let id = entry_id.parts().unwrap();
+                            prop_assert!(id > expect.last_id, "ids must increase");
+                            expect.last_id = id;
+                            expect.live.insert(id);
+                            if let Some(i) = idem {
+                                expect.idem.insert(i, entry_id);
+                            }
+                        }
+                        (outcome, first) => {
+                            prop_assert!(false, "ingest gave {:?} with first {:?}", outcome, first);
+                        }
+                    }
+                }
+                Op::Read { consumer, count } => {
+                    let got = mb
+                        .read(0, &inbox, &format!("c{consumer}"), count, 0)
+                        .await
+                        .unwrap();
+                    prop_assert!(got.len() <= count);
+                    for d in got {
+                        let id = d.entry_id.parts().unwrap();
+                        prop_assert!(expect.live.contains(&id));
+                        prop_assert!(!expect.deliveries.contains_key(&id), "read delivers once");
+                        prop_assert_eq!(d.deliveries, 1);
+                        expect.deliveries.insert(id, 1);
+                    }
+                }
+                Op::Reclaim {
+                    consumer,
+                    min_idle,
+                    count,
+                } => {
+                    let got = mb
+                        .reclaim(0, &inbox, &format!("c{consumer}"), min_idle, count)
+                        .await
+                        .unwrap();
+                    prop_assert!(got.len() <= count);
+                    for d in got {
+                        let id = d.entry_id.parts().unwrap();
+                        let seen = expect.deliveries.get_mut(&id);
+                        prop_assert!(seen.is_some(), "only pending entries are reclaimed");
+                        let seen = seen.unwrap();
+                        *seen += 1;
+                        prop_assert_eq!(d.deliveries, *seen);
+                    }
+                }
+                Op::Commit { pick } => {
+                    let pending = mb.pending(0, &inbox);
+                    if pending.is_empty() {
+                        continue;
+                    }
+                    let entry = pending[pick % pending.len()].entry_id.clone();
+                    let ver = mb.load(0, "k").await.unwrap().ver;
+                    let outcome = mb
+                        .commit(&commit_for("k", ver, Some(entry.clone())))
+                        .await
+                        .unwrap();
+                    prop_assert_eq!(outcome, CommitOutcome::Committed { ver: ver + 1 });
+                    let again = mb
+                        .commit(&commit_for("k", ver + 1, Some(entry.clone())))
+                        .await
+                        .unwrap();
+                    prop_assert_eq!(again, CommitOutcome::AlreadyAcknowledged);
+                    let id = entry.parts().unwrap();
+                    expect.live.remove(&id);
+                    expect.deliveries.remove(&id);
+                }
+                Op::DeadLetter { pick } => {
+                    let pending = mb.pending(0, &inbox);
+                    if pending.is_empty() {
+                        continue;
+                    }
+                    let info = &pending[pick % pending.len()];
+                    let delivery = Delivery {
+                        partition: 0,
+                        stream: inbox.clone(),
+                        entry_id: info.entry_id.clone(),
+                        envelope: Err("model".into()),
+                        deliveries: info.deliveries,
+                    };
+                    mb.dead_letter(&delivery, "model", clock.now_ms())
+                        .await
+                        .unwrap();
+                    let id = info.entry_id.parts().unwrap();
+                    expect.live.remove(&id);
+                    expect.deliveries.remove(&id);
+                    expect.dead += 1;
+                }
+                Op::Advance { ms } => clock.advance(ms),
+                Op::Trim { keep } => {
+                    let before = mb.entries(0, &inbox).len() as u64;
+                    let removed = mb.trim(0, &inbox, keep).await.unwrap();
+                    prop_assert!(
+                        before - removed >= keep.min(before),
+                        "trim keeps `keep` entries"
+                    );
+                }
+            }
+            // Invariants after every step.
+            let present: BTreeSet<(u64, u64)> = mb
+                .entries(0, &inbox)
+                .iter()
+                .map(|(id, _)| id.parts().unwrap())
+                .collect();
+            prop_assert!(expect.live.is_subset(&present), "a live entry was trimmed");
+            let pending: BTreeSet<(u64, u64)> = mb
+                .pending(0, &inbox)
+                .iter()
+                .map(|p| p.entry_id.parts().unwrap())
+                .collect();
+            let delivered: BTreeSet<(u64, u64)> = expect.deliveries.keys().copied().collect();
+            prop_assert_eq!(&pending, &delivered);
+            let stats = mb.stats(0, &inbox).await.unwrap();
+            prop_assert_eq!(stats.length, present.len() as u64);
+            prop_assert_eq!(stats.pending, pending.len() as u64);
+            prop_assert_eq!(mb.dead_letters(0).await.unwrap().len(), expect.dead);
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn random_histories_keep_the_mailbox_invariants(ops in proptest::collection::vec(op(), 1..80)) {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+            runtime.block_on(run(ops))?;
+        }
+    }
+}
