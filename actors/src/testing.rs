@@ -162,6 +162,7 @@ struct Script {
     executions: HashMap<String, u32>,
     successes: HashMap<String, u32>,
     calls: u64,
+    latency: Duration,
 }
 
 /// A transport whose answers are scripted: per call ([`ScriptedTransport::then`]),
@@ -192,6 +193,7 @@ impl ScriptedTransport {
                 executions: HashMap::new(),
                 successes: HashMap::new(),
                 calls: 0,
+                latency: Duration::ZERO,
             })),
         }
     }
@@ -221,6 +223,12 @@ impl ScriptedTransport {
         script.rng = StdRng::seed_from_u64(seed);
     }
 
+    /// Make every call take `latency` (simulated partner latency, e.g. to have
+    /// calls in flight during a shutdown).
+    pub fn set_latency(&self, latency: Duration) {
+        self.lock().latency = latency;
+    }
+
     /// Stop failing (scripted calls still apply).
     pub fn heal(&self) {
         let mut script = self.lock();
@@ -244,7 +252,7 @@ impl ScriptedTransport {
         self.lock().successes.clone()
     }
 
-    fn decide(&self, command: &Envelope) -> Option<Fault> {
+    fn decide(&self, command: &Envelope) -> (Option<Fault>, Duration) {
         let mut script = self.lock();
         script.calls += 1;
         *script.executions.entry(command.id.clone()).or_default() += 1;
@@ -266,13 +274,17 @@ impl ScriptedTransport {
         if fault.is_none() {
             *script.successes.entry(command.id.clone()).or_default() += 1;
         }
-        fault
+        (fault, script.latency)
     }
 }
 
 impl Transport for ScriptedTransport {
     async fn call(&self, command: &Envelope) -> Result<serde_json::Value, CallError> {
-        match self.decide(command) {
+        let (fault, latency) = self.decide(command);
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        match fault {
             None => Ok(json!({ "echo": command.body })),
             Some(Fault::Retry) => Err(CallError::Retry {
                 after: None,

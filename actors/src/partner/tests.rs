@@ -4,7 +4,7 @@ use serde_json::Value;
 use super::*;
 use crate::clock::ManualClock;
 use crate::mailbox::memory::MemoryMailbox;
-use crate::supervisor::{ChildExit, Supervisor, SupervisorConfig, SupervisorEvent};
+use crate::supervisor::{ChildExit, Shutdown, Supervisor, SupervisorConfig, SupervisorEvent};
 use crate::testing::{self, ECHO, Fault, ScriptedTransport, wait_until, wait_until_async};
 
 const BOUND: Duration = Duration::from_secs(20);
@@ -96,7 +96,7 @@ async fn commands_complete_with_results_derived_from_their_ids() {
 #[actix::test]
 async fn sagas_and_partner_work_end_to_end() {
     use crate::host::partition_host_spec;
-    use crate::supervisor::{AddChild, Shutdown};
+    use crate::supervisor::AddChild;
     let (mb, clock) = setup();
     let transport = ScriptedTransport::new();
     let make = transport.clone();
@@ -364,6 +364,113 @@ async fn a_re_execution_yields_the_same_result_id() {
     let again = result_envelope(ECHO, &command, FAILED, serde_json::Map::new());
     assert_eq!(first.id, again.id);
     assert_eq!(first.key, "k");
+}
+
+#[actix::test]
+async fn graceful_shutdown_lets_calls_in_flight_finish() {
+    let (mb, clock) = setup();
+    let transport = ScriptedTransport::new();
+    transport.set_latency(Duration::from_millis(100));
+    push_command(&mb, 0, "c0", "k");
+    let conn = start(
+        &mb,
+        &clock,
+        testing::partner_config("n1", vec![0]),
+        &transport,
+    );
+    assert!(wait_until(BOUND, || transport.calls() == 1).await);
+    conn.send(Shutdown {
+        grace: Duration::from_secs(5),
+    })
+    .await
+    .unwrap();
+    assert_eq!(inbox(&mb, 0).len(), 1, "the call in flight completed");
+    assert!(mb.pending(0, &cmd_stream()).is_empty());
+    push_command(&mb, 0, "c1", "k");
+    let called = wait_until(Duration::from_millis(200), || transport.calls() > 1).await;
+    assert!(!called, "a stopped connection reads nothing");
+}
+
+#[actix::test]
+async fn random_faults_still_give_every_input_once_and_every_command_one_result() {
+    use crate::host::partition_host_spec;
+    use crate::supervisor::AddChild;
+    let (mb, clock) = setup();
+    let transport = ScriptedTransport::new();
+    transport.fail_at_rate(
+        0.3,
+        vec![
+            Fault::Retry,
+            Fault::RetryAfter(Duration::from_millis(1)),
+            Fault::Timeout,
+            Fault::Panic,
+        ],
+        42,
+    );
+    let make = transport.clone();
+    let clock_arc = Arc::new(clock.clone());
+    let mut partner = testing::partner_config("n1", vec![0]);
+    partner.max_deliveries = 8;
+    partner.breaker.open_ms = 200;
+    let root = Supervisor::new(SupervisorConfig::new("root"))
+        .child(partner_connection_spec(
+            partner,
+            mb.clone(),
+            move || Ok(make.clone()),
+            clock_arc.clone(),
+        ))
+        .start();
+    root.send(AddChild(partition_host_spec(
+        0,
+        testing::host_config("n1"),
+        mb.clone(),
+        Arc::new(testing::CounterSaga { every: 1 }),
+        clock_arc,
+    )))
+    .await
+    .unwrap();
+    let inputs = 30;
+    for i in 0..inputs {
+        mb.ingest(
+            0,
+            &testing::input(format!("i{i}"), format!("k{}", i % 3), "inc"),
+            None,
+        )
+        .await
+        .unwrap();
+    }
+    let settled = wait_until_async(BOUND, || {
+        clock.advance(100);
+        async {
+            let mut seen = 0;
+            for k in 0..3 {
+                let s = testing::load_state::<testing::CounterSaga>(&mb, 0, &format!("k{k}"))
+                    .await
+                    .unwrap();
+                seen += s.results + s.failures + s.unknown;
+            }
+            seen == inputs
+        }
+    })
+    .await;
+    assert!(settled);
+    let mut result_ids: Vec<String> = inbox(&mb, 0)
+        .into_iter()
+        .filter(|e| e.kind.starts_with("partner."))
+        .map(|e| e.id)
+        .collect();
+    result_ids.sort();
+    let before = result_ids.len();
+    result_ids.dedup();
+    assert_eq!(before, result_ids.len(), "one result per command");
+    assert_eq!(before as u64, inputs);
+    for k in 0..3 {
+        let s = testing::load_state::<testing::CounterSaga>(&mb, 0, &format!("k{k}"))
+            .await
+            .unwrap();
+        assert_eq!(s.count, 10);
+    }
+    assert!(transport.calls() > inputs, "faults were injected");
 }
 
 #[test]
