@@ -226,7 +226,7 @@ async fn an_input_committed_by_another_owner_is_not_applied_twice() {
 async fn ingest_with_an_idempotency_key_writes_once_until_the_ledger_expires() {
     let server = RedisServer::start();
     let mb = mailbox_with(StoreConfig {
-        dedupe_ttl_ms: 300,
+        dedupe_ttl_ms: 1_000,
         ..StoreConfig::with_url(server.url())
     })
     .await;
@@ -667,7 +667,7 @@ async fn leases_are_exclusive_renewable_and_expire() {
     mb.release_lease(10, "node-b").await.unwrap();
     assert!(!mb.lease(10, "node-b", 60_000).await.unwrap());
     mb.release_lease(10, "node-a").await.unwrap();
-    assert!(mb.lease(10, "node-b", 100).await.unwrap());
+    assert!(mb.lease(10, "node-b", 1_000).await.unwrap());
 
     // A holder that stops renewing loses the lease when it expires.
     assert!(!mb.lease(10, "node-a", 60_000).await.unwrap());
