@@ -97,6 +97,49 @@ impl HostConfig {
     }
 }
 
+/// A host configuration that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("host config: {field} {problem}")]
+pub struct HostConfigError {
+    /// The offending field.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub problem: &'static str,
+}
+
+impl HostConfig {
+    /// Check the values that would make a host stall or spin.
+    pub fn validate(&self) -> Result<(), HostConfigError> {
+        let problem = if self.consumer.is_empty() {
+            Some(("consumer", "must not be empty"))
+        } else if self.batch_size == 0 {
+            Some(("batch_size", "must be at least 1"))
+        } else if self.max_in_flight == 0 {
+            Some(("max_in_flight", "must be at least 1"))
+        } else if self.max_deliveries == 0 {
+            Some(("max_deliveries", "must be at least 1"))
+        } else if self.reclaim_interval.is_zero()
+            || self.passivation_check.is_zero()
+            || self.timer_poll_interval.is_zero()
+        {
+            Some((
+                "reclaim_interval / passivation_check / timer_poll_interval",
+                "must be positive",
+            ))
+        } else if self.store_retry_initial.is_zero()
+            || self.store_retry_max < self.store_retry_initial
+        {
+            Some(("store_retry", "needs 0 < initial <= max"))
+        } else {
+            None
+        };
+        match problem {
+            Some((field, problem)) => Err(HostConfigError { field, problem }),
+            None => Ok(()),
+        }
+    }
+}
+
 /// What a key actor did with one delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApplyOutcome {
@@ -705,6 +748,7 @@ pub fn partition_host_spec<M: Mailbox, S: Saga, C: Clock>(
     clock: Arc<C>,
 ) -> ChildSpec {
     ChildSpec::new(partition_host_name(partition), move |guard| {
+        config.validate().map_err(|e| e.to_string())?;
         let host = PartitionHost::new(
             partition,
             config.clone(),

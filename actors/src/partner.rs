@@ -231,6 +231,53 @@ impl PartnerConfig {
     }
 }
 
+/// A partner configuration that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("partner {partner}: {field} {problem}")]
+pub struct PartnerConfigError {
+    /// The partner.
+    pub partner: String,
+    /// The offending field.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub problem: &'static str,
+}
+
+impl PartnerConfig {
+    /// Check the values that would make the connection stall or spin.
+    pub fn validate(&self) -> Result<(), PartnerConfigError> {
+        let problem = if self.partner.is_empty() {
+            Some(("partner", "must not be empty"))
+        } else if self.partitions.is_empty() {
+            Some(("partitions", "must name at least one partition"))
+        } else if self.consumer.is_empty() {
+            Some(("consumer", "must not be empty"))
+        } else if self.batch_size == 0 {
+            Some(("batch_size", "must be at least 1"))
+        } else if self.concurrency == 0 {
+            Some(("concurrency", "must be at least 1"))
+        } else if self.max_deliveries == 0 {
+            Some(("max_deliveries", "must be at least 1"))
+        } else if self.breaker.failure_threshold == 0 {
+            Some(("breaker.failure_threshold", "must be at least 1"))
+        } else if self.retry.initial.is_zero() || self.retry.max < self.retry.initial {
+            Some(("retry", "needs 0 < initial <= max"))
+        } else if self.tick.is_zero() || self.reclaim_interval.is_zero() {
+            Some(("tick / reclaim_interval", "must be positive"))
+        } else {
+            None
+        };
+        match problem {
+            Some((field, problem)) => Err(PartnerConfigError {
+                partner: self.partner.clone(),
+                field,
+                problem,
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Status of a partner connection, for health checks and tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartnerStatus {
@@ -458,14 +505,23 @@ impl<M: Mailbox, T: Transport, C: Clock> PartnerConnection<M, T, C> {
         if self.paused || !self.breaker.allows(now) {
             return;
         }
-        for partition in self.config.partitions.clone() {
-            let room = self.config.concurrency.saturating_sub(self.held());
-            if room == 0 {
-                break;
-            }
-            if !self.reading.contains_key(&partition) {
-                self.read(partition, room.min(self.config.batch_size), ctx);
-            }
+        let room = self.config.concurrency.saturating_sub(self.held());
+        let idle: Vec<Partition> = self
+            .config
+            .partitions
+            .iter()
+            .copied()
+            .filter(|p| !self.reading.contains_key(p))
+            .collect();
+        if room == 0 || idle.is_empty() {
+            return;
+        }
+        // Every partition without a read gets one, so that a quiet partition
+        // blocking in its read does not starve a busy one; the overshoot over
+        // the concurrency is at most one entry per partition.
+        let share = (room / idle.len()).clamp(1, self.config.batch_size.max(1));
+        for partition in idle {
+            self.read(partition, share, ctx);
         }
     }
 
@@ -894,6 +950,7 @@ pub fn partner_connection_spec<M: Mailbox, T: Transport, C: Clock>(
     let name = partner_connection_name(&config.partner);
     let retry_every = config.down_retry;
     ChildSpec::new(name, move |guard| {
+        config.validate().map_err(|e| e.to_string())?;
         let transport = make_transport()?;
         let connection = PartnerConnection::new(
             config.clone(),

@@ -357,3 +357,16 @@ async fn a_host_under_a_supervisor_is_started_and_stopped_by_name() {
     .await;
     assert!(!read_by_someone);
 }
+
+#[test]
+fn configs_that_would_stall_are_refused() {
+    assert!(HostConfig::new("a").validate().is_ok());
+    assert!(testing::host_config("a").validate().is_ok());
+    let zero_batch = HostConfig {
+        batch_size: 0,
+        ..HostConfig::new("a")
+    };
+    assert_eq!(zero_batch.validate().unwrap_err().field, "batch_size");
+    let no_consumer = HostConfig::new("");
+    assert_eq!(no_consumer.validate().unwrap_err().field, "consumer");
+}

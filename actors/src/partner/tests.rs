@@ -474,6 +474,22 @@ async fn random_faults_still_give_every_input_once_and_every_command_one_result(
 }
 
 #[test]
+fn partner_configs_that_would_stall_are_refused() {
+    assert!(PartnerConfig::new(ECHO, "n1", vec![0]).validate().is_ok());
+    assert!(testing::partner_config("n1", vec![0, 1]).validate().is_ok());
+    let no_partitions = PartnerConfig::new(ECHO, "n1", vec![]);
+    let err = no_partitions.validate().unwrap_err();
+    assert_eq!(err.field, "partitions");
+    assert_eq!(
+        err.to_string(),
+        "partner echo: partitions must name at least one partition"
+    );
+    let mut no_slots = PartnerConfig::new(ECHO, "n1", vec![0]);
+    no_slots.concurrency = 0;
+    assert_eq!(no_slots.validate().unwrap_err().field, "concurrency");
+}
+
+#[test]
 fn breaker_opens_after_the_threshold_and_closes_after_probes() {
     let mut breaker = CircuitBreaker::new(BreakerConfig {
         failure_threshold: 2,
