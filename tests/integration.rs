@@ -10,3 +10,6 @@ mod common {
 
 #[path = "integration/store.rs"]
 mod store;
+
+#[path = "integration/runtime.rs"]
+mod runtime;

@@ -1,0 +1,389 @@
+//! The service as a whole, as a child process on a private Redis: SIGKILLed
+//! mid-run, Redis killed mid-run, and two nodes sharing the partitions.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use redis::AsyncCommands;
+use tradehub::service::redis_server::{Persistence, RedisServer};
+use tradehub::store::{RedisMailbox, StoreConfig};
+use tradehub::workflow::echo::{EchoState, PING};
+use tradehub_actors::envelope::{Envelope, partition_of};
+use tradehub_actors::mailbox::{Mailbox, StreamName};
+
+const PREFIX: &str = "rt";
+const PARTITIONS: u16 = 4;
+
+/// A `tradehub serve` child process.
+struct Hub {
+    child: Child,
+    node: String,
+}
+
+impl Hub {
+    fn start(redis_url: &str, node: &str, partitions: u16) -> Self {
+        let child = Command::new(env!("CARGO_BIN_EXE_tradehub"))
+            .args(["serve"])
+            .env("TRADEHUB_REDIS__URL", redis_url)
+            .env("TRADEHUB_REDIS__PREFIX", PREFIX)
+            .env("TRADEHUB_RUNTIME__NODE_ID", node)
+            .env("TRADEHUB_RUNTIME__PARTITIONS", partitions.to_string())
+            .env("TRADEHUB_RUNTIME__LEASE_TTL", "2s")
+            .env("TRADEHUB_RUNTIME__LEASE_RENEW", "300ms")
+            .env("TRADEHUB_RUNTIME__RECLAIM_IDLE", "1s")
+            .env("TRADEHUB_RUNTIME__RECLAIM_EVERY", "300ms")
+            .env("TRADEHUB_RUNTIME__READ_BLOCK", "100ms")
+            .env("TRADEHUB_RUNTIME__SHUTDOWN_GRACE", "3s")
+            .env("TRADEHUB_HTTP__LISTEN", "127.0.0.1:0")
+            .env("TRADEHUB_METRICS__LISTEN", "127.0.0.1:0")
+            .env("TRADEHUB_METRICS__SAMPLE_EVERY", "1s")
+            // HUB_LOG=info shows what the child hubs do when a test fails.
+            .env(
+                "RUST_LOG",
+                std::env::var("HUB_LOG").unwrap_or_else(|_| "warn".to_owned()),
+            )
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the tradehub binary starts");
+        Self {
+            child,
+            node: node.to_owned(),
+        }
+    }
+
+    fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL the hub");
+        self.child.wait().expect("reap the hub");
+    }
+
+    /// SIGTERM, then the exit status within `bound`.
+    fn terminate(&mut self, bound: Duration) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill -TERM");
+        assert!(sent.success());
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                start.elapsed() < bound,
+                "{} did not stop within {bound:?} of SIGTERM",
+                self.node
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            drop(self.child.kill());
+            drop(self.child.wait());
+        }
+    }
+}
+
+async fn mailbox(url: &str) -> RedisMailbox {
+    RedisMailbox::connect(StoreConfig::with_url(url).prefix(PREFIX))
+        .await
+        .expect("connect to the private redis")
+}
+
+fn ping(n: usize, keys: usize) -> Envelope {
+    Envelope::new(
+        format!("in-{n}"),
+        format!("k{}", n % keys),
+        PING,
+        serde_json::json!({ "n": n }),
+    )
+}
+
+/// Ingest pings `range`, retrying while Redis is down; returns once all are durable.
+async fn ingest(
+    mailbox: &RedisMailbox,
+    range: std::ops::Range<usize>,
+    keys: usize,
+    partitions: u16,
+) {
+    for n in range {
+        let envelope = ping(n, keys);
+        let partition = partition_of(&envelope.key, partitions);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        // The idempotency key makes a retry after an unknown outcome safe.
+        while let Err(error) = mailbox
+            .ingest(partition, &envelope, Some(&envelope.id))
+            .await
+        {
+            assert!(
+                Instant::now() < deadline,
+                "ingest of {} kept failing: {error}",
+                envelope.id
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Sum of the echo states of every key.
+async fn totals(mailbox: &RedisMailbox, keys: usize, partitions: u16) -> Option<(u64, u64)> {
+    let (mut pings, mut echoes) = (0, 0);
+    for k in 0..keys {
+        let key = format!("k{k}");
+        let stored = mailbox
+            .load(partition_of(&key, partitions), &key)
+            .await
+            .ok()?;
+        if let Some(state) = stored.state {
+            let state: EchoState = serde_json::from_str(&state).expect("echo state parses");
+            pings += state.pings;
+            echoes += state.echoes;
+        }
+    }
+    Some((pings, echoes))
+}
+
+/// Stream figures per partition and the ledger size, for failure messages.
+async fn diagnose(mailbox: &RedisMailbox, partitions: u16) -> String {
+    let mut out = String::new();
+    for partition in 0..partitions {
+        for stream in [StreamName::Inbox, StreamName::Commands("echo".to_owned())] {
+            let stats = mailbox.stats(partition, &stream).await;
+            out.push_str(&format!("\n  p{partition} {stream}: {stats:?}"));
+        }
+        let letters = mailbox.dead_letters(partition).await.map(|l| l.len());
+        let timers = mailbox.timers(partition).await.map(|t| t.len());
+        out.push_str(&format!(
+            "\n  p{partition} dlq: {letters:?} timers: {timers:?}"
+        ));
+    }
+    out
+}
+
+async fn wait_for_totals(
+    mailbox: &RedisMailbox,
+    inputs: u64,
+    keys: usize,
+    partitions: u16,
+    bound: Duration,
+) {
+    let start = Instant::now();
+    loop {
+        let totals = totals(mailbox, keys, partitions).await;
+        if totals == Some((inputs, inputs)) {
+            return;
+        }
+        if start.elapsed() > bound {
+            panic!(
+                "after {bound:?}, (pings, echoes) = {totals:?}, expected ({inputs}, {inputs});{}",
+                diagnose(mailbox, partitions).await
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Every input applied exactly once, every command executed at least once and
+/// exactly once per idempotency key, nothing pending, nothing dead-lettered.
+async fn assert_exactly_once(url: &str, mailbox: &RedisMailbox, inputs: usize, partitions: u16) {
+    let client = redis::Client::open(url).expect("redis url");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect");
+    let ledger: BTreeMap<String, u64> = conn
+        .hgetall(tradehub::partners::echo::ledger_key(PREFIX))
+        .await
+        .expect("read the echo ledger");
+    let expected: BTreeSet<String> = (0..inputs).map(|n| format!("in-{n}:echo")).collect();
+    let executed: BTreeSet<String> = ledger.keys().cloned().collect();
+    assert_eq!(
+        executed, expected,
+        "commands executed differ from commands issued"
+    );
+    assert!(ledger.values().all(|&n| n >= 1));
+
+    let start = Instant::now();
+    loop {
+        let mut pending = 0;
+        for partition in 0..partitions {
+            for stream in [StreamName::Inbox, StreamName::Commands("echo".to_owned())] {
+                pending += mailbox
+                    .stats(partition, &stream)
+                    .await
+                    .expect("stats")
+                    .pending;
+            }
+        }
+        if pending == 0 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "{pending} entries still pending"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for partition in 0..partitions {
+        let letters = mailbox.dead_letters(partition).await.expect("dlq");
+        assert!(
+            letters.is_empty(),
+            "dead letters in partition {partition}: {letters:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkilled_hub_applies_every_input_exactly_once() {
+    const INPUTS: usize = 5_000;
+    const KEYS: usize = 200;
+    const KILLS: usize = 5;
+    let redis = RedisServer::start(Persistence::AofEverySec).expect("private redis");
+    let url = redis.url();
+    let mailbox = mailbox(&url).await;
+    let mut rng = StdRng::seed_from_u64(7);
+
+    let producer = {
+        let mailbox = mailbox.clone();
+        tokio::spawn(async move {
+            for chunk in (0..INPUTS).step_by(250) {
+                ingest(&mailbox, chunk..(chunk + 250).min(INPUTS), KEYS, PARTITIONS).await;
+                tokio::time::sleep(Duration::from_millis(40)).await;
+            }
+        })
+    };
+
+    let mut hub = Hub::start(&url, "crash-0", PARTITIONS);
+    for kill in 1..=KILLS {
+        tokio::time::sleep(Duration::from_millis(rng.random_range(300..1_200))).await;
+        hub.kill();
+        hub = Hub::start(&url, &format!("crash-{kill}"), PARTITIONS);
+    }
+    producer.await.expect("producer");
+    wait_for_totals(
+        &mailbox,
+        INPUTS as u64,
+        KEYS,
+        PARTITIONS,
+        Duration::from_secs(120),
+    )
+    .await;
+    assert_exactly_once(&url, &mailbox, INPUTS, PARTITIONS).await;
+    assert!(
+        hub.terminate(Duration::from_secs(15)).success(),
+        "graceful stop exits 0"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_killed_and_restarted_loses_nothing_acknowledged() {
+    const INPUTS: usize = 2_000;
+    const KEYS: usize = 100;
+    let mut redis = RedisServer::start(Persistence::AofAlways).expect("private redis");
+    let url = redis.url();
+    let mailbox = mailbox(&url).await;
+    let hub = Hub::start(&url, "redis-chaos", PARTITIONS);
+
+    ingest(&mailbox, 0..INPUTS / 2, KEYS, PARTITIONS).await;
+    redis
+        .restart()
+        .expect("redis restarts on its port and replays its AOF");
+    ingest(&mailbox, INPUTS / 2..INPUTS, KEYS, PARTITIONS).await;
+    redis.restart().expect("redis restarts again");
+
+    wait_for_totals(
+        &mailbox,
+        INPUTS as u64,
+        KEYS,
+        PARTITIONS,
+        Duration::from_secs(120),
+    )
+    .await;
+    assert_exactly_once(&url, &mailbox, INPUTS, PARTITIONS).await;
+    drop(hub);
+}
+
+async fn lease_holders(url: &str, partitions: u16) -> BTreeMap<u16, Option<String>> {
+    let client = redis::Client::open(url).expect("redis url");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect");
+    let mut holders = BTreeMap::new();
+    for p in 0..partitions {
+        let holder: Option<String> = conn
+            .get(format!("{PREFIX}:{{s{p}}}:lease"))
+            .await
+            .expect("GET lease");
+        holders.insert(p, holder);
+    }
+    holders
+}
+
+async fn wait_for_holders(
+    url: &str,
+    partitions: u16,
+    bound: Duration,
+    want: impl Fn(&BTreeMap<u16, Option<String>>) -> bool,
+) {
+    let start = Instant::now();
+    loop {
+        let holders = lease_holders(url, partitions).await;
+        if want(&holders) {
+            return;
+        }
+        assert!(
+            start.elapsed() < bound,
+            "leases after {bound:?}: {holders:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hubs_share_partitions_and_one_takes_over_the_other() {
+    const PARTS: u16 = 8;
+    const INPUTS: usize = 1_000;
+    const KEYS: usize = 50;
+    let redis = RedisServer::start(Persistence::AofEverySec).expect("private redis");
+    let url = redis.url();
+    let mailbox = mailbox(&url).await;
+    let mut a = Hub::start(&url, "node-a", PARTS);
+    let b = Hub::start(&url, "node-b", PARTS);
+
+    let count = |holders: &BTreeMap<u16, Option<String>>, node: &str| {
+        holders
+            .values()
+            .filter(|h| h.as_deref() == Some(node))
+            .count()
+    };
+    wait_for_holders(&url, PARTS, Duration::from_secs(20), |h| {
+        count(h, "node-a") == 4 && count(h, "node-b") == 4
+    })
+    .await;
+
+    ingest(&mailbox, 0..INPUTS / 2, KEYS, PARTS).await;
+    a.kill();
+    ingest(&mailbox, INPUTS / 2..INPUTS, KEYS, PARTS).await;
+    wait_for_holders(&url, PARTS, Duration::from_secs(20), |h| {
+        count(h, "node-b") == 8
+    })
+    .await;
+    wait_for_totals(
+        &mailbox,
+        INPUTS as u64,
+        KEYS,
+        PARTS,
+        Duration::from_secs(60),
+    )
+    .await;
+    assert_exactly_once(&url, &mailbox, INPUTS, PARTS).await;
+    drop(b);
+}
