@@ -448,6 +448,9 @@ impl Mailbox for MemoryMailbox {
         block_ms: u64,
     ) -> MailboxResult<Vec<Delivery>> {
         let deadline = tokio::time::Instant::now() + Duration::from_millis(block_ms);
+        // A real store round-trip always yields; doing the same lets concurrent
+        // readers of one stream interleave as they would against Redis.
+        tokio::task::yield_now().await;
         loop {
             // Register interest before looking, so an append between the look and
             // the wait is not missed.

@@ -243,7 +243,7 @@ async fn more_failures_than_the_intensity_escalate_to_the_parent() {
 async fn a_child_beyond_its_intensity_can_be_marked_down_instead() {
     let probe = Probe::default();
     let mut cfg = config("partners", Strategy::OneForOne, 1);
-    cfg.intensity.within = Duration::from_millis(300);
+    cfg.intensity.within = Duration::from_secs(1);
     let supervisor =
         Supervisor::new(cfg).child(worker("partner-x", &probe).on_limit(OnLimit::MarkDown {
             retry_every: Duration::from_millis(50),
