@@ -1,10 +1,13 @@
 //! The `tradehub` command line. Each area keeps its subcommands in `cli/<area>.rs`;
 //! this file only dispatches.
 
+#![allow(clippy::print_stdout)]
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod serve;
 
 /// Exit code: the work found problems (invalid data, a failed evaluation).
@@ -24,11 +27,14 @@ pub struct Cli {
 enum Command {
     /// Run the service: partitions, partner connections, API and metrics.
     Serve(serve::ServeArgs),
+    /// Benchmarks against a private Redis.
+    Bench(bench::BenchArgs),
 }
 
 /// Run the command line; returns the process exit code.
 pub fn main(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Bench(args) => bench::run_bench(args),
     }
 }

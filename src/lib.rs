@@ -7,6 +7,7 @@
 //!
 //! | module | what |
 //! |---|---|
+//! | [`bench`] | benchmarks against real Redis (`tradehub bench`) |
 //! | [`api`] | actix-web: probes, ingest and operator routes |
 //! | [`cli`] | the `tradehub` subcommands |
 //! | [`config`] | figment-layered service configuration |
@@ -17,6 +18,7 @@
 //! | [`workflow`] | the sagas the hub runs |
 
 pub mod api;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod partners;

@@ -1,0 +1,94 @@
+//! `tradehub bench …`: benchmarks against real Redis, printed as a table or one
+//! JSON document.
+
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+
+use super::EXIT_USAGE;
+use crate::bench::runtime::{RuntimeBenchOptions, run};
+
+/// Benchmarks.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    which: Which,
+}
+
+#[derive(Debug, Subcommand)]
+enum Which {
+    /// Committed transitions per second through the runtime's full path, against the raw Redis ceiling.
+    Runtime {
+        /// Length of each measured phase, in seconds.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Partitions (one host each).
+        #[arg(long, default_value_t = 16)]
+        partitions: u16,
+        /// Distinct saga keys.
+        #[arg(long, default_value_t = 10_000)]
+        keys: usize,
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Run the chosen benchmark.
+pub fn run_bench(args: BenchArgs) -> ExitCode {
+    match args.which {
+        Which::Runtime {
+            seconds,
+            partitions,
+            keys,
+            json,
+        } => {
+            if !seconds.is_finite() || seconds <= 0.0 || partitions == 0 || keys == 0 {
+                eprintln!("bench runtime: --seconds, --partitions and --keys must be positive");
+                return ExitCode::from(EXIT_USAGE);
+            }
+            let options = RuntimeBenchOptions {
+                seconds,
+                partitions,
+                keys,
+                ..RuntimeBenchOptions::default()
+            };
+            let report = match actix::System::new().block_on(run(&options)) {
+                Ok(report) => report,
+                Err(error) => {
+                    eprintln!("bench runtime: {error}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            if json {
+                println!("{}", serde_json::to_string(&report).unwrap_or_default());
+            } else {
+                println!(
+                    "runtime benchmark ({} partitions, {} keys, redis {})",
+                    report.partitions, report.keys, report.redis_persistence
+                );
+                println!(
+                    "  transitions/s            {:>12.0}  ({} in {:.2} s)",
+                    report.transitions_per_sec, report.transitions, report.seconds
+                );
+                println!(
+                    "  commit p50 / p99         {:>9.3} ms / {:.3} ms",
+                    report.commit_p50_ms, report.commit_p99_ms
+                );
+                println!(
+                    "  redis cmds / transition  {:>12.2}  (server side, script internals included: {:.2})",
+                    report.redis_cmds_per_transition, report.redis_server_cmds_per_transition
+                );
+                println!(
+                    "  raw ceiling msgs/s       {:>12.0}",
+                    report.raw_ceiling_per_sec
+                );
+                println!(
+                    "  ratio to ceiling         {:>12.2}",
+                    report.ratio_to_ceiling
+                );
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}
