@@ -267,6 +267,22 @@ impl MemoryMailbox {
             .unwrap_or_default()
     }
 
+    /// Entries of a stream not yet delivered to the group (Redis's `lag`).
+    pub fn undelivered(&self, partition: Partition, stream: &StreamName) -> u64 {
+        let data = self.lock();
+        data.partitions
+            .get(&partition)
+            .and_then(|p| p.streams.get(stream))
+            .map_or(0, |s| {
+                s.entries
+                    .range((
+                        std::ops::Bound::Excluded(s.cursor),
+                        std::ops::Bound::Unbounded,
+                    ))
+                    .count() as u64
+            })
+    }
+
     /// The pending list of a stream, oldest id first.
     pub fn pending(&self, partition: Partition, stream: &StreamName) -> Vec<PendingInfo> {
         let now = self.now();
