@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod ops;
 mod serve;
 
 /// Exit code: the work found problems (invalid data, a failed evaluation).
@@ -29,6 +30,10 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Benchmarks against a private Redis.
     Bench(bench::BenchArgs),
+    /// Dead letters and timelines: list, show, redrive, replay.
+    Replay(ops::ReplayArgs),
+    /// The audit trail.
+    Audit(ops::AuditArgs),
 }
 
 /// Run the command line; returns the process exit code.
@@ -36,5 +41,7 @@ pub fn main(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Bench(args) => bench::run_bench(args),
+        Command::Replay(args) => ops::replay(args),
+        Command::Audit(args) => ops::audit(args),
     }
 }

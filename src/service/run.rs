@@ -147,10 +147,11 @@ pub async fn serve(config: HubConfig, options: ServeOptions) -> Result<(), Serve
         readiness.clone(),
     );
     let leases_task = actix::spawn(leases.run(shutdown_rx.clone()));
-    let sampler_task = actix::spawn(sample(
+    let sampler_task = actix::spawn(maintain(
         mailbox.clone(),
         work.clone(),
         config.metrics.sample_every,
+        config.runtime.trim_keep,
         shutdown_rx,
     ));
 
@@ -403,11 +404,13 @@ impl NodeRegistry for RedisMailbox {
     }
 }
 
-/// Sample stream depths of the owned partitions into gauges until shutdown.
-async fn sample(
+/// Until shutdown: sample stream depths of the owned partitions into gauges, and
+/// trim their streams (the store never drops an entry that is still pending).
+async fn maintain(
     mailbox: RedisMailbox,
     work: Arc<Work>,
     every: Duration,
+    trim_keep: u64,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut ticker = tokio::time::interval(every);
@@ -425,6 +428,9 @@ async fn sample(
         let mut dlq = 0u64;
         for partition in work.owned() {
             for stream in work.streams() {
+                if let Err(error) = mailbox.trim(partition, &stream, trim_keep).await {
+                    tracing::warn!(%error, partition, %stream, "trimming failed; retrying next round");
+                }
                 let slot = usize::from(matches!(stream, StreamName::Commands(_)));
                 if let Ok(stats) = mailbox.stats(partition, &stream).await {
                     let (length, pending, oldest) = &mut by_kind[slot];

@@ -71,6 +71,13 @@ impl Saga for EchoSaga {
             "kind": input.kind,
             "attempt": input.attempt,
         }));
+        // Like every saga of the hub, each transition leaves an audit entry.
+        transition.audit.push(json!({
+            "actor": input.body.get("actor").and_then(|a| a.as_str()).unwrap_or("system"),
+            "action": input.kind,
+            "key": input.key,
+            "input": input.id,
+        }));
         transition.commands = commands;
         transition
     }

@@ -20,12 +20,27 @@ const PARTITIONS: u16 = 4;
 struct Hub {
     child: Child,
     node: String,
+    log: tempfile::NamedTempFile,
 }
 
 impl Hub {
     fn start(redis_url: &str, node: &str, partitions: u16) -> Self {
+        Self::start_with(redis_url, node, partitions, &[], &[])
+    }
+
+    /// Start with more `serve` arguments and environment overrides.
+    fn start_with(
+        redis_url: &str,
+        node: &str,
+        partitions: u16,
+        args: &[&str],
+        env: &[(&str, String)],
+    ) -> Self {
+        let log = tempfile::NamedTempFile::new().expect("a log file for the hub");
+        let stderr = log.reopen().expect("reopen the log file");
         let child = Command::new(env!("CARGO_BIN_EXE_tradehub"))
-            .args(["serve"])
+            .arg("serve")
+            .args(args)
             .env("TRADEHUB_REDIS__URL", redis_url)
             .env("TRADEHUB_REDIS__PREFIX", PREFIX)
             .env("TRADEHUB_RUNTIME__NODE_ID", node)
@@ -44,19 +59,39 @@ impl Hub {
                 "RUST_LOG",
                 std::env::var("HUB_LOG").unwrap_or_else(|_| "warn".to_owned()),
             )
+            .envs(env.iter().map(|(k, v)| (k, v.as_str())))
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::from(stderr))
             .spawn()
             .expect("the tradehub binary starts");
         Self {
             child,
             node: node.to_owned(),
+            log,
         }
     }
 
     fn kill(&mut self) {
         self.child.kill().expect("SIGKILL the hub");
         self.child.wait().expect("reap the hub");
+    }
+
+    /// The exit status within `bound` and everything the hub logged.
+    fn wait_exit(mut self, bound: Duration) -> (std::process::ExitStatus, String) {
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(
+                start.elapsed() < bound,
+                "{} still running after {bound:?}",
+                self.node
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let log = std::fs::read_to_string(self.log.path()).expect("read the hub's log");
+        (status, log)
     }
 
     /// SIGTERM, then the exit status within `bound`.
@@ -386,4 +421,155 @@ async fn two_hubs_share_partitions_and_one_takes_over_the_other() {
     .await;
     assert_exactly_once(&url, &mailbox, INPUTS, PARTS).await;
     drop(b);
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_refuses_a_redis_without_persistence_unless_ephemeral() {
+    let redis = RedisServer::start(Persistence::None).expect("private redis");
+    let refused = Hub::start(&redis.url(), "volatile", PARTITIONS);
+    let (status, log) = refused.wait_exit(Duration::from_secs(20));
+    assert_eq!(status.code(), Some(1), "exit code; log:\n{log}");
+    assert!(
+        log.contains("no persistence") && log.contains("--ephemeral"),
+        "log:\n{log}"
+    );
+
+    let mut accepted = Hub::start_with(&redis.url(), "volatile", PARTITIONS, &["--ephemeral"], &[]);
+    let mailbox = mailbox(&redis.url()).await;
+    ingest(&mailbox, 0..10, 5, PARTITIONS).await;
+    wait_for_totals(&mailbox, 10, 5, PARTITIONS, Duration::from_secs(30)).await;
+    assert!(accepted.terminate(Duration::from_secs(15)).success());
+}
+
+async fn get(url: &str) -> (u16, String) {
+    let response = reqwest::get(url).await.expect("GET");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("body"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probes_metrics_dead_letters_and_the_audit_chain() {
+    let redis = RedisServer::start(Persistence::AofEverySec).expect("private redis");
+    let url = redis.url();
+    let (http, metrics) = (free_port(), free_port());
+    let mut hub = Hub::start_with(
+        &url,
+        "ops",
+        PARTITIONS,
+        &[],
+        &[
+            ("TRADEHUB_HTTP__LISTEN", format!("127.0.0.1:{http}")),
+            ("TRADEHUB_METRICS__LISTEN", format!("127.0.0.1:{metrics}")),
+        ],
+    );
+
+    let start = Instant::now();
+    loop {
+        if let Ok(response) = reqwest::get(format!("http://127.0.0.1:{http}/readyz")).await
+            && response.status().as_u16() == 200
+        {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "never ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        get(&format!("http://127.0.0.1:{http}/healthz")).await.0,
+        200
+    );
+    let (_, ready) = get(&format!("http://127.0.0.1:{http}/readyz")).await;
+    assert!(
+        ready.contains(&format!("\"partitions_owned\":{PARTITIONS}")),
+        "{ready}"
+    );
+
+    let mailbox = mailbox(&url).await;
+    ingest(&mailbox, 0..20, 5, PARTITIONS).await;
+    wait_for_totals(&mailbox, 20, 5, PARTITIONS, Duration::from_secs(30)).await;
+    // A poison entry: not an envelope at all.
+    mailbox
+        .append_raw(0, &StreamName::Inbox, "{not json")
+        .await
+        .expect("append a poison entry");
+
+    let cli = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_tradehub"))
+            .args(args)
+            .env("TRADEHUB_REDIS__URL", &url)
+            .env("TRADEHUB_REDIS__PREFIX", PREFIX)
+            .env("TRADEHUB_RUNTIME__PARTITIONS", PARTITIONS.to_string())
+            .output()
+            .expect("run the tradehub cli");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        (output.status.code(), stdout)
+    };
+    let start = Instant::now();
+    let letters = loop {
+        let (code, stdout) = cli(&["replay", "dlq", "list", "--json"]);
+        assert_eq!(code, Some(0), "{stdout}");
+        let listed: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+        let letters = listed["dead_letters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if !letters.is_empty() {
+            break letters;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the poison entry was never dead-lettered"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0]["origin"], "in");
+    let (code, stdout) = cli(&["replay", "dlq", "redrive", "--all", "--json"]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("\"new_entry\""), "{stdout}");
+
+    let (_, scraped) = get(&format!("http://127.0.0.1:{metrics}/metrics")).await;
+    for name in [
+        "tradehub_runtime_partitions_owned",
+        "tradehub_store_stream_pending_entries",
+        "tradehub_store_oldest_pending_age_seconds",
+        "tradehub_store_dlq_length_entries",
+    ] {
+        assert!(
+            scraped.contains(name),
+            "{name} missing from /metrics:\n{scraped}"
+        );
+    }
+
+    let (code, stdout) = cli(&["audit", "verify", "--json"]);
+    assert_eq!(code, Some(0), "{stdout}");
+    let client = redis::Client::open(url.as_str()).expect("redis url");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connect");
+    let audit_key = format!("{PREFIX}:{{s0}}:audit");
+    let forged: String = redis::cmd("XADD")
+        .arg(&audit_key)
+        .arg("*")
+        .arg("forged")
+        .arg("entry")
+        .query_async(&mut conn)
+        .await
+        .expect("forge an audit entry");
+    assert!(!forged.is_empty());
+    let (code, stdout) = cli(&["audit", "verify", "--json"]);
+    assert_eq!(
+        code,
+        Some(1),
+        "a forged entry must break the chain: {stdout}"
+    );
+
+    assert!(hub.terminate(Duration::from_secs(15)).success());
 }

@@ -13,6 +13,8 @@ fn ping_counts_and_commands_an_echo_with_a_derived_id() {
     assert_eq!(t.commands[0].envelope.id, "m1:echo");
     assert_eq!(t.commands[0].envelope.key, "k1");
     assert_eq!(t.history.len(), 1);
+    assert_eq!(t.audit.len(), 1);
+    assert_eq!(t.audit[0]["input"], "m1");
 }
 
 #[test]
