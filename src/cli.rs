@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod model;
+
 /// Exit code: the work found problems (invalid data, a failed evaluation).
 pub const EXIT_PROBLEMS: u8 = 1;
 /// Exit code: bad usage or unusable input.
@@ -19,9 +21,17 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Master-data validation of a canonical shipment (JSON).
+    Validate(model::ValidateArgs),
+    /// Print the JSON Schema of a canonical model type.
+    Schema(model::SchemaArgs),
+}
 
 /// Run the command line; returns the process exit code.
 pub fn main(cli: Cli) -> ExitCode {
-    match cli.command {}
+    match cli.command {
+        Command::Validate(args) => model::validate_cmd(args),
+        Command::Schema(args) => model::schema_cmd(args),
+    }
 }

@@ -8,5 +8,9 @@
 //! | module | what |
 //! |---|---|
 //! | [`cli`] | the `tradehub` subcommands |
+//! | [`model`] | the canonical data model v1: shipments, parties, products, documents, declarations, code newtypes |
+//! | [`tariff`] | bundled reference data (HS 2022, ISO countries and currencies, Incoterms, UN/LOCODE) and master-data validation |
 
 pub mod cli;
+pub mod model;
+pub mod tariff;
