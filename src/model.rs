@@ -101,3 +101,6 @@ pub enum SchemaVersion {
     #[serde(rename = "1")]
     V1,
 }
+
+#[cfg(test)]
+mod tests;

@@ -499,3 +499,6 @@ impl<'a> Table<'a> {
         Ok(Some((line, &self.picked)))
     }
 }
+
+#[cfg(test)]
+mod tests;
