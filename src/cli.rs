@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod duty;
 mod model;
 
 /// Exit code: the work found problems (invalid data, a failed evaluation).
@@ -24,6 +25,8 @@ pub struct Cli {
 enum Command {
     /// Master-data validation of a canonical shipment (JSON).
     Validate(model::ValidateArgs),
+    /// Duty, import taxes, fees and landed cost of an import shipment, with the working.
+    Duty(duty::DutyArgs),
     /// Print the JSON Schema of a canonical model type.
     Schema(model::SchemaArgs),
 }
@@ -33,5 +36,6 @@ pub fn main(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Validate(args) => model::validate_cmd(args),
         Command::Schema(args) => model::schema_cmd(args),
+        Command::Duty(args) => duty::duty_cmd(args),
     }
 }

@@ -1,6 +1,7 @@
 //! Tariff knowledge: the reference data the hub ships with and the master-data validation a
 //! shipment passes before it is screened and filed.
 
+pub mod duty;
 pub mod reference;
 pub mod validate;
 

@@ -36,13 +36,13 @@ pub struct SchemaArgs {
 }
 
 /// Why a shipment file could not be used, with where it broke.
-struct Unreadable {
-    message: String,
-    line: Option<usize>,
-    column: Option<usize>,
+pub(super) struct Unreadable {
+    pub(super) message: String,
+    pub(super) line: Option<usize>,
+    pub(super) column: Option<usize>,
 }
 
-fn read_shipment(file: &Path) -> Result<Shipment, Unreadable> {
+pub(super) fn read_shipment(file: &Path) -> Result<Shipment, Unreadable> {
     let mut text = String::new();
     let read = if file == Path::new("-") {
         std::io::stdin().read_to_string(&mut text).map(|_| ())

@@ -232,6 +232,33 @@ fn validate_uses_the_rules_file_given() {
 }
 
 #[test]
+fn validate_reads_reference_data_from_the_folder_given() {
+    let path = fixture("valid_export_de_us_sea.json");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let out = tradehub(&[
+        "validate",
+        path.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let out = tradehub(&[
+        "validate",
+        path.to_str().unwrap(),
+        "--data",
+        empty.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("harmonized-system.csv"));
+}
+
+#[test]
 fn schema_prints_each_model_schema_and_refuses_unknown_names() {
     for name in SCHEMA_NAMES.iter().copied().chain(["validation_report"]) {
         let out = tradehub(&["schema", name]);
