@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod duty;
+mod model;
 mod ops;
 mod serve;
 
@@ -34,6 +36,12 @@ enum Command {
     Replay(ops::ReplayArgs),
     /// The audit trail.
     Audit(ops::AuditArgs),
+    /// Master-data validation of a canonical shipment (JSON).
+    Validate(model::ValidateArgs),
+    /// Duty, import taxes, fees and landed cost of an import shipment, with the working.
+    Duty(duty::DutyArgs),
+    /// Print the JSON Schema of a canonical model type.
+    Schema(model::SchemaArgs),
 }
 
 /// Run the command line; returns the process exit code.
@@ -43,5 +51,8 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Bench(args) => bench::run_bench(args),
         Command::Replay(args) => ops::replay(args),
         Command::Audit(args) => ops::audit(args),
+        Command::Validate(args) => model::validate_cmd(args),
+        Command::Schema(args) => model::schema_cmd(args),
+        Command::Duty(args) => duty::duty_cmd(args),
     }
 }

@@ -7,13 +7,15 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`bench`] | benchmarks against real Redis (`tradehub bench`) |
 //! | [`api`] | actix-web: probes, ingest and operator routes |
+//! | [`bench`] | benchmarks against real Redis (`tradehub bench`) |
 //! | [`cli`] | the `tradehub` subcommands |
 //! | [`config`] | figment-layered service configuration |
+//! | [`model`] | the canonical data model v1: shipments, parties, products, documents, declarations, code newtypes |
 //! | [`partners`] | partner transports |
 //! | [`service`] | `tradehub serve`: leases, partition work, shutdown |
 //! | [`store`] | the Redis Streams mailbox: keys, Lua scripts, DLQ, timers, audit chain |
+//! | [`tariff`] | bundled reference data (HS 2022, ISO countries and currencies, Incoterms, UN/LOCODE) and master-data validation |
 //! | [`telemetry`] | logs and the Prometheus exporter, metric names |
 //! | [`workflow`] | the sagas the hub runs |
 
@@ -21,8 +23,10 @@ pub mod api;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod model;
 pub mod partners;
 pub mod service;
 pub mod store;
+pub mod tariff;
 pub mod telemetry;
 pub mod workflow;

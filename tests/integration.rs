@@ -13,3 +13,6 @@ mod store;
 
 #[path = "integration/runtime.rs"]
 mod runtime;
+
+#[path = "integration/model.rs"]
+mod model;
