@@ -1,7 +1,9 @@
-//! The HTTP API (actix-web). Probes live here; the `/v1` routes join as their
-//! areas land. `/metrics` has its own listener (see [`crate::telemetry`]).
+//! The HTTP API (actix-web): probes, shipment ingest and timelines. `/metrics`
+//! has its own listener (see [`crate::telemetry`]).
 
 pub mod health;
+pub mod problem;
+pub mod shipments;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -11,18 +13,39 @@ use actix_web::{App, HttpServer, web};
 
 pub use health::Readiness;
 
+use crate::store::RedisMailbox;
+
+/// What the routes share.
+pub struct ApiState {
+    /// The durable store inputs are ingested into.
+    pub mailbox: RedisMailbox,
+    /// Partition count, to place keys.
+    pub partitions: u16,
+}
+
+/// Largest request body accepted.
+const MAX_BODY: usize = 4 * 1024 * 1024;
+
 /// Bind the API listener. The server runs when the returned future is polled
 /// (spawn it); its handle stops it gracefully.
 pub fn server(
     listen: SocketAddr,
     readiness: Arc<Readiness>,
+    state: ApiState,
 ) -> std::io::Result<(Server, SocketAddr)> {
-    let data = web::Data::from(readiness);
-    let server =
-        HttpServer::new(move || App::new().app_data(data.clone()).configure(health::routes))
-            .workers(2)
-            .disable_signals()
-            .bind(listen)?;
+    let readiness = web::Data::from(readiness);
+    let state = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(readiness.clone())
+            .app_data(state.clone())
+            .app_data(web::PayloadConfig::new(MAX_BODY))
+            .configure(health::routes)
+            .configure(shipments::routes)
+    })
+    .workers(2)
+    .disable_signals()
+    .bind(listen)?;
     let bound = server.addrs().first().copied().unwrap_or(listen);
     Ok((server.run(), bound))
 }

@@ -119,7 +119,11 @@ pub async fn serve(config: HubConfig, options: ServeOptions) -> Result<(), Serve
         .events_to(events.clone())
         .start();
 
-    let (api_server, api_addr) = api::server(config.http.listen, readiness.clone())
+    let api_state = api::ApiState {
+        mailbox: mailbox.clone(),
+        partitions: config.runtime.partitions,
+    };
+    let (api_server, api_addr) = api::server(config.http.listen, readiness.clone(), api_state)
         .map_err(|e| ServeError::Listen(format!("api on {}: {e}", config.http.listen)))?;
     let api_handle = api_server.handle();
     let api_task = actix::spawn(api_server);

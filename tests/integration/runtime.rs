@@ -448,6 +448,20 @@ async fn serve_refuses_a_redis_without_persistence_unless_ephemeral() {
     assert!(accepted.terminate(Duration::from_secs(15)).success());
 }
 
+/// Wait until `/readyz` on `http` answers 200.
+async fn wait_ready(http: u16) {
+    let start = Instant::now();
+    loop {
+        if let Ok(response) = reqwest::get(format!("http://127.0.0.1:{http}/readyz")).await
+            && response.status().as_u16() == 200
+        {
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "never ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn get(url: &str) -> (u16, String) {
     let response = reqwest::get(url).await.expect("GET");
     let status = response.status().as_u16();
@@ -470,16 +484,7 @@ async fn probes_metrics_dead_letters_and_the_audit_chain() {
         ],
     );
 
-    let start = Instant::now();
-    loop {
-        if let Ok(response) = reqwest::get(format!("http://127.0.0.1:{http}/readyz")).await
-            && response.status().as_u16() == 200
-        {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "never ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_ready(http).await;
     assert_eq!(
         get(&format!("http://127.0.0.1:{http}/healthz")).await.0,
         200
@@ -571,5 +576,101 @@ async fn probes_metrics_dead_letters_and_the_audit_chain() {
         "a forged entry must break the chain: {stdout}"
     );
 
+    assert!(hub.terminate(Duration::from_secs(15)).success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shipment_submission_is_durable_idempotent_and_readable() {
+    let redis = RedisServer::start(Persistence::AofEverySec).expect("private redis");
+    let http = free_port();
+    let mut hub = Hub::start_with(
+        &redis.url(),
+        "api",
+        PARTITIONS,
+        &[],
+        &[("TRADEHUB_HTTP__LISTEN", format!("127.0.0.1:{http}"))],
+    );
+    let base = format!("http://127.0.0.1:{http}");
+    let client = reqwest::Client::new();
+    wait_ready(http).await;
+    let fixture = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/shipments/valid_export_de_us_sea.json"
+    ))
+    .expect("fixture");
+    let id = serde_json::from_slice::<serde_json::Value>(&fixture).expect("fixture JSON")["id"]
+        .as_str()
+        .expect("fixture has an id")
+        .to_owned();
+
+    let submit = |key: Option<&str>, body: Vec<u8>| {
+        let mut request = client
+            .post(format!("{base}/v1/shipments"))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        request.send()
+    };
+    let first = submit(Some("k-1"), fixture.clone()).await.expect("POST");
+    assert_eq!(first.status().as_u16(), 202);
+    let first: serde_json::Value = first.json().await.expect("JSON");
+    let again = submit(Some("k-1"), fixture.clone()).await.expect("POST");
+    assert_eq!(again.status().as_u16(), 202);
+    let again: serde_json::Value = again.json().await.expect("JSON");
+    assert_eq!(first["duplicate"], false);
+    assert_eq!(again["duplicate"], true);
+    assert_eq!(
+        first["input"], again["input"],
+        "a duplicate gets the first answer"
+    );
+
+    let missing_key = submit(None, fixture.clone()).await.expect("POST");
+    assert_eq!(missing_key.status().as_u16(), 400);
+    assert_eq!(
+        missing_key.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default(),
+        "application/problem+json"
+    );
+    let broken = submit(Some("k-2"), b"{\n  \"id\": 12,\n}".to_vec())
+        .await
+        .expect("POST");
+    assert_eq!(broken.status().as_u16(), 422);
+    let problem: serde_json::Value = broken.json().await.expect("problem JSON");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("line"),
+        "{problem}"
+    );
+
+    let start = Instant::now();
+    loop {
+        let response = client
+            .get(format!("{base}/v1/shipments/{id}"))
+            .send()
+            .await
+            .expect("GET");
+        if response.status().as_u16() == 200 {
+            let shown: serde_json::Value = response.json().await.expect("JSON");
+            let timeline = shown["timeline"].as_array().cloned().unwrap_or_default();
+            assert_eq!(timeline.len(), 1, "one input applied once: {shown}");
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the submission was never applied"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let unknown = client
+        .get(format!("{base}/v1/shipments/nope"))
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(unknown.status().as_u16(), 404);
     assert!(hub.terminate(Duration::from_secs(15)).success());
 }
