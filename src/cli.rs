@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod formats;
+
 /// Exit code: the work found problems (invalid data, a failed evaluation).
 pub const EXIT_PROBLEMS: u8 = 1;
 /// Exit code: bad usage or unusable input.
@@ -19,9 +21,23 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Convert a document between formats: edifact | x12 | xml | csv | json.
+    Convert(formats::ConvertArgs),
+    /// Run a partner's mapping and codec on a document.
+    Map(formats::MapArgs),
+    /// Partner templates: list, certify.
+    Partner(formats::PartnerArgs),
+    /// Configuration checks.
+    Config(formats::ConfigArgs),
+}
 
 /// Run the command line; returns the process exit code.
 pub fn main(cli: Cli) -> ExitCode {
-    match cli.command {}
+    match cli.command {
+        Command::Convert(args) => formats::convert(args),
+        Command::Map(args) => formats::map(args),
+        Command::Partner(args) => formats::partner(args),
+        Command::Config(args) => formats::config(args),
+    }
 }

@@ -8,5 +8,9 @@
 //! | module | what |
 //! |---|---|
 //! | [`cli`] | the `tradehub` subcommands |
+//! | [`formats`] | codecs (EDIFACT, X12, XML, CSV/fixed width, JSON) into one tree, and jq mappings |
+//! | [`partners`] | partner templates (`config/partners/*.toml`) and fixture certification |
 
 pub mod cli;
+pub mod formats;
+pub mod partners;
