@@ -32,6 +32,8 @@ pub struct ConvertArgs {
 enum MapDirection {
     Outbound,
     Inbound,
+    /// Our CONTRL / 997 for a received interchange.
+    Acknowledge,
 }
 
 /// `tradehub map`.
@@ -40,7 +42,8 @@ pub struct MapArgs {
     /// Partner template name (`config/partners/<NAME>.toml`).
     #[arg(long)]
     partner: String,
-    /// outbound: canonical JSON in, partner document out; inbound: the reverse.
+    /// outbound: canonical JSON in, partner document out; inbound: the reverse;
+    /// acknowledge: the CONTRL or 997 answering a received interchange.
     #[arg(long)]
     direction: MapDirection,
     /// Input file.
@@ -192,6 +195,7 @@ pub fn map(args: MapArgs) -> ExitCode {
                     .map(String::into_bytes)
                     .map_err(|e| e.to_string())
             }),
+        MapDirection::Acknowledge => partner.acknowledge(&input, &ctx).map_err(|e| e.to_string()),
     };
     match result {
         Ok(bytes) => emit(&bytes),
