@@ -7,6 +7,10 @@
 //! control reference and the clock) and `$tables` (versioned lookup tables
 //! such as the status normalisation table). A small prelude (`segs`, `seg`,
 //! `el`, `comp`, `val`, `as_list`, `blank_null`) makes EDI trees easy to walk.
+//!
+//! One difference from jq that mapping authors meet: jaq raises an error when
+//! a path indexes into `null` (`.a.b` where `.a` is missing), so optional
+//! nested fields are written `(.a.b)? // null`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
