@@ -1,4 +1,5 @@
 //! `tradehub convert`, `map`, `partner list|certify` and `config validate`.
+#![allow(clippy::print_stdout, reason = "a command's output goes to stdout")]
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};

@@ -138,7 +138,7 @@ fn parse_delimited(input: &[u8], settings: &Settings) -> Result<Tree, CsvError> 
             .map_or((0, 0), |p| (p.byte() as usize, p.line() as usize));
         let mut position = Position::at(input, offset);
         if line > 0 {
-            position.line = line as usize;
+            position.line = line;
         }
         CsvError::Syntax {
             position,

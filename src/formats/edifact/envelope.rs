@@ -428,9 +428,7 @@ pub fn check(doc: &Document<'_>) -> Interchange {
                 }
             }
             _ => {
-                if message.is_none() {
-                    issue(&mut ic, n, tag, Level::Interchange, IssueKind::Unexpected);
-                } else if saw_unz {
+                if message.is_none() || saw_unz {
                     issue(&mut ic, n, tag, Level::Interchange, IssueKind::Unexpected);
                 }
             }
