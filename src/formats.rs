@@ -142,7 +142,7 @@ impl CodecSettings {
     /// Parses a document into the generic tree.
     pub fn parse(&self, input: &[u8]) -> Result<Tree, FormatError> {
         Ok(match self {
-            Self::Edifact(s) => edifact::parse_bytes(input, s)?,
+            Self::Edifact(_) => edifact::parse_bytes(input)?,
             Self::X12(_) => x12::parse_bytes(input)?,
             Self::Xml(_) => xml::parse(input)?,
             Self::Csv(s) => csv::parse(input, s)?,

@@ -184,31 +184,38 @@ pub enum EdifactError {
     Settings(String),
 }
 
+/// A delimiter found by the tokeniser: where it is and what it ends.
 #[derive(Clone, Copy, Debug)]
-struct SegSpan {
-    first_elem: u32,
-    end_elem: u32,
+struct Delim {
+    /// Byte offset of the delimiter.
+    at: u32,
+    /// `COMPONENT`, `ELEMENT`, `REPETITION` or `SEGMENT`, plus `ESCAPED` when the
+    /// component it ends contained a release character.
+    kind: u8,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct SegStart {
     offset: u32,
+    first_delim: u32,
 }
 
-#[derive(Clone, Copy, Debug)]
-struct ElemSpan {
-    first_comp: u32,
-    end_comp: u32,
-    /// This element is a further repetition of the previous one.
-    repeat: bool,
-}
-
-/// A parsed interchange: zero-copy views into the input.
+/// A parsed interchange.
+///
+/// The tokeniser records only where the delimiters are (a structural index);
+/// values are slices of the input, looked up on access. Components that held a
+/// release character are unescaped once, at parse time, into a side table.
 #[derive(Clone, Debug)]
 pub struct Document<'a> {
     /// The service characters in force.
     pub separators: Separators,
     /// Whether a `UNA` segment was present.
     pub una: bool,
-    segments: Vec<SegSpan>,
-    elements: Vec<ElemSpan>,
-    components: Vec<Cow<'a, str>>,
+    input: &'a str,
+    delims: Vec<Delim>,
+    segments: Vec<SegStart>,
+    /// Unescaped text of escaped components, by delimiter index (sorted).
+    escaped: Vec<(u32, String)>,
 }
 
 /// One segment of a [`Document`].
@@ -222,7 +229,14 @@ pub struct Segment<'d, 'a> {
 #[derive(Clone, Copy, Debug)]
 pub struct Element<'d, 'a> {
     doc: &'d Document<'a>,
-    span: ElemSpan,
+    /// Byte offset where the first component starts.
+    start: usize,
+    /// Delimiter index ending the first component.
+    first: usize,
+    /// Delimiter index ending the element (inclusive).
+    last: usize,
+    /// This element is a further repetition of the previous one.
+    repeat: bool,
 }
 
 impl<'a> Document<'a> {
@@ -244,6 +258,20 @@ impl<'a> Document<'a> {
     /// All segments in order.
     pub fn segments(&self) -> impl Iterator<Item = Segment<'_, 'a>> + '_ {
         (0..self.segments.len()).map(move |index| Segment { doc: self, index })
+    }
+
+    /// Text of the component ending at delimiter `d` and starting at byte `start`.
+    fn text(&self, d: usize, start: usize) -> &str {
+        let delim = self.delims[d];
+        if delim.kind & ESCAPED != 0 {
+            let i = self
+                .escaped
+                .binary_search_by_key(&(d as u32), |(k, _)| *k)
+                .unwrap_or_else(|_| unreachable!("every escaped delimiter has its text"));
+            &self.escaped[i].1
+        } else {
+            &self.input[start..delim.at as usize]
+        }
     }
 
     /// The service characters as a tree map.
@@ -277,14 +305,20 @@ impl<'a> Document<'a> {
 }
 
 impl<'d, 'a> Segment<'d, 'a> {
-    fn span(&self) -> SegSpan {
-        self.doc.segments[self.index]
+    /// Delimiter index range of this segment (the last one is the terminator).
+    fn delim_range(&self) -> std::ops::Range<usize> {
+        let first = self.doc.segments[self.index].first_delim as usize;
+        let end = self
+            .doc
+            .segments
+            .get(self.index + 1)
+            .map_or(self.doc.delims.len(), |s| s.first_delim as usize);
+        first..end
     }
 
     /// The segment tag (`UNH`, `BGM`…).
     pub fn tag(&self) -> &'d str {
-        let first = self.doc.elements[self.span().first_elem as usize];
-        &self.doc.components[first.first_comp as usize]
+        self.doc.text(self.delim_range().start, self.offset())
     }
 
     /// 1-based segment number in the interchange.
@@ -294,16 +328,38 @@ impl<'d, 'a> Segment<'d, 'a> {
 
     /// Byte offset of the segment's first character.
     pub fn offset(&self) -> usize {
-        self.span().offset as usize
+        self.doc.segments[self.index].offset as usize
+    }
+
+    /// Every element including the tag (position 0), each repetition separately.
+    fn all_elements(&self) -> Vec<Element<'d, 'a>> {
+        let doc = self.doc;
+        let mut out = Vec::with_capacity(8);
+        let mut start = self.offset();
+        let mut first = None;
+        let mut repeat = false;
+        for d in self.delim_range() {
+            let first_d = *first.get_or_insert(d);
+            let kind = doc.delims[d].kind & !ESCAPED;
+            if kind != COMPONENT {
+                out.push(Element {
+                    doc,
+                    start,
+                    first: first_d,
+                    last: d,
+                    repeat,
+                });
+                start = doc.delims[d].at as usize + 1;
+                first = None;
+                repeat = kind == REPETITION;
+            }
+        }
+        out
     }
 
     /// Data elements after the tag, each repetition separately.
     pub fn elements(&self) -> impl Iterator<Item = Element<'d, 'a>> + 'd {
-        let span = self.span();
-        let doc = self.doc;
-        doc.elements[span.first_elem as usize + 1..span.end_elem as usize]
-            .iter()
-            .map(move |&span| Element { doc, span })
+        self.all_elements().into_iter().skip(1)
     }
 
     /// Data elements grouped by position: each item holds the repetitions of one element.
@@ -311,7 +367,7 @@ impl<'d, 'a> Segment<'d, 'a> {
         let mut out: Vec<Vec<Element<'d, 'a>>> = Vec::new();
         for element in self.elements() {
             match out.last_mut() {
-                Some(last) if element.span.repeat => last.push(element),
+                Some(last) if element.repeat => last.push(element),
                 _ => out.push(vec![element]),
             }
         }
@@ -320,13 +376,28 @@ impl<'d, 'a> Segment<'d, 'a> {
 
     /// Component `component` (0-based) of element `position` (1-based, first repetition).
     pub fn get(&self, position: usize, component: usize) -> Option<&'d str> {
+        let doc = self.doc;
         let mut pos = 0;
-        for element in self.elements() {
-            if !element.span.repeat {
-                pos += 1;
+        let mut comp = 0;
+        let mut first_rep = true;
+        let mut start = self.offset();
+        for d in self.delim_range() {
+            if pos == position && comp == component && first_rep {
+                return Some(doc.text(d, start));
             }
-            if pos == position {
-                return element.component(component);
+            start = doc.delims[d].at as usize + 1;
+            match doc.delims[d].kind & !ESCAPED {
+                COMPONENT => comp += 1,
+                REPETITION => {
+                    comp = 0;
+                    first_rep = false;
+                }
+                ELEMENT => {
+                    pos += 1;
+                    comp = 0;
+                    first_rep = true;
+                }
+                _ => return None,
             }
         }
         None
@@ -334,7 +405,7 @@ impl<'d, 'a> Segment<'d, 'a> {
 
     /// Number of data element positions after the tag.
     pub fn position_count(&self) -> usize {
-        self.elements().filter(|e| !e.span.repeat).count()
+        self.elements().filter(|e| !e.repeat).count()
     }
 
     fn to_tree(self) -> Tree {
@@ -353,13 +424,21 @@ impl<'d, 'a> Segment<'d, 'a> {
 
 impl<'d, 'a> Element<'d, 'a> {
     /// The components.
-    pub fn components(&self) -> &'d [Cow<'a, str>] {
-        &self.doc.components[self.span.first_comp as usize..self.span.end_comp as usize]
+    pub fn components(&self) -> Vec<&'d str> {
+        let doc = self.doc;
+        let mut start = self.start;
+        (self.first..=self.last)
+            .map(|d| {
+                let text = doc.text(d, start);
+                start = doc.delims[d].at as usize + 1;
+                text
+            })
+            .collect()
     }
 
     /// One component (0-based).
     pub fn component(&self, index: usize) -> Option<&'d str> {
-        self.components().get(index).map(|c| c.as_ref())
+        self.components().get(index).copied()
     }
 
     /// True when the element holds no data at all.
@@ -368,9 +447,9 @@ impl<'d, 'a> Element<'d, 'a> {
     }
 
     fn to_tree(self) -> Tree {
-        match self.components() {
-            [single] => Tree::text(single.as_ref()),
-            many => Tree::List(many.iter().map(|c| Tree::text(c.as_ref())).collect()),
+        match self.components().as_slice() {
+            [single] => Tree::text(*single),
+            many => Tree::List(many.iter().map(|c| Tree::text(*c)).collect()),
         }
     }
 }
@@ -381,6 +460,7 @@ const ELEMENT: u8 = 2;
 const SEGMENT: u8 = 3;
 const RELEASE: u8 = 4;
 const REPETITION: u8 = 5;
+const ESCAPED: u8 = 0x80;
 
 fn class_table(seps: &Separators) -> [u8; 256] {
     let mut table = [NORMAL; 256];
@@ -416,6 +496,14 @@ fn implied_separators(body: &[u8]) -> Separators {
 /// Parses an interchange (or a bare run of segments) without copying.
 pub fn parse(input: &str) -> Result<Document<'_>, EdifactError> {
     let bytes = input.as_bytes();
+    if u32::try_from(bytes.len()).is_err() {
+        return Err(syntax_error(
+            input,
+            0,
+            0,
+            "interchanges of 4 GiB and more are not supported".into(),
+        ));
+    }
     let mut pos = if bytes.starts_with(b"\xEF\xBB\xBF") {
         3
     } else {
@@ -432,12 +520,13 @@ pub fn parse(input: &str) -> Result<Document<'_>, EdifactError> {
     let mut doc = Document {
         separators,
         una,
-        segments: Vec::with_capacity(bytes.len() / 24),
-        elements: Vec::with_capacity(bytes.len() / 6),
-        components: Vec::with_capacity(bytes.len() / 5),
+        input,
+        delims: Vec::with_capacity(bytes.len() / 3),
+        segments: Vec::with_capacity(bytes.len() / 8),
+        escaped: Vec::new(),
     };
     let table = class_table(&separators);
-    let release = separators.release.unwrap_or(0);
+    let release = separators.release.unwrap_or(0) as char;
     loop {
         while pos < bytes.len() && matches!(bytes[pos], b'\r' | b'\n') {
             pos += 1;
@@ -447,68 +536,63 @@ pub fn parse(input: &str) -> Result<Document<'_>, EdifactError> {
         }
         let seg_number = doc.segments.len() + 1;
         let seg_start = pos;
-        let first_elem = doc.elements.len() as u32;
-        let mut elem_first_comp = doc.components.len() as u32;
-        let mut repeat = false;
+        let first_delim = doc.delims.len();
         loop {
             let comp_start = pos;
             let mut escaped = false;
-            let mut class = NORMAL;
-            while pos < bytes.len() {
-                class = table[bytes[pos] as usize];
-                if class == NORMAL {
-                    pos += 1;
-                } else if class == RELEASE {
-                    if pos + 1 >= bytes.len() {
-                        return Err(syntax_error(
-                            input,
-                            pos,
-                            seg_number,
-                            "release character at end of input".into(),
-                        ));
-                    }
-                    escaped = true;
-                    pos += 2;
-                    class = NORMAL;
-                } else {
-                    break;
+            let kind = loop {
+                let Some(skip) = bytes[pos..]
+                    .iter()
+                    .position(|&b| table[b as usize] != NORMAL)
+                else {
+                    return Err(syntax_error(
+                        input,
+                        seg_start,
+                        seg_number,
+                        format!(
+                            "segment '{}' is not terminated by '{}'",
+                            &input[seg_start..(seg_start + 3).min(bytes.len())],
+                            separators.segment as char
+                        ),
+                    ));
+                };
+                pos += skip;
+                let class = table[bytes[pos] as usize];
+                if class != RELEASE {
+                    break class;
                 }
-            }
-            let raw = &input[comp_start..pos];
-            doc.components.push(if escaped {
-                Cow::Owned(unescape(raw, release as char))
-            } else {
-                Cow::Borrowed(raw)
-            });
-            if pos >= bytes.len() {
-                return Err(syntax_error(
-                    input,
-                    seg_start,
-                    seg_number,
-                    format!(
-                        "segment '{}' is not terminated by '{}'",
-                        &input[seg_start..pos.min(seg_start + 3)],
-                        separators.segment as char
-                    ),
+                if pos + 1 >= bytes.len() {
+                    return Err(syntax_error(
+                        input,
+                        pos,
+                        seg_number,
+                        "release character at end of input".into(),
+                    ));
+                }
+                escaped = true;
+                pos += 2;
+            };
+            if escaped {
+                doc.escaped.push((
+                    doc.delims.len() as u32,
+                    unescape(&input[comp_start..pos], release),
                 ));
             }
-            pos += 1;
-            if class == COMPONENT {
-                continue;
-            }
-            doc.elements.push(ElemSpan {
-                first_comp: elem_first_comp,
-                end_comp: doc.components.len() as u32,
-                repeat,
+            doc.delims.push(Delim {
+                at: pos as u32,
+                kind: if escaped { kind | ESCAPED } else { kind },
             });
-            elem_first_comp = doc.components.len() as u32;
-            repeat = class == REPETITION;
-            if class == SEGMENT {
+            pos += 1;
+            if kind == SEGMENT {
                 break;
             }
         }
-        let tag = &doc.components[doc.elements[first_elem as usize].first_comp as usize];
-        if tag.len() != 3 || !tag.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        let first = doc.delims[first_delim];
+        let tag = &input[seg_start..first.at as usize];
+        if first.kind & ESCAPED != 0
+            || tag.len() != 3
+            || !tag.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
             return Err(syntax_error(
                 input,
                 seg_start,
@@ -516,10 +600,9 @@ pub fn parse(input: &str) -> Result<Document<'_>, EdifactError> {
                 format!("invalid segment tag '{tag}'"),
             ));
         }
-        doc.segments.push(SegSpan {
-            first_elem,
-            end_elem: doc.elements.len() as u32,
+        doc.segments.push(SegStart {
             offset: seg_start as u32,
+            first_delim: first_delim as u32,
         });
     }
     Ok(doc)
@@ -542,7 +625,7 @@ fn unescape(raw: &str, release: char) -> String {
 
 /// Parses bytes into the generic tree, decoding ISO 8859-1 for the 8-bit
 /// syntax levels (UNOC…UNOK) when the input is not UTF-8.
-pub fn parse_bytes(input: &[u8], _settings: &Settings) -> Result<Tree, EdifactError> {
+pub fn parse_bytes(input: &[u8]) -> Result<Tree, EdifactError> {
     let text: Cow<'_, str> = match std::str::from_utf8(input) {
         Ok(s) => Cow::Borrowed(s),
         Err(e) => {

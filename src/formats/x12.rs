@@ -253,9 +253,9 @@ fn syntax_error(input: &str, offset: usize, segment: usize, reason: impl Into<St
     }
 }
 
-/// Reads separators from the ISA segment starting at `start`; returns them, the
-/// index just after the ISA terminator, and whether ISA was fixed width.
-fn read_isa(input: &str, start: usize) -> Result<(Separators, usize, bool), X12Error> {
+/// Reads separators from the ISA segment starting at `start`; returns them and
+/// whether ISA was fixed width.
+fn read_isa(input: &str, start: usize) -> Result<(Separators, bool), X12Error> {
     let b = input.as_bytes();
     if !b[start..].starts_with(b"ISA") || b.len() < start + 4 {
         return Err(syntax_error(
@@ -332,7 +332,6 @@ fn read_isa(input: &str, start: usize) -> Result<(Separators, usize, bool), X12E
             segment,
             repetition,
         },
-        comp_at + 2,
         fixed,
     ))
 }
@@ -344,7 +343,7 @@ pub fn parse(input: &str) -> Result<Document<'_>, X12Error> {
     while pos < b.len() && b[pos].is_ascii_whitespace() {
         pos += 1;
     }
-    let (separators, _, isa_fixed_width) = read_isa(input, pos)?;
+    let (separators, isa_fixed_width) = read_isa(input, pos)?;
     let mut doc = Document {
         separators,
         isa_fixed_width,

@@ -222,6 +222,21 @@ pub enum PartnerError {
         /// Allowed values.
         allowed: String,
     },
+    /// The control reference is outside the partner agreement's range.
+    #[error("control reference {reference} for {partner} is outside its range {low}..={high}")]
+    ControlReference {
+        /// Partner.
+        partner: String,
+        /// Reference asked for.
+        reference: String,
+        /// Range start.
+        low: u64,
+        /// Range end.
+        high: u64,
+    },
+    /// The outbound document fails its envelope or directory checks.
+    #[error("outbound document fails validation:\n{}", .0.join("\n"))]
+    Invalid(Vec<String>),
     /// An acknowledgement could not be built.
     #[error("acknowledgement: {0}")]
     Ack(String),
@@ -464,8 +479,11 @@ impl Partner {
                 partner: self.name.clone(),
                 direction: Direction::Outbound,
             })?;
+        self.check_control_reference(ctx)?;
         let tree = mapping.run_json(canonical, &self.globals(ctx))?;
-        Ok(self.template.codec.write(&tree)?)
+        let bytes = self.template.codec.write(&tree)?;
+        self.check_against_directory(&bytes)?;
+        Ok(bytes)
     }
 
     /// Partner document bytes → canonical JSON, with its `status` checked.
@@ -485,6 +503,50 @@ impl Partner {
         let out = mapping.run(&tree, &self.globals(ctx))?;
         self.check_status(&out)?;
         Ok(out)
+    }
+
+    /// The control reference must lie in the range agreed with the partner.
+    fn check_control_reference(&self, ctx: &BTreeMap<String, String>) -> Result<(), PartnerError> {
+        let range = match &self.template.codec {
+            CodecSettings::Edifact(e) => e.control_range,
+            CodecSettings::X12(x) => x.control_range,
+            _ => None,
+        };
+        let (Some([low, high]), Some(reference)) = (range, ctx.get("control_ref")) else {
+            return Ok(());
+        };
+        match reference.parse::<u64>() {
+            Ok(n) if (low..=high).contains(&n) => Ok(()),
+            _ => Err(PartnerError::ControlReference {
+                partner: self.name.clone(),
+                reference: reference.clone(),
+                low,
+                high,
+            }),
+        }
+    }
+
+    /// Outbound EDIFACT is checked against the partner's directory before it leaves.
+    fn check_against_directory(&self, bytes: &[u8]) -> Result<(), PartnerError> {
+        use crate::formats::edifact::{self, envelope};
+        let Some(dirs) = &self.directories else {
+            return Ok(());
+        };
+        let text = String::from_utf8_lossy(bytes);
+        let doc = edifact::parse(&text).map_err(FormatError::from)?;
+        let ic = envelope::check(&doc);
+        let mut problems: Vec<String> = ic.issues.iter().map(ToString::to_string).collect();
+        for message in &ic.messages {
+            let issues = dirs
+                .validate(&doc, message)
+                .map_err(|e| PartnerError::Invalid(vec![e.to_string()]))?;
+            problems.extend(issues.iter().map(ToString::to_string));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(PartnerError::Invalid(problems))
+        }
     }
 
     fn check_status(&self, out: &Tree) -> Result<(), PartnerError> {

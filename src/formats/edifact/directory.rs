@@ -580,7 +580,7 @@ fn check_segment(
                 );
             }
             for (j, component_def) in element_def.components.iter().enumerate() {
-                let value = components.get(j).map_or("", |c| c.as_ref());
+                let value = components.get(j).copied().unwrap_or("");
                 let label = if element_def.composite {
                     format!("{what}-{}", j + 1)
                 } else {

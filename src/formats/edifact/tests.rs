@@ -312,9 +312,9 @@ fn latin1_input_is_decoded_for_8_bit_syntax_levels() {
     let mut bytes = b"UNB+UNOC:3+S+R+260101:1200+1'FTX+K".to_vec();
     bytes.push(0xF6);
     bytes.extend_from_slice(b"lte'");
-    let tree = parse_bytes(&bytes, &Settings::default()).expect("decodes");
+    let tree = parse_bytes(&bytes).expect("decodes");
     let text = serde_json::to_string(&tree).expect("json");
     assert!(text.contains("Költe"), "{text}");
-    let err = parse_bytes(&[b'U', b'N', b'H', 0xFF], &Settings::default()).expect_err("not UNOC");
+    let err = parse_bytes(&[b'U', b'N', b'H', 0xFF]).expect_err("not UNOC");
     assert!(err.to_string().contains("byte 3"), "{err}");
 }

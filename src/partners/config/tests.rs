@@ -92,3 +92,49 @@ fn callback_signatures_verify() {
     assert!(!verify_signature(b"s3cret", b"{}", &signature));
     assert!(!verify_signature(b"s3cret", body, "not hex"));
 }
+
+#[test]
+fn outbound_edifact_is_validated_and_control_references_stay_in_range() {
+    let mut cache = MappingCache::new();
+    let partner = Partner::load(&layout(), "edifact-broker", &mut cache).expect("loads");
+    let declaration: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            layout()
+                .fixtures_dir("edifact-broker")
+                .join("outbound/declaration.json"),
+        )
+        .expect("fixture"),
+    )
+    .expect("json");
+    let ctx = |reference: &str| {
+        BTreeMap::from([
+            ("control_ref".to_owned(), reference.to_owned()),
+            ("date".to_owned(), "20261127".to_owned()),
+            ("time".to_owned(), "1015".to_owned()),
+        ])
+    };
+    assert!(partner.outbound(&declaration, &ctx("42")).is_ok());
+    let err = partner
+        .outbound(&declaration, &ctx("0"))
+        .expect_err("below the range");
+    assert!(
+        matches!(err, PartnerError::ControlReference { .. }),
+        "{err}"
+    );
+
+    // A goods description longer than FTX allows (70) must not leave the hub.
+    let mut long = declaration.clone();
+    long["lines"][0]["description"] = serde_json::Value::String("x".repeat(71));
+    let err = partner
+        .outbound(&long, &ctx("43"))
+        .expect_err("too long for D96B");
+    let PartnerError::Invalid(problems) = &err else {
+        panic!("expected validation problems: {err}")
+    };
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("FTX") && p.contains("[code 39]")),
+        "{problems:?}"
+    );
+}
