@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod duty;
+mod formats;
 mod model;
 mod ops;
 mod serve;
@@ -42,6 +43,14 @@ enum Command {
     Duty(duty::DutyArgs),
     /// Print the JSON Schema of a canonical model type.
     Schema(model::SchemaArgs),
+    /// Convert a document between formats: edifact | x12 | xml | csv | json.
+    Convert(formats::ConvertArgs),
+    /// Run a partner's mapping and codec on a document.
+    Map(formats::MapArgs),
+    /// Partner templates: list, certify.
+    Partner(formats::PartnerArgs),
+    /// Configuration checks.
+    Config(formats::ConfigArgs),
 }
 
 /// Run the command line; returns the process exit code.
@@ -54,5 +63,9 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Validate(args) => model::validate_cmd(args),
         Command::Schema(args) => model::schema_cmd(args),
         Command::Duty(args) => duty::duty_cmd(args),
+        Command::Convert(args) => formats::convert(args),
+        Command::Map(args) => formats::map(args),
+        Command::Partner(args) => formats::partner(args),
+        Command::Config(args) => formats::config(args),
     }
 }

@@ -11,8 +11,9 @@
 //! | [`bench`] | benchmarks against real Redis (`tradehub bench`) |
 //! | [`cli`] | the `tradehub` subcommands |
 //! | [`config`] | figment-layered service configuration |
+//! | [`formats`] | codecs (EDIFACT, X12, XML, CSV/fixed width, JSON) into one tree, and jq mappings |
 //! | [`model`] | the canonical data model v1: shipments, parties, products, documents, declarations, code newtypes |
-//! | [`partners`] | partner transports |
+//! | [`partners`] | partner templates, certification and transports |
 //! | [`service`] | `tradehub serve`: leases, partition work, shutdown |
 //! | [`store`] | the Redis Streams mailbox: keys, Lua scripts, DLQ, timers, audit chain |
 //! | [`tariff`] | bundled reference data (HS 2022, ISO countries and currencies, Incoterms, UN/LOCODE) and master-data validation |
@@ -23,6 +24,7 @@ pub mod api;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod formats;
 pub mod model;
 pub mod partners;
 pub mod service;

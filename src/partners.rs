@@ -1,4 +1,7 @@
-//! Partner transports. Each transport is a folder; the runtime calls them through
-//! the `tradehub_actors::partner::Transport` port.
+//! Partners: templates that configure a partner (transport, codec, mappings,
+//! fixtures), the certification run that replays a template's fixtures, and the
+//! transports the runtime calls through the `tradehub_actors::partner::Transport` port.
 
+pub mod certify;
+pub mod config;
 pub mod echo;

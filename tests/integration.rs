@@ -5,6 +5,7 @@
 
 #[path = "common"]
 mod common {
+    pub mod data;
     pub mod redis;
 }
 
@@ -16,3 +17,6 @@ mod runtime;
 
 #[path = "integration/model.rs"]
 mod model;
+
+#[path = "integration/formats.rs"]
+mod formats;

@@ -1,0 +1,94 @@
+//! Codec and mapping throughput: EDIFACT and X12 parsing in MB/s, jq mapping
+//! of one canonical declaration per second.
+
+use std::path::{Path, PathBuf};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use tradehub::formats::mapping::{Globals, Mapping};
+use tradehub::formats::{edifact, x12};
+
+fn shared_data() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    assert!(
+        dir.is_dir(),
+        "benchmarks need ../shared/data next to the project ({})",
+        dir.display()
+    );
+    dir
+}
+
+fn edifact_parse(c: &mut Criterion) {
+    let path = shared_data().join("edifact/benchmark/pydifact_huge_file2_ORDERS_D96A.edi");
+    let text = std::fs::read_to_string(&path).expect("benchmark file");
+    let mut group = c.benchmark_group("edifact");
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.bench_function("tokenise+parse huge ORDERS D96A", |b| {
+        b.iter(|| {
+            edifact::parse(std::hint::black_box(&text))
+                .expect("parses")
+                .len()
+        })
+    });
+    group.bench_function("parse+envelope check", |b| {
+        b.iter(|| {
+            let doc = edifact::parse(std::hint::black_box(&text)).expect("parses");
+            edifact::envelope::check(&doc).issues.len()
+        })
+    });
+    group.finish();
+}
+
+fn x12_parse(c: &mut Criterion) {
+    let dir = shared_data().join("x12/samples");
+    let mut all = String::new();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("x12 samples")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    let texts: Vec<String> = files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "edi"))
+        .map(|p| std::fs::read_to_string(p).expect("sample"))
+        .collect();
+    for t in &texts {
+        all.push_str(t);
+    }
+    let mut group = c.benchmark_group("x12");
+    group.throughput(Throughput::Bytes(all.len() as u64));
+    group.bench_function("parse all samples", |b| {
+        b.iter(|| {
+            texts
+                .iter()
+                .map(|t| x12::parse(std::hint::black_box(t)).expect("parses").len())
+                .sum::<usize>()
+        })
+    });
+    group.finish();
+}
+
+fn jq_mapping(c: &mut Criterion) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mapping = Mapping::load(&root.join("config/mappings/uk-cds/declaration.v1.jq"))
+        .expect("mapping compiles");
+    let input: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root.join("tests/fixtures/partners/uk-cds/outbound/declaration.json"))
+            .expect("fixture"),
+    )
+    .expect("fixture JSON");
+    let globals = Globals::default();
+    let mut group = c.benchmark_group("mapping");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("uk-cds declaration outbound", |b| {
+        b.iter(|| {
+            mapping
+                .run_json(std::hint::black_box(&input), &globals)
+                .expect("maps")
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, edifact_parse, x12_parse, jq_mapping);
+criterion_main!(benches);

@@ -1,0 +1,74 @@
+//! JSON, read with object key order kept.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Position, Tree};
+
+/// How JSON is written (`[codec] kind = "json"`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Indented output.
+    pub pretty: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { pretty: true }
+    }
+}
+
+/// Reading or writing JSON failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JsonError {
+    /// Not valid JSON.
+    #[error("JSON error at {position}: {reason}")]
+    Syntax {
+        /// Where.
+        position: Position,
+        /// What.
+        reason: String,
+    },
+    /// Serialising failed.
+    #[error("JSON write: {0}")]
+    Write(String),
+}
+
+/// Parses JSON text.
+pub fn parse(input: &[u8]) -> Result<Tree, JsonError> {
+    serde_json::from_slice(input).map_err(|e| {
+        let offset = offset_of(input, e.line(), e.column());
+        JsonError::Syntax {
+            position: Position {
+                offset,
+                line: e.line(),
+                column: e.column(),
+                segment: None,
+            },
+            reason: e.to_string(),
+        }
+    })
+}
+
+fn offset_of(input: &[u8], line: usize, column: usize) -> usize {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        memchr::memchr_iter(b'\n', input)
+            .nth(line - 2)
+            .map_or(input.len(), |i| i + 1)
+    };
+    (line_start + column.saturating_sub(1)).min(input.len())
+}
+
+/// Writes JSON text (with a final newline).
+pub fn write(tree: &Tree, settings: &Settings) -> Result<String, JsonError> {
+    let mut out = if settings.pretty {
+        serde_json::to_string_pretty(tree)
+    } else {
+        serde_json::to_string(tree)
+    }
+    .map_err(|e| JsonError::Write(e.to_string()))?;
+    out.push('\n');
+    Ok(out)
+}
