@@ -16,7 +16,7 @@
 //! entry comes back through reclaim, so that the key's inputs are still applied
 //! in stream order.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -179,20 +179,61 @@ pub struct HostStatus {
 #[rtype(result = "HostStatus")]
 pub struct GetHostStatus;
 
-/// A key actor reports it has been idle for the passivation time.
+/// What a key actor tells its host. Reports, not replies: a reply future per
+/// routed delivery would make the host poll every one of them on each wake-up.
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
-struct KeyIdle {
+struct KeyReport {
     key: String,
+    actor: u64,
+    event: KeyEvent,
+}
+
+#[derive(Debug)]
+enum KeyEvent {
+    /// One delivery is done with.
+    Applied {
+        entry_id: EntryId,
+        outcome: ApplyOutcome,
+    },
+    /// Idle for the passivation time.
+    Idle,
+    /// The actor stopped (also after a panic): what it had not reported on
+    /// was never tried.
+    Stopped,
+}
+
+/// A delivery routed to a key actor and not yet reported on.
+struct Queued {
+    entry_id: EntryId,
+    deliveries: u32,
     actor: u64,
 }
 
 struct KeySlot<M: Mailbox, S: Saga, C: Clock> {
     addr: Option<Addr<KeyActor<M, S, C>>>,
     actor: u64,
-    in_flight: usize,
+    /// In routing order, which is the order the actor applies them in.
+    queue: VecDeque<Queued>,
     /// The entry whose failure blocked the key.
     blocked: Option<EntryId>,
+}
+
+impl<M: Mailbox, S: Saga, C: Clock> KeySlot<M, S, C> {
+    /// Block the key at `entry_id` unless it is blocked at an earlier entry.
+    fn block(&mut self, entry_id: &EntryId) {
+        let earlier = self
+            .blocked
+            .as_ref()
+            .is_some_and(|b| matches!((b.parts(), entry_id.parts()), (Some(b), Some(e)) if b <= e));
+        if !earlier {
+            self.blocked = Some(entry_id.clone());
+        }
+    }
+
+    fn is_unused(&self) -> bool {
+        self.addr.is_none() && self.queue.is_empty() && self.blocked.is_none()
+    }
 }
 
 /// Everything a key actor shares with its host.
@@ -404,7 +445,7 @@ impl<M: Mailbox, S: Saga, C: Clock> PartitionHost<M, S, C> {
                         && slot.blocked.as_ref() == Some(&entry)
                     {
                         slot.blocked = None;
-                        if slot.addr.is_none() && slot.in_flight == 0 {
+                        if slot.is_unused() {
                             act.keys.remove(&key);
                         }
                     }
@@ -528,27 +569,15 @@ impl<M: Mailbox, S: Saga, C: Clock> PartitionHost<M, S, C> {
         let addr = self.key_actor(&key, ctx);
         let slot = self.keys.get_mut(&key).expect("slot created by key_actor");
         slot.blocked = None;
-        slot.in_flight += 1;
-        let actor = slot.actor;
+        slot.queue.push_back(Queued {
+            entry_id: delivery.entry_id.clone(),
+            deliveries: delivery.deliveries,
+            actor: slot.actor,
+        });
         self.in_flight += 1;
-        let entry_id = delivery.entry_id.clone();
-        let deliveries = delivery.deliveries;
-        self.entries.insert(entry_id.clone());
-        ctx.spawn(
-            addr.send(Apply { delivery })
-                .into_actor(self)
-                .map(move |res, act, ctx| {
-                    let outcome = res.unwrap_or_else(|_| {
-                        // Queued behind an input that failed: it was never tried,
-                        // so this delivery does not count as an attempt.
-                        act.held_back.insert(entry_id.clone(), deliveries);
-                        ApplyOutcome::Failed {
-                            reason: "key actor stopped before applying it".into(),
-                        }
-                    });
-                    act.finished(key, actor, entry_id, outcome, ctx);
-                }),
-        );
+        self.entries.insert(delivery.entry_id.clone());
+        // Lost if the actor has just stopped; its Stopped report then covers it.
+        addr.do_send(Apply { delivery });
     }
 
     fn key_actor(&mut self, key: &str, ctx: &mut Context<Self>) -> Addr<KeyActor<M, S, C>> {
@@ -567,7 +596,7 @@ impl<M: Mailbox, S: Saga, C: Clock> PartitionHost<M, S, C> {
         let slot = self.keys.entry(key.to_owned()).or_insert(KeySlot {
             addr: None,
             actor,
-            in_flight: 0,
+            queue: VecDeque::new(),
             blocked: None,
         });
         slot.addr = Some(addr.clone());
@@ -576,60 +605,99 @@ impl<M: Mailbox, S: Saga, C: Clock> PartitionHost<M, S, C> {
         addr
     }
 
-    fn finished(
-        &mut self,
-        key: String,
-        actor: u64,
-        entry_id: EntryId,
-        outcome: ApplyOutcome,
-        ctx: &mut Context<Self>,
-    ) {
+    /// One routed delivery is no longer in flight.
+    fn settle(&mut self, entry_id: &EntryId) {
         self.in_flight -= 1;
-        self.entries.remove(&entry_id);
+        self.entries.remove(entry_id);
+    }
+
+    fn applied(&mut self, key: String, actor: u64, entry_id: EntryId, outcome: ApplyOutcome) {
+        let Some(slot) = self.keys.get_mut(&key) else {
+            return;
+        };
+        let Some(pos) = slot
+            .queue
+            .iter()
+            .position(|q| q.actor == actor && q.entry_id == entry_id)
+        else {
+            return;
+        };
+        slot.queue.remove(pos);
+        let mut live = self.live;
+        match &outcome {
+            ApplyOutcome::Failed { reason } => {
+                tracing::warn!(partition = self.shared.partition, entry = %entry_id, %reason, "key actor failed; key blocked until the entry is reclaimed");
+                slot.block(&entry_id);
+                if slot.actor == actor && slot.addr.take().is_some() {
+                    live -= 1;
+                }
+            }
+            ApplyOutcome::Applied { terminal: true }
+                if slot.actor == actor && slot.queue.is_empty() && slot.blocked.is_none() =>
+            {
+                if let Some(addr) = slot.addr.take() {
+                    addr.do_send(Passivate);
+                    live -= 1;
+                    ::metrics::counter!(metrics::HOST_PASSIVATIONS_TOTAL, "partition" => partition_label(self.shared.partition), "outcome" => "terminal")
+                        .increment(1);
+                }
+                self.keys.remove(&key);
+            }
+            _ => {}
+        }
         if !matches!(outcome, ApplyOutcome::Failed { .. }) {
             self.held_back.remove(&entry_id);
         }
-        let mut live = self.live;
-        if let Some(slot) = self.keys.get_mut(&key) {
-            slot.in_flight -= 1;
-            match &outcome {
-                ApplyOutcome::Failed { reason } if slot.actor == actor => {
-                    let earlier = slot.blocked.as_ref().is_some_and(
-                        |b| matches!((b.parts(), entry_id.parts()), (Some(b), Some(e)) if b <= e),
-                    );
-                    if !earlier {
-                        tracing::warn!(partition = self.shared.partition, entry = %entry_id, %reason, "key actor failed; key blocked until the entry is reclaimed");
-                        slot.blocked = Some(entry_id);
-                    }
-                    if slot.addr.take().is_some() {
-                        live -= 1;
-                    }
-                }
-                ApplyOutcome::Applied { terminal: true }
-                    if slot.actor == actor && slot.in_flight == 0 && slot.blocked.is_none() =>
-                {
-                    if let Some(addr) = slot.addr.take() {
-                        addr.do_send(Passivate);
-                        live -= 1;
-                        ::metrics::counter!(metrics::HOST_PASSIVATIONS_TOTAL, "partition" => partition_label(self.shared.partition), "outcome" => "terminal")
-                            .increment(1);
-                    }
-                    self.keys.remove(&key);
-                }
-                _ => {}
-            }
-        }
+        self.settle(&entry_id);
         if live != self.live {
             self.set_live(live);
         }
-        if self.is_stopping() {
-            if self.in_flight == 0 {
-                for waiter in self.drained.drain(..) {
-                    let _ = waiter.send(());
-                }
-            }
-        } else {
-            self.read_next(ctx);
+    }
+
+    fn idle(&mut self, key: String, actor: u64) {
+        let Some(slot) = self.keys.get_mut(&key) else {
+            return;
+        };
+        // Only an actor with nothing queued may stop: the host routes nothing to
+        // it after this point, so no input can be lost or reordered.
+        if slot.actor != actor || !slot.queue.is_empty() || slot.blocked.is_some() {
+            return;
+        }
+        if let Some(addr) = slot.addr.take() {
+            addr.do_send(Passivate);
+            ::metrics::counter!(metrics::HOST_PASSIVATIONS_TOTAL, "partition" => self.label(), "outcome" => "idle")
+                .increment(1);
+            self.set_live(self.live - 1);
+        }
+        self.keys.remove(&key);
+    }
+
+    fn key_stopped(&mut self, key: String, actor: u64) {
+        let Some(slot) = self.keys.get_mut(&key) else {
+            return;
+        };
+        let (lost, kept): (VecDeque<Queued>, VecDeque<Queued>) =
+            slot.queue.drain(..).partition(|q| q.actor == actor);
+        slot.queue = kept;
+        // Queued behind an input that failed: never tried, so these deliveries
+        // do not count as attempts; they stay pending and come back in order.
+        if let Some(first) = lost.front() {
+            slot.block(&first.entry_id);
+        }
+        let mut live = self.live;
+        if slot.actor == actor && slot.addr.take().is_some() {
+            live -= 1;
+        }
+        if slot.is_unused() {
+            self.keys.remove(&key);
+        }
+        for queued in lost {
+            self.held_back
+                .insert(queued.entry_id.clone(), queued.deliveries);
+            self.settle(&queued.entry_id);
+        }
+        if live != self.live {
+            self.set_live(live);
         }
     }
 }
@@ -713,25 +781,26 @@ impl<M: Mailbox, S: Saga, C: Clock> Handler<GetHostStatus> for PartitionHost<M, 
     }
 }
 
-impl<M: Mailbox, S: Saga, C: Clock> Handler<KeyIdle> for PartitionHost<M, S, C> {
+impl<M: Mailbox, S: Saga, C: Clock> Handler<KeyReport> for PartitionHost<M, S, C> {
     type Result = ();
 
-    fn handle(&mut self, msg: KeyIdle, _ctx: &mut Self::Context) {
-        let Some(slot) = self.keys.get_mut(&msg.key) else {
-            return;
-        };
-        // Only an actor with nothing queued may stop: the host routes nothing to
-        // it after this point, so no input can be lost or reordered.
-        if slot.actor != msg.actor || slot.in_flight > 0 || slot.blocked.is_some() {
-            return;
+    fn handle(&mut self, msg: KeyReport, ctx: &mut Self::Context) {
+        match msg.event {
+            KeyEvent::Applied { entry_id, outcome } => {
+                self.applied(msg.key, msg.actor, entry_id, outcome);
+            }
+            KeyEvent::Idle => self.idle(msg.key, msg.actor),
+            KeyEvent::Stopped => self.key_stopped(msg.key, msg.actor),
         }
-        if let Some(addr) = slot.addr.take() {
-            addr.do_send(Passivate);
-            ::metrics::counter!(metrics::HOST_PASSIVATIONS_TOTAL, "partition" => self.label(), "outcome" => "idle")
-                .increment(1);
-            self.set_live(self.live - 1);
+        if self.is_stopping() {
+            if self.in_flight == 0 {
+                for waiter in self.drained.drain(..) {
+                    let _ = waiter.send(());
+                }
+            }
+        } else {
+            self.read_next(ctx);
         }
-        self.keys.remove(&msg.key);
     }
 }
 

@@ -8,16 +8,17 @@ use std::time::Instant;
 use actix::prelude::*;
 use tracing::Instrument;
 
-use super::{ApplyOutcome, KeyIdle, Shared};
+use super::{ApplyOutcome, KeyEvent, KeyReport, Shared};
 use crate::clock::{Clock, Millis};
 use crate::envelope::Envelope;
 use crate::mailbox::{Commit, CommitOutcome, Delivery, Mailbox, MailboxResult, StoredState};
 use crate::metrics;
 use crate::saga::Saga;
 
-/// Apply one delivery (its envelope decoded) and commit the transition.
+/// Apply one delivery (its envelope decoded) and commit the transition; the
+/// outcome goes back to the host as a [`KeyReport`].
 #[derive(Debug, Message)]
-#[rtype(result = "ApplyOutcome")]
+#[rtype(result = "()")]
 pub(super) struct Apply {
     pub(super) delivery: Delivery,
 }
@@ -34,7 +35,7 @@ pub(super) struct KeyActor<M, S: Saga, C> {
     key: String,
     actor: u64,
     shared: Arc<Shared<M, S, C>>,
-    host: Recipient<KeyIdle>,
+    host: Recipient<KeyReport>,
     cache: Cached<S::State>,
     last_active: Millis,
     idle_reported: bool,
@@ -45,7 +46,7 @@ impl<M: Mailbox, S: Saga, C: Clock> KeyActor<M, S, C> {
         key: String,
         actor: u64,
         shared: Arc<Shared<M, S, C>>,
-        host: Recipient<KeyIdle>,
+        host: Recipient<KeyReport>,
     ) -> Self {
         let last_active = shared.clock.now_ms();
         Self {
@@ -60,18 +61,29 @@ impl<M: Mailbox, S: Saga, C: Clock> KeyActor<M, S, C> {
     }
 }
 
+impl<M: Mailbox, S: Saga, C: Clock> KeyActor<M, S, C> {
+    fn report(&self, event: KeyEvent) {
+        self.host.do_send(KeyReport {
+            key: self.key.clone(),
+            actor: self.actor,
+            event,
+        });
+    }
+}
+
 impl<M: Mailbox, S: Saga, C: Clock> Actor for KeyActor<M, S, C> {
     type Context = Context<Self>;
+
+    fn stopped(&mut self, _ctx: &mut Self::Context) {
+        self.report(KeyEvent::Stopped);
+    }
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.run_interval(self.shared.config.passivation_check, |act, _ctx| {
             let idle = act.shared.clock.now_ms().saturating_sub(act.last_active);
             if !act.idle_reported && idle >= act.shared.config.passivation_idle_ms {
                 act.idle_reported = true;
-                act.host.do_send(KeyIdle {
-                    key: act.key.clone(),
-                    actor: act.actor,
-                });
+                act.report(KeyEvent::Idle);
             }
         });
     }
@@ -86,12 +98,13 @@ impl<M: Mailbox, S: Saga, C: Clock> Handler<Passivate> for KeyActor<M, S, C> {
 }
 
 impl<M: Mailbox, S: Saga, C: Clock> Handler<Apply> for KeyActor<M, S, C> {
-    type Result = AtomicResponse<Self, ApplyOutcome>;
+    type Result = AtomicResponse<Self, ()>;
 
     fn handle(&mut self, msg: Apply, _ctx: &mut Self::Context) -> Self::Result {
         let shared = self.shared.clone();
         let key = self.key.clone();
         let cache = self.cache.take();
+        let entry_id = msg.delivery.entry_id.clone();
         // One root span per delivered message; the key belongs here, not in metrics.
         let span = tracing::info_span!(
             "saga.apply",
@@ -110,11 +123,11 @@ impl<M: Mailbox, S: Saga, C: Clock> Handler<Apply> for KeyActor<M, S, C> {
                     act.cache = cache;
                     act.last_active = act.shared.clock.now_ms();
                     act.idle_reported = false;
-                    if let ApplyOutcome::Failed { reason } = &outcome {
-                        tracing::warn!(partition = act.shared.partition, %reason, "key actor failed");
+                    let failed = matches!(outcome, ApplyOutcome::Failed { .. });
+                    act.report(KeyEvent::Applied { entry_id, outcome });
+                    if failed {
                         ctx.stop();
                     }
-                    outcome
                 }),
         ))
     }
