@@ -45,7 +45,7 @@ async fn submit(
         ))
     })?;
     let id = shipment.id.to_string();
-    let body = serde_json::to_value(&shipment).map_err(|e| Problem::invalid(e.to_string()))?;
+    let body = json!({ "shipment": shipment });
     let mut envelope = Envelope::new(format!("api:{key}"), id.clone(), SUBMITTED, body);
     envelope.traceparent = request
         .headers()

@@ -15,7 +15,7 @@ use tradehub_actors::mailbox::{
 };
 use tradehub_actors::saga::{Command, Timer};
 
-use crate::common::redis::{Fsync, RedisOptions, RedisServer};
+use crate::common::redis::{Persistence, RedisServer};
 
 /// Upper bound for every wait on a condition.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -853,7 +853,7 @@ async fn errors_say_whether_to_retry() {
 
 #[tokio::test]
 async fn persistence_tells_aof_from_no_persistence() {
-    let durable = RedisServer::start_with(RedisOptions::durable(Fsync::Always));
+    let durable = RedisServer::start_with(Persistence::AofAlways);
     let info = mailbox(&durable).await.persistence().await.unwrap();
     assert!(info.aof_enabled && info.is_persistent(), "{info:?}");
     assert_eq!(info.appendfsync.as_deref(), Some("always"));
@@ -903,7 +903,7 @@ where
 
 #[tokio::test]
 async fn acknowledged_writes_survive_a_redis_crash_and_the_mailbox_reconnects() {
-    let mut server = RedisServer::start_with(RedisOptions::durable(Fsync::Always));
+    let mut server = RedisServer::start_with(Persistence::AofAlways);
     let mb = mailbox(&server).await;
     let p = 18;
     let mut acknowledged_ingests = Vec::new();
