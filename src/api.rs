@@ -1,6 +1,7 @@
 //! The HTTP API (actix-web): probes, shipment ingest and timelines. `/metrics`
 //! has its own listener (see [`crate::telemetry`]).
 
+pub mod callbacks;
 pub mod health;
 pub mod problem;
 pub mod shipments;
@@ -21,6 +22,8 @@ pub struct ApiState {
     pub mailbox: RedisMailbox,
     /// Partition count, to place keys.
     pub partitions: u16,
+    /// Partners allowed to call back, with their secrets.
+    pub callbacks: callbacks::Callbacks,
 }
 
 /// Largest request body accepted.
@@ -42,6 +45,7 @@ pub fn server(
             .app_data(web::PayloadConfig::new(MAX_BODY))
             .configure(health::routes)
             .configure(shipments::routes)
+            .configure(callbacks::routes)
     })
     .workers(2)
     .disable_signals()

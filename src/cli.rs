@@ -13,6 +13,7 @@ mod formats;
 mod model;
 mod ops;
 mod serve;
+mod sim;
 
 /// Exit code: the work found problems (invalid data, a failed evaluation).
 pub const EXIT_PROBLEMS: u8 = 1;
@@ -51,6 +52,8 @@ enum Command {
     Partner(formats::PartnerArgs),
     /// Configuration checks.
     Config(formats::ConfigArgs),
+    /// Partner simulators: a customs broker (REST or EDIFACT) or a carrier.
+    Sim(sim::SimArgs),
 }
 
 /// Run the command line; returns the process exit code.
@@ -67,5 +70,6 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Map(args) => formats::map(args),
         Command::Partner(args) => formats::partner(args),
         Command::Config(args) => formats::config(args),
+        Command::Sim(args) => sim::sim_cmd(args),
     }
 }

@@ -15,6 +15,7 @@
 //! | [`model`] | the canonical data model v1: shipments, parties, products, documents, declarations, code newtypes |
 //! | [`partners`] | partner templates, certification and transports |
 //! | [`service`] | `tradehub serve`: leases, partition work, shutdown |
+//! | [`sim`] | simulated brokers and carriers for tests and the demo |
 //! | [`store`] | the Redis Streams mailbox: keys, Lua scripts, DLQ, timers, audit chain |
 //! | [`tariff`] | bundled reference data (HS 2022, ISO countries and currencies, Incoterms, UN/LOCODE) and master-data validation |
 //! | [`telemetry`] | logs and the Prometheus exporter, metric names |
@@ -28,6 +29,7 @@ pub mod formats;
 pub mod model;
 pub mod partners;
 pub mod service;
+pub mod sim;
 pub mod store;
 pub mod tariff;
 pub mod telemetry;

@@ -5,3 +5,6 @@
 pub mod certify;
 pub mod config;
 pub mod echo;
+pub mod edifact_file;
+pub mod filing;
+pub mod rest_broker;

@@ -1,0 +1,415 @@
+//! The EDIFACT customs broker over a file drop (`edifact-broker` template): CUSDEC
+//! out into an outbox folder, CUSRES and CONTRL in from an inbox folder.
+//!
+//! Sending writes the interchange to a temporary file and renames it to
+//! `<LRN>.edi` (or `<LRN>.cancel.edi`), so the broker never reads half a file and a
+//! resend overwrites rather than duplicates. The acknowledgement of a send is
+//! `{lrn, status: null}`: the broker's answers arrive later as files.
+//!
+//! The [`InboxWatcher`] polls the inbox: each file is parsed through the inbound
+//! mapping, its LRN resolved (a CONTRL names only the interchange it acknowledges,
+//! looked up in the [`Ledger`]), and ingested as `customs.status` with the file's
+//! content hash as idempotency key. Processed files move to `done/`; files that cannot
+//! be used move to `error/` with a `<name>.reason` beside them. Nothing is deleted.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tradehub_actors::envelope::Envelope;
+use tradehub_actors::partner::{CallError, Transport};
+
+use super::config::Layout;
+use super::filing::{self, Ledger, command_lrn};
+use crate::formats::CodecSettings;
+use crate::store::RedisMailbox;
+use crate::workflow::shipment::{CANCEL_DECLARATION, FILE_DECLARATION, QUERY_STATUS};
+
+#[cfg(test)]
+mod tests;
+
+/// Where one EDIFACT broker's files go.
+#[derive(Debug, Clone)]
+pub struct EdifactFileConfig {
+    /// Partner (template) name, e.g. `edifact-broker`.
+    pub partner: String,
+    /// Where templates and mappings live.
+    pub layout: Layout,
+    /// Folder the broker reads our CUSDECs from.
+    pub outbox: PathBuf,
+}
+
+/// The sending side; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct EdifactFileTransport {
+    config: EdifactFileConfig,
+    ledger: Ledger,
+}
+
+/// The file name a declaration is written under.
+pub fn outbox_name(lrn: &str, cancel: bool) -> String {
+    let safe: String = lrn
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if cancel {
+        format!("{safe}.cancel.edi")
+    } else {
+        format!("{safe}.edi")
+    }
+}
+
+/// Writes `bytes` to `dir/name` atomically: a hidden temporary file, then a rename.
+pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    let target = dir.join(name);
+    std::fs::rename(&tmp, &target)?;
+    Ok(target)
+}
+
+impl EdifactFileTransport {
+    /// A transport for `config`, recording LRNs and interchange references in `ledger`.
+    pub fn new(config: EdifactFileConfig, ledger: Ledger) -> Self {
+        Self { config, ledger }
+    }
+
+    fn control_range(&self) -> Option<[u64; 2]> {
+        filing::with_template(&self.config.layout, &self.config.partner, |p| {
+            match &p.template.codec {
+                CodecSettings::Edifact(e) => e.control_range,
+                _ => None,
+            }
+        })
+        .ok()
+        .flatten()
+    }
+
+    async fn send(&self, command: &Envelope, cancel: bool) -> Result<Value, CallError> {
+        let lrn = command_lrn(command).map_err(|e| CallError::Poison { reason: e.0 })?;
+        let retry = |e: String| CallError::Retry {
+            after: None,
+            reason: e,
+        };
+        let document = if cancel {
+            // A cancellation carries the declaration it withdraws; the saga's cancel
+            // command has only the LRN, so the last filed document is not needed: the
+            // broker matches on BGM's reference.
+            cancellation_document(&lrn)
+        } else {
+            filing::declaration_document(&command.body, &filing::now_rfc3339())
+                .map_err(|e| CallError::Poison { reason: e.0 })?
+        };
+        let reference = self
+            .ledger
+            .next_control_ref(&self.config.partner, self.control_range())
+            .await
+            .map_err(|e| retry(e.to_string()))?;
+        let now = time::OffsetDateTime::now_utc();
+        let ctx = BTreeMap::from([
+            ("control_ref".to_owned(), reference.to_string()),
+            (
+                "date".to_owned(),
+                format!(
+                    "{:04}{:02}{:02}",
+                    now.year(),
+                    u8::from(now.month()),
+                    now.day()
+                ),
+            ),
+            (
+                "time".to_owned(),
+                format!("{:02}{:02}", now.hour(), now.minute()),
+            ),
+        ]);
+        let mut bytes =
+            filing::outbound_bytes(&self.config.layout, &self.config.partner, &document, &ctx)
+                .map_err(|e| CallError::Poison {
+                    reason: format!("{}: CUSDEC for {lrn}: {e}", self.config.partner),
+                })?;
+        if cancel {
+            // BGM message function 1 = cancellation (UN/EDIFACT 1225).
+            let text = String::from_utf8_lossy(&bytes)
+                .replace(&format!("BGM+830+{lrn}+9'"), &format!("BGM+830+{lrn}+1'"));
+            bytes = text.into_bytes();
+        }
+        self.ledger
+            .record_lrn(&lrn, &command.key)
+            .await
+            .map_err(|e| retry(e.to_string()))?;
+        self.ledger
+            .record_interchange(&self.config.partner, &reference.to_string(), &lrn)
+            .await
+            .map_err(|e| retry(e.to_string()))?;
+        let outbox = self.config.outbox.clone();
+        let name = outbox_name(&lrn, cancel);
+        tokio::task::spawn_blocking(move || write_atomically(&outbox, &name, &bytes))
+            .await
+            .map_err(|e| retry(format!("file writer: {e}")))?
+            .map_err(|e| retry(format!("outbox {}: {e}", self.config.outbox.display())))?;
+        let sent = json!({ "lrn": lrn, "status": "SUBMITTED", "mrn": null, "reasons": [] });
+        if !cancel {
+            let _ = self
+                .ledger
+                .record_status(&self.config.partner, &lrn, &sent)
+                .await;
+        }
+        Ok(json!({ "lrn": lrn, "status": null, "mrn": null, "reasons": [] }))
+    }
+
+    async fn query(&self, command: &Envelope) -> Result<Value, CallError> {
+        let lrn = command_lrn(command).map_err(|e| CallError::Poison { reason: e.0 })?;
+        let last = self
+            .ledger
+            .last_status(&self.config.partner, &lrn)
+            .await
+            .map_err(|e| CallError::Retry {
+                after: None,
+                reason: e.to_string(),
+            })?;
+        Ok(last
+            .unwrap_or_else(|| json!({ "lrn": lrn, "status": null, "mrn": null, "reasons": [] })))
+    }
+}
+
+/// The minimum a cancellation CUSDEC carries: the reference of the declaration.
+fn cancellation_document(lrn: &str) -> Value {
+    let nobody = json!({ "name": null, "eori": null, "address": {} });
+    json!({
+        "lrn": lrn,
+        "declared_at": filing::now_rfc3339(),
+        "office_of_exit": null,
+        "currency": null,
+        "invoice_total": null,
+        "incoterm": null,
+        "incoterm_place": null,
+        "exporter": nobody,
+        "consignee": nobody,
+        "declarant": nobody,
+        "transport": { "mode": null, "vessel": null, "container": null },
+        "lines": [],
+    })
+}
+
+impl Transport for EdifactFileTransport {
+    async fn call(&self, command: &Envelope) -> Result<Value, CallError> {
+        match command.kind.as_str() {
+            FILE_DECLARATION => self.send(command, false).await,
+            CANCEL_DECLARATION => self.send(command, true).await,
+            QUERY_STATUS => self.query(command).await,
+            other => Err(CallError::Poison {
+                reason: format!("{} cannot execute {other} commands", self.config.partner),
+            }),
+        }
+    }
+}
+
+/// How the inbox is watched.
+#[derive(Debug, Clone)]
+pub struct WatcherConfig {
+    /// Partner (template) name.
+    pub partner: String,
+    /// Where templates and mappings live.
+    pub layout: Layout,
+    /// Folder the broker drops CUSRES and CONTRL into.
+    pub inbox: PathBuf,
+    /// Time between polls.
+    pub poll: Duration,
+    /// Partition count, to place keys.
+    pub partitions: u16,
+}
+
+/// What one poll did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PollReport {
+    /// Files ingested (new inputs).
+    pub ingested: usize,
+    /// Files whose input was already durable (a repeat).
+    pub duplicates: usize,
+    /// Files moved to `error/`.
+    pub rejected: usize,
+}
+
+/// Polls a broker's inbox folder and ingests what it finds.
+#[derive(Debug, Clone)]
+pub struct InboxWatcher {
+    config: WatcherConfig,
+    mailbox: RedisMailbox,
+    ledger: Ledger,
+}
+
+enum FileOutcome {
+    Ingested { duplicate: bool },
+    Rejected(String),
+}
+
+impl InboxWatcher {
+    /// A watcher ingesting into `mailbox`.
+    pub fn new(config: WatcherConfig, mailbox: RedisMailbox) -> Self {
+        let ledger = Ledger::of(&mailbox);
+        Self {
+            config,
+            mailbox,
+            ledger,
+        }
+    }
+
+    /// Handles every file in the inbox once, oldest name first. An error means the store
+    /// was unavailable; the files stay in the inbox for the next poll.
+    pub async fn poll_once(&self) -> Result<PollReport, filing::IngestError> {
+        let mut report = PollReport::default();
+        let mut files: Vec<PathBuf> = match std::fs::read_dir(&self.config.inbox) {
+            Ok(entries) => entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .filter(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| !n.starts_with('.') && !n.ends_with(".tmp"))
+                })
+                .collect(),
+            Err(_) => return Ok(report),
+        };
+        files.sort();
+        for path in files {
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
+            match self.handle(&bytes).await? {
+                FileOutcome::Ingested { duplicate } => {
+                    if duplicate {
+                        report.duplicates += 1;
+                    } else {
+                        report.ingested += 1;
+                    }
+                    move_into(&path, "done", None);
+                }
+                FileOutcome::Rejected(reason) => {
+                    tracing::warn!(partner = %self.config.partner, file = %path.display(), %reason, "inbound file set aside");
+                    report.rejected += 1;
+                    move_into(&path, "error", Some(&reason));
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    async fn handle(&self, bytes: &[u8]) -> Result<FileOutcome, filing::IngestError> {
+        let partner = &self.config.partner;
+        let canonical = match filing::inbound_json(&self.config.layout, partner, bytes) {
+            Ok(c) => c,
+            Err(e) => return Ok(FileOutcome::Rejected(format!("does not map: {e}"))),
+        };
+        let lrn = match canonical.get("lrn").and_then(Value::as_str) {
+            Some(lrn) => Some(lrn.to_owned()),
+            None => match canonical
+                .get("acknowledged_interchange")
+                .and_then(Value::as_str)
+            {
+                Some(reference) => self
+                    .ledger
+                    .interchange_lrn(partner, reference)
+                    .await
+                    .map_err(|e| store_error(partner, e))?,
+                None => None,
+            },
+        };
+        let Some(lrn) = lrn else {
+            return Ok(FileOutcome::Rejected(
+                "names no LRN and no interchange sent by this hub".into(),
+            ));
+        };
+        let Some(key) = self
+            .ledger
+            .lrn_key(&lrn)
+            .await
+            .map_err(|e| store_error(partner, e))?
+        else {
+            return Ok(FileOutcome::Rejected(format!(
+                "LRN {lrn} was not filed through this hub"
+            )));
+        };
+        let report = filing::status_report(&canonical, &lrn);
+        let id = format!("file:{partner}:{}", filing::content_hash(bytes));
+        let (_, duplicate) = filing::ingest(
+            &self.mailbox,
+            self.config.partitions,
+            &key,
+            filing::STATUS_KIND,
+            &id,
+            report.clone(),
+        )
+        .await?;
+        // A CONTRL receipt must not hide a CUSRES status already known.
+        if canonical.get("message").and_then(Value::as_str) == Some("CUSRES")
+            || report["status"] == json!("REJECTED")
+        {
+            let _ = self.ledger.record_status(partner, &lrn, &report).await;
+        }
+        Ok(FileOutcome::Ingested { duplicate })
+    }
+
+    /// Polls until `stop` resolves.
+    pub async fn run(self, stop: impl std::future::Future<Output = ()>) {
+        tokio::pin!(stop);
+        loop {
+            if let Err(e) = self.poll_once().await {
+                tracing::warn!(partner = %self.config.partner, error = %e, "inbox poll failed; files stay for the next poll");
+            }
+            tokio::select! {
+                () = &mut stop => return,
+                () = tokio::time::sleep(self.config.poll) => {}
+            }
+        }
+    }
+}
+
+fn store_error(partner: &str, e: filing::LedgerError) -> filing::IngestError {
+    filing::IngestError {
+        id: format!("file:{partner}"),
+        key: String::new(),
+        source: tradehub_actors::mailbox::MailboxError::Unavailable(e.to_string()),
+    }
+}
+
+/// Moves `path` into its sibling folder `folder`, keeping earlier files of the same
+/// name (a suffix is added), with a `.reason` file beside it when given.
+fn move_into(path: &Path, folder: &str, reason: Option<&str>) {
+    let Some(dir) = path.parent().map(|d| d.join(folder)) else {
+        return;
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        tracing::error!(dir = %dir.display(), error = %e, "cannot create folder for processed files");
+        return;
+    }
+    let mut target = dir.join(&name);
+    let mut n = 1;
+    while target.exists() {
+        target = dir.join(format!("{name}.{n}"));
+        n += 1;
+    }
+    if let Err(e) = std::fs::rename(path, &target) {
+        tracing::error!(file = %path.display(), error = %e, "cannot move processed file");
+        return;
+    }
+    if let Some(reason) = reason {
+        let mut reason_path = target.clone().into_os_string();
+        reason_path.push(".reason");
+        if let Err(e) = std::fs::write(&reason_path, reason) {
+            tracing::error!(file = %target.display(), error = %e, "cannot write the reason file");
+        }
+    }
+}

@@ -1,0 +1,492 @@
+//! What every customs-broker and carrier transport shares: the LRN ledger that
+//! turns a partner's reference back into a saga key, the declaration document the
+//! broker mappings read, the compiled partner templates, and the ingest of the
+//! canonical inputs (`customs.status`, `carrier.milestone`) that partners' answers become.
+//!
+//! Ledger keys are node-wide (`<prefix>:{sys}:…`): a callback or a file names only
+//! the LRN or a shipment reference, not the partition it belongs to.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use redis::AsyncCommands;
+use redis::aio::ConnectionManager;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tradehub_actors::envelope::{Envelope, partition_of};
+use tradehub_actors::mailbox::{IngestOutcome, Mailbox, MailboxError};
+
+use super::config::{Layout, Partner, PartnerError};
+use crate::formats::mapping::MappingCache;
+use crate::model::{PartyRole, Shipment};
+use crate::store::RedisMailbox;
+use crate::workflow::shipment::inputs::{CARRIER_MILESTONE, CUSTOMS_STATUS, Milestone};
+
+#[cfg(test)]
+mod tests;
+
+/// A ledger read or write failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// Redis did not answer.
+    #[error("LRN ledger in Redis: {0}")]
+    Redis(#[from] redis::RedisError),
+}
+
+/// LRN → saga key, shipment reference → saga key, and EDI interchange references,
+/// kept in node-wide Redis hashes.
+#[derive(Clone)]
+pub struct Ledger {
+    conn: ConnectionManager,
+    prefix: String,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Ledger {
+    /// A ledger on `conn` under the key prefix `prefix` (e.g. `th`).
+    pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
+        Self {
+            conn,
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    /// The ledger of a mailbox's Redis and prefix.
+    pub fn of(mailbox: &RedisMailbox) -> Self {
+        Self::new(mailbox.connection(), &mailbox.config().prefix)
+    }
+
+    /// `<prefix>:{sys}:<name>`.
+    pub fn key(&self, name: &str) -> String {
+        format!("{}:{{sys}}:{name}", self.prefix)
+    }
+
+    /// Records that declaration `lrn` belongs to saga `key`. Idempotent.
+    pub async fn record_lrn(&self, lrn: &str, key: &str) -> Result<(), LedgerError> {
+        let mut conn = self.conn.clone();
+        let () = conn.hset(self.key("lrn"), lrn, key).await?;
+        Ok(())
+    }
+
+    /// The saga key of declaration `lrn`, when it was filed through this hub.
+    pub async fn lrn_key(&self, lrn: &str) -> Result<Option<String>, LedgerError> {
+        let mut conn = self.conn.clone();
+        Ok(conn.hget(self.key("lrn"), lrn).await?)
+    }
+
+    /// Records that a carrier's shipment reference (booking, bill of lading,
+    /// container) belongs to saga `key`.
+    pub async fn record_reference(&self, reference: &str, key: &str) -> Result<(), LedgerError> {
+        let mut conn = self.conn.clone();
+        let () = conn.hset(self.key("shipref"), reference, key).await?;
+        Ok(())
+    }
+
+    /// The saga key of a carrier's shipment reference.
+    pub async fn reference_key(&self, reference: &str) -> Result<Option<String>, LedgerError> {
+        let mut conn = self.conn.clone();
+        Ok(conn.hget(self.key("shipref"), reference).await?)
+    }
+
+    /// The next interchange control reference for `partner`, wrapped into `range`.
+    pub async fn next_control_ref(
+        &self,
+        partner: &str,
+        range: Option<[u64; 2]>,
+    ) -> Result<u64, LedgerError> {
+        let mut conn = self.conn.clone();
+        let n: u64 = conn
+            .incr(self.key(&format!("edi:{partner}:ctrl")), 1)
+            .await?;
+        let [low, high] = range.unwrap_or([1, 99_999_999]);
+        let span = high.saturating_sub(low).saturating_add(1).max(1);
+        Ok(low + (n - 1) % span)
+    }
+
+    /// Records that interchange `reference` sent to `partner` carried declaration `lrn`
+    /// (a CONTRL names only the interchange it acknowledges).
+    pub async fn record_interchange(
+        &self,
+        partner: &str,
+        reference: &str,
+        lrn: &str,
+    ) -> Result<(), LedgerError> {
+        let mut conn = self.conn.clone();
+        let () = conn
+            .hset(self.key(&format!("edi:{partner}:icref")), reference, lrn)
+            .await?;
+        Ok(())
+    }
+
+    /// The LRN interchange `reference` to `partner` carried.
+    pub async fn interchange_lrn(
+        &self,
+        partner: &str,
+        reference: &str,
+    ) -> Result<Option<String>, LedgerError> {
+        let mut conn = self.conn.clone();
+        Ok(conn
+            .hget(self.key(&format!("edi:{partner}:icref")), reference)
+            .await?)
+    }
+
+    /// Remembers the last canonical status `partner` reported for `lrn` (answers status
+    /// queries over transports that cannot be asked synchronously).
+    pub async fn record_status(
+        &self,
+        partner: &str,
+        lrn: &str,
+        answer: &Value,
+    ) -> Result<(), LedgerError> {
+        let mut conn = self.conn.clone();
+        let () = conn
+            .hset(
+                self.key(&format!("partner:{partner}:status")),
+                lrn,
+                answer.to_string(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The last status recorded with [`Ledger::record_status`].
+    pub async fn last_status(
+        &self,
+        partner: &str,
+        lrn: &str,
+    ) -> Result<Option<Value>, LedgerError> {
+        let mut conn = self.conn.clone();
+        let raw: Option<String> = conn
+            .hget(self.key(&format!("partner:{partner}:status")), lrn)
+            .await?;
+        Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
+    }
+}
+
+/// A `customs.file` / `customs.cancel` / `customs.query_status` command body that
+/// cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct CommandError(pub String);
+
+/// The LRN a broker command names (`body.lrn`).
+pub fn command_lrn(command: &Envelope) -> Result<String, CommandError> {
+    command
+        .body
+        .get("lrn")
+        .and_then(Value::as_str)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| CommandError(format!("{} {}: body has no lrn", command.kind, command.id)))
+}
+
+fn text<T: ToString>(v: Option<T>) -> Value {
+    v.map_or(Value::Null, |v| Value::String(v.to_string()))
+}
+
+fn party_json(shipment: &Shipment, roles: &[PartyRole]) -> Value {
+    let Some(p) = roles.iter().find_map(|r| shipment.parties_with(*r).next()) else {
+        return json!({ "name": null, "eori": null, "address": {} });
+    };
+    let eori = p
+        .identifiers
+        .iter()
+        .find(|i| i.scheme == crate::model::IdentifierScheme::Eori)
+        .map(|i| i.value.clone());
+    let address = p.addresses.first().map_or_else(
+        || json!({ "country": text(p.effective_country()) }),
+        |a| {
+            json!({
+                "street": if a.street.is_empty() { Value::Null } else { json!(a.street.join(", ")) },
+                "city": a.city,
+                "postcode": a.postal_code,
+                "country": text(a.country.as_ref().or(p.effective_country())),
+            })
+        },
+    );
+    json!({ "name": p.name, "eori": eori, "address": address })
+}
+
+/// The declaration document the broker mappings read (the shape of
+/// `tests/fixtures/partners/*-broker/outbound/declaration.json`), built from a
+/// `customs.file` command body `{lrn, shipment, …}`; `declared_at` is RFC 3339.
+pub fn declaration_document(body: &Value, declared_at: &str) -> Result<Value, CommandError> {
+    let lrn = body
+        .get("lrn")
+        .and_then(Value::as_str)
+        .ok_or_else(|| CommandError("customs.file body has no lrn".into()))?;
+    let shipment: Shipment = serde_json::from_value(
+        body.get("shipment")
+            .cloned()
+            .ok_or_else(|| CommandError(format!("customs.file {lrn}: body has no shipment")))?,
+    )
+    .map_err(|e| CommandError(format!("customs.file {lrn}: shipment: {e}")))?;
+    let (declaration_type, procedure) = match shipment.direction {
+        crate::model::Direction::Export => ("EX", "1000"),
+        crate::model::Direction::Import => ("IM", "4000"),
+        crate::model::Direction::Transit => ("CO", "8000"),
+    };
+    let currency = shipment
+        .currency
+        .as_ref()
+        .map(ToString::to_string)
+        .or_else(|| {
+            shipment
+                .lines
+                .iter()
+                .find_map(|l| l.value.map(|v| v.currency().to_string()))
+        });
+    let total: rust_decimal::Decimal = shipment
+        .lines
+        .iter()
+        .filter_map(|l| l.value.map(|v| v.amount()))
+        .sum();
+    let transport = shipment.transport.clone().unwrap_or_default();
+    let mode = transport.mode.map(|m| {
+        // UN Rec. 19 transport mode codes, as customs declarations carry them.
+        match m {
+            crate::model::TransportMode::Sea => "1",
+            crate::model::TransportMode::Rail => "2",
+            crate::model::TransportMode::Road => "3",
+            crate::model::TransportMode::Air => "4",
+            crate::model::TransportMode::Post => "5",
+            crate::model::TransportMode::Multimodal => "8",
+            crate::model::TransportMode::FixedInstallation => "7",
+            crate::model::TransportMode::InlandWaterway => "8",
+        }
+    });
+    let office = transport
+        .loading
+        .as_ref()
+        .and_then(|l| l.locode.as_ref().map(ToString::to_string))
+        .or_else(|| shipment.customs_country().map(|c| format!("{c}000001")));
+    let lines: Vec<Value> = shipment
+        .lines
+        .iter()
+        .map(|l| {
+            let date = shipment.date;
+            let hs = l.hs_code.as_ref().map(ToString::to_string).or_else(|| {
+                l.product
+                    .classification_for(shipment.customs_country(), date)
+                    .map(|c| c.code.to_string())
+            });
+            let hs = hs.map(|h| h.chars().filter(char::is_ascii_digit).collect::<String>());
+            json!({
+                "line": l.number,
+                "hs_code": hs,
+                "description": l.product.description,
+                "origin": text(l.effective_origin()),
+                "quantity": l.quantity.value().to_string(),
+                "unit": "PCE",
+                "net_mass": text(l.net_mass_kg),
+                "gross_mass": text(l.gross_mass_kg),
+                "value": text(l.value.map(|v| v.amount())),
+                "packages": { "count": null, "kind": null, "marks": null },
+            })
+        })
+        .collect();
+    Ok(json!({
+        "lrn": lrn,
+        "shipment_id": shipment.id.to_string(),
+        "declaration_type": declaration_type,
+        "additional_declaration_type": "A",
+        "procedure": procedure,
+        "declared_at": declared_at,
+        "office_of_exit": office,
+        "destination_country": text(shipment.destination_country.as_ref()),
+        "export_country": text(shipment.dispatch_country.as_ref()),
+        "currency": currency,
+        "invoice_total": total.to_string(),
+        "incoterm": text(shipment.incoterm.as_ref().and_then(|i| i.rule.as_ref())),
+        "incoterm_place": shipment.incoterm.as_ref().and_then(|i| i.place.clone()),
+        "exporter": party_json(&shipment, &[PartyRole::Exporter, PartyRole::Consignor, PartyRole::Seller]),
+        "consignee": party_json(&shipment, &[PartyRole::Consignee, PartyRole::ShipTo, PartyRole::Buyer]),
+        "declarant": party_json(&shipment, &[PartyRole::Declarant, PartyRole::Exporter, PartyRole::Importer]),
+        "transport": {
+            "mode": mode,
+            "vessel": transport.conveyance,
+            "container": transport.equipment.first().map(|e| e.id.clone()),
+        },
+        "lines": lines,
+    }))
+}
+
+/// Now as RFC 3339 (UTC, seconds).
+pub fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    now.replace_nanosecond(0)
+        .unwrap_or(now)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Hex SHA-256 of `bytes` (content-derived idempotency keys).
+pub fn content_hash(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+type Compiled = HashMap<(PathBuf, String), Rc<Partner>>;
+
+thread_local! {
+    // Compiled templates hold `Rc`s (jaq values are not `Send`), so each thread keeps
+    // its own; a template is compiled once per thread that uses it.
+    static TEMPLATES: RefCell<(MappingCache, Compiled)> =
+        RefCell::new((MappingCache::new(), HashMap::new()));
+}
+
+/// Runs `f` with the compiled template `name` under `layout`, compiling it on first use.
+/// Never hold what `f` returns across an `.await` that could move threads: copy it out.
+pub fn with_template<T>(
+    layout: &Layout,
+    name: &str,
+    f: impl FnOnce(&Partner) -> T,
+) -> Result<T, PartnerError> {
+    TEMPLATES.with(|cell| {
+        let key = (layout.root.clone(), name.to_owned());
+        let partner = {
+            let mut guard = cell.borrow_mut();
+            let (cache, partners) = &mut *guard;
+            match partners.get(&key) {
+                Some(p) => Rc::clone(p),
+                None => {
+                    let p = Rc::new(Partner::load(layout, name, cache)?);
+                    partners.insert(key, Rc::clone(&p));
+                    p
+                }
+            }
+        };
+        Ok(f(&partner))
+    })
+}
+
+/// Canonical JSON of a partner document through `name`'s inbound mapping.
+pub fn inbound_json(layout: &Layout, name: &str, document: &[u8]) -> Result<Value, PartnerError> {
+    with_template(layout, name, |p| {
+        p.inbound(document, &BTreeMap::new()).map(|t| t.to_json())
+    })?
+}
+
+/// A partner document from canonical JSON through `name`'s outbound mapping.
+pub fn outbound_bytes(
+    layout: &Layout,
+    name: &str,
+    canonical: &Value,
+    ctx: &BTreeMap<String, String>,
+) -> Result<Vec<u8>, PartnerError> {
+    with_template(layout, name, |p| p.outbound(canonical, ctx))?
+}
+
+/// The `customs.status` body (`StatusReport`) for an inbound broker document's
+/// canonical JSON: `{status, lrn, mrn, errors, …}`.
+pub fn status_report(canonical: &Value, lrn: &str) -> Value {
+    let mut reasons: Vec<String> = canonical
+        .get("errors")
+        .and_then(Value::as_array)
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| {
+                    let field = e.get("field").or_else(|| e.get("point"));
+                    let what = e
+                        .get("description")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    let code = e.get("code").map(value_text).unwrap_or_default();
+                    match field.map(value_text).filter(|f| !f.is_empty()) {
+                        Some(f) => format!("{code} at {f}: {what}").trim().to_owned(),
+                        None => format!("{code}: {what}").trim().to_owned(),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(remarks) = canonical.get("remarks").and_then(Value::as_array) {
+        reasons.extend(remarks.iter().map(value_text).filter(|r| !r.is_empty()));
+    }
+    let source = canonical
+        .get("indicator")
+        .or_else(|| canonical.get("action"))
+        .map(value_text);
+    json!({
+        "lrn": lrn,
+        "status": canonical.get("status").cloned().unwrap_or(Value::Null),
+        "mrn": canonical.get("mrn").cloned().unwrap_or(Value::Null),
+        "reasons": reasons,
+        "source_code": source,
+    })
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// The saga's milestone for a template milestone (DOMAIN.md §6 codes as the carrier
+/// mappings name them); `None` for events that do not move a shipment along.
+pub fn saga_milestone(template_milestone: &str) -> Option<Milestone> {
+    Some(match template_milestone {
+        "PICKED_UP" | "GATE_IN" => Milestone::PickedUp,
+        "LOADED" | "DEPARTED" | "IN_TRANSIT" => Milestone::Departed,
+        "ARRIVED" | "DISCHARGED" => Milestone::Arrived,
+        "GATE_OUT" => Milestone::OutForDelivery,
+        "DELIVERED" => Milestone::Delivered,
+        "DELAYED" => Milestone::Delayed,
+        "DAMAGED" => Milestone::Damaged,
+        _ => return None,
+    })
+}
+
+/// An ingest into the durable store failed.
+#[derive(Debug, thiserror::Error)]
+#[error("ingest of {id} for {key}: {source}")]
+pub struct IngestError {
+    /// Input id.
+    pub id: String,
+    /// Saga key.
+    pub key: String,
+    /// Store error.
+    pub source: MailboxError,
+}
+
+/// Ingests one input for saga `key` with idempotency key `id` (also the input id);
+/// returns the stream entry id and whether it was a duplicate.
+pub async fn ingest(
+    mailbox: &RedisMailbox,
+    partitions: u16,
+    key: &str,
+    kind: &str,
+    id: &str,
+    body: Value,
+) -> Result<(String, bool), IngestError> {
+    let envelope = Envelope::new(id, key, kind, body);
+    let partition = partition_of(key, partitions);
+    let outcome = mailbox
+        .ingest(partition, &envelope, Some(id))
+        .await
+        .map_err(|source| IngestError {
+            id: id.to_owned(),
+            key: key.to_owned(),
+            source,
+        })?;
+    Ok(match outcome {
+        IngestOutcome::Accepted { entry_id } => (entry_id.0, false),
+        IngestOutcome::Duplicate { entry_id } => (entry_id.0, true),
+    })
+}
+
+/// Kind of the input a broker status becomes.
+pub const STATUS_KIND: &str = CUSTOMS_STATUS;
+/// Kind of the input a carrier event becomes.
+pub const MILESTONE_KIND: &str = CARRIER_MILESTONE;

@@ -1,0 +1,278 @@
+//! The REST/JSON customs broker (`rest-broker` template): files, cancels and
+//! queries declarations over HTTP, with the LRN as the idempotency key.
+//!
+//! The broker API (documented in `config/partners/rest-broker.toml`):
+//! `POST {endpoint}/declarations` (header `Idempotency-Key: <LRN>`),
+//! `POST {endpoint}/declarations/{lrn}/cancel`, `GET {endpoint}/declarations/{lrn}`.
+//! Each answers the broker's status document `{lrn, status, customs_reference, errors}`,
+//! read through the template's inbound mapping into a `BrokerAnswer`.
+//!
+//! HTTP outcomes map onto the runtime's retry taxonomy: 2xx is the answer; 429 waits
+//! for `Retry-After`; 5xx and connection failures retry; other 4xx are permanent with
+//! the broker's message; a timeout once the request was sent is an unknown outcome
+//! for filing and cancelling (the saga asks the broker), a retry for a query.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tradehub_actors::envelope::Envelope;
+use tradehub_actors::partner::{CallError, Transport};
+
+use super::config::Layout;
+use super::filing::{self, Ledger, command_lrn};
+use crate::workflow::shipment::{CANCEL_DECLARATION, FILE_DECLARATION, QUERY_STATUS};
+
+#[cfg(test)]
+mod tests;
+
+/// How to reach one REST broker.
+#[derive(Debug, Clone)]
+pub struct RestBrokerConfig {
+    /// Partner (template) name, e.g. `rest-broker`.
+    pub partner: String,
+    /// Where templates and mappings live.
+    pub layout: Layout,
+    /// Base URL of the broker API, without a trailing slash.
+    pub endpoint: String,
+    /// Connect timeout: a failure to connect is always safe to retry.
+    pub connect_timeout: Duration,
+    /// Whole-request timeout.
+    pub timeout: Duration,
+}
+
+impl RestBrokerConfig {
+    /// Defaults for `partner` at `endpoint`: 2 s to connect, 10 s per request.
+    pub fn new(partner: &str, layout: Layout, endpoint: &str) -> Self {
+        Self {
+            partner: partner.to_owned(),
+            layout,
+            endpoint: endpoint.trim_end_matches('/').to_owned(),
+            connect_timeout: Duration::from_secs(2),
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The transport; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct RestBrokerTransport {
+    config: RestBrokerConfig,
+    client: reqwest::Client,
+    ledger: Ledger,
+}
+
+impl RestBrokerTransport {
+    /// A transport for `config`, recording filed LRNs in `ledger`.
+    pub fn new(config: RestBrokerConfig, ledger: Ledger) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.timeout)
+            .build()?;
+        Ok(Self {
+            config,
+            client,
+            ledger,
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.config.endpoint)
+    }
+
+    async fn file(&self, command: &Envelope) -> Result<Value, CallError> {
+        let lrn = command_lrn(command).map_err(poison)?;
+        let document =
+            filing::declaration_document(&command.body, &filing::now_rfc3339()).map_err(poison)?;
+        let request = filing::outbound_bytes(
+            &self.config.layout,
+            &self.config.partner,
+            &document,
+            &BTreeMap::new(),
+        )
+        .map_err(|e| CallError::Poison {
+            reason: format!("{}: outbound mapping of {lrn}: {e}", self.config.partner),
+        })?;
+        // The ledger entry must exist before the broker can call back about this LRN.
+        self.ledger
+            .record_lrn(&lrn, &command.key)
+            .await
+            .map_err(|e| CallError::Retry {
+                after: None,
+                reason: e.to_string(),
+            })?;
+        let sent = self
+            .client
+            .post(self.url("/declarations"))
+            .header("Idempotency-Key", &lrn)
+            .header("Content-Type", "application/json")
+            .body(request)
+            .send()
+            .await;
+        self.answer(&lrn, sent, true).await
+    }
+
+    async fn cancel(&self, command: &Envelope) -> Result<Value, CallError> {
+        let lrn = command_lrn(command).map_err(poison)?;
+        let body = json!({
+            "lrn": lrn,
+            "customs_reference": command.body.get("mrn"),
+            "reason": command.body.get("reason"),
+        });
+        let sent = self
+            .client
+            .post(self.url(&format!("/declarations/{lrn}/cancel")))
+            .header("Idempotency-Key", format!("cancel:{lrn}"))
+            .json(&body)
+            .send()
+            .await;
+        self.answer(&lrn, sent, true).await
+    }
+
+    async fn query(&self, command: &Envelope) -> Result<Value, CallError> {
+        let lrn = command_lrn(command).map_err(poison)?;
+        let sent = self
+            .client
+            .get(self.url(&format!("/declarations/{lrn}")))
+            .send()
+            .await;
+        if let Ok(response) = &sent
+            && response.status() == StatusCode::NOT_FOUND
+        {
+            return Ok(json!({ "lrn": lrn, "status": null, "mrn": null, "reasons": [] }));
+        }
+        self.answer(&lrn, sent, false).await
+    }
+
+    /// Maps an HTTP outcome; `changes_state` says whether an unanswered request may
+    /// have taken effect at the broker.
+    async fn answer(
+        &self,
+        lrn: &str,
+        sent: Result<reqwest::Response, reqwest::Error>,
+        changes_state: bool,
+    ) -> Result<Value, CallError> {
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) => return Err(transport_error(lrn, &e, changes_state)),
+        };
+        let status = response.status();
+        let retry_after = retry_after(response.headers());
+        let bytes = match response.bytes().await {
+            Ok(b) => b,
+            Err(e) => return Err(transport_error(lrn, &e, changes_state)),
+        };
+        if status.is_success() {
+            return self.broker_answer(lrn, &bytes);
+        }
+        let message = broker_message(&bytes);
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            return Err(CallError::Retry {
+                after: retry_after,
+                reason: format!("broker rate limit for {lrn}: {message}"),
+            });
+        }
+        if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT {
+            return Err(CallError::Retry {
+                after: retry_after,
+                reason: format!("broker answered {status} for {lrn}: {message}"),
+            });
+        }
+        Err(CallError::Permanent {
+            reason: format!("broker refused {lrn} ({status}): {message}"),
+        })
+    }
+
+    fn broker_answer(&self, lrn: &str, bytes: &[u8]) -> Result<Value, CallError> {
+        let raw: Value = serde_json::from_slice(bytes).map_err(|e| CallError::Retry {
+            after: None,
+            reason: format!("broker answer for {lrn} is not JSON: {e}"),
+        })?;
+        if raw.get("status").is_none_or(Value::is_null) {
+            return Ok(json!({ "lrn": lrn, "status": null, "mrn": null, "reasons": [] }));
+        }
+        let canonical = filing::inbound_json(&self.config.layout, &self.config.partner, bytes)
+            .map_err(|e| CallError::Permanent {
+                reason: format!("broker answer for {lrn} does not map: {e}"),
+            })?;
+        let report = filing::status_report(&canonical, lrn);
+        Ok(json!({
+            "lrn": lrn,
+            "status": report["status"],
+            "mrn": report["mrn"],
+            "reasons": report["reasons"],
+        }))
+    }
+}
+
+fn poison(e: filing::CommandError) -> CallError {
+    CallError::Poison { reason: e.0 }
+}
+
+fn transport_error(lrn: &str, e: &reqwest::Error, changes_state: bool) -> CallError {
+    if e.is_connect() || !changes_state {
+        return CallError::Retry {
+            after: None,
+            reason: format!("broker unreachable for {lrn}: {e}"),
+        };
+    }
+    if e.is_timeout() {
+        return CallError::OutcomeUnknown {
+            reason: format!("no answer from the broker for {lrn} within the timeout: {e}"),
+        };
+    }
+    if e.is_request() && !e.is_body() && !e.is_decode() {
+        // Failed while sending: the broker may have read the request.
+        return CallError::OutcomeUnknown {
+            reason: format!("request for {lrn} broke off: {e}"),
+        };
+    }
+    CallError::OutcomeUnknown {
+        reason: format!("answer for {lrn} lost: {e}"),
+    }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is not used by brokers we know).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+/// The broker's error text: `message`/`detail`/`error` of a JSON body, or the body.
+fn broker_message(bytes: &[u8]) -> String {
+    if let Ok(v) = serde_json::from_slice::<Value>(bytes) {
+        for field in ["message", "detail", "error", "title"] {
+            if let Some(s) = v.get(field).and_then(Value::as_str) {
+                return s.to_owned();
+            }
+        }
+        return v.to_string();
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.trim();
+    if text.is_empty() {
+        "(empty body)".to_owned()
+    } else {
+        text.chars().take(500).collect()
+    }
+}
+
+impl Transport for RestBrokerTransport {
+    async fn call(&self, command: &Envelope) -> Result<Value, CallError> {
+        match command.kind.as_str() {
+            FILE_DECLARATION => self.file(command).await,
+            CANCEL_DECLARATION => self.cancel(command).await,
+            QUERY_STATUS => self.query(command).await,
+            other => Err(CallError::Poison {
+                reason: format!("{} cannot execute {other} commands", self.config.partner),
+            }),
+        }
+    }
+}
