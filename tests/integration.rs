@@ -20,3 +20,6 @@ mod model;
 
 #[path = "integration/formats.rs"]
 mod formats;
+
+#[path = "integration/brokers.rs"]
+mod brokers;

@@ -100,13 +100,22 @@ impl EdifactFileTransport {
             reason: e,
         };
         let document = if cancel {
-            // A cancellation carries the declaration it withdraws; the saga's cancel
-            // command has only the LRN, so the last filed document is not needed: the
-            // broker matches on BGM's reference.
-            cancellation_document(&lrn)
+            // A cancellation repeats the declaration it withdraws, as filed.
+            self.ledger
+                .last_document(&self.config.partner, &lrn)
+                .await
+                .map_err(|e| retry(e.to_string()))?
+                .ok_or_else(|| CallError::Permanent {
+                    reason: format!("no declaration {lrn} was sent to {}", self.config.partner),
+                })?
         } else {
-            filing::declaration_document(&command.body, &filing::now_rfc3339())
-                .map_err(|e| CallError::Poison { reason: e.0 })?
+            let document = filing::declaration_document(&command.body, &filing::now_rfc3339())
+                .map_err(|e| CallError::Poison { reason: e.0 })?;
+            self.ledger
+                .record_document(&self.config.partner, &lrn, &document)
+                .await
+                .map_err(|e| retry(e.to_string()))?;
+            document
         };
         let reference = self
             .ledger
@@ -178,25 +187,6 @@ impl EdifactFileTransport {
         Ok(last
             .unwrap_or_else(|| json!({ "lrn": lrn, "status": null, "mrn": null, "reasons": [] })))
     }
-}
-
-/// The minimum a cancellation CUSDEC carries: the reference of the declaration.
-fn cancellation_document(lrn: &str) -> Value {
-    let nobody = json!({ "name": null, "eori": null, "address": {} });
-    json!({
-        "lrn": lrn,
-        "declared_at": filing::now_rfc3339(),
-        "office_of_exit": null,
-        "currency": null,
-        "invoice_total": null,
-        "incoterm": null,
-        "incoterm_place": null,
-        "exporter": nobody,
-        "consignee": nobody,
-        "declarant": nobody,
-        "transport": { "mode": null, "vessel": null, "container": null },
-        "lines": [],
-    })
 }
 
 impl Transport for EdifactFileTransport {
@@ -349,10 +339,10 @@ impl InboxWatcher {
             report.clone(),
         )
         .await?;
-        // A CONTRL receipt must not hide a CUSRES status already known.
-        if canonical.get("message").and_then(Value::as_str) == Some("CUSRES")
-            || report["status"] == json!("REJECTED")
-        {
+        // A CONTRL receipt must not hide a CUSRES status already known, nor a file
+        // seen before the status that followed it.
+        let cusres = canonical.get("message").and_then(Value::as_str) == Some("CUSRES");
+        if !duplicate && (cusres || report["status"] == json!("REJECTED")) {
             let _ = self.ledger.record_status(partner, &lrn, &report).await;
         }
         Ok(FileOutcome::Ingested { duplicate })

@@ -170,6 +170,38 @@ impl Ledger {
             .await?;
         Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
     }
+
+    /// Keeps the declaration document sent to `partner` under `lrn` (a cancellation
+    /// over EDIFACT repeats it).
+    pub async fn record_document(
+        &self,
+        partner: &str,
+        lrn: &str,
+        document: &Value,
+    ) -> Result<(), LedgerError> {
+        let mut conn = self.conn.clone();
+        let () = conn
+            .hset(
+                self.key(&format!("partner:{partner}:doc")),
+                lrn,
+                document.to_string(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The document recorded with [`Ledger::record_document`].
+    pub async fn last_document(
+        &self,
+        partner: &str,
+        lrn: &str,
+    ) -> Result<Option<Value>, LedgerError> {
+        let mut conn = self.conn.clone();
+        let raw: Option<String> = conn
+            .hget(self.key(&format!("partner:{partner}:doc")), lrn)
+            .await?;
+        Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
+    }
 }
 
 /// A `customs.file` / `customs.cancel` / `customs.query_status` command body that
