@@ -164,6 +164,37 @@ impl Callbacks {
         }
     }
 
+    /// Every broker and carrier template under `layout` that signs its callbacks and
+    /// whose secret's environment variable is set. Templates without one are left out
+    /// (their callbacks are 404) and named in the log.
+    pub fn from_env(layout: Layout) -> Self {
+        let mut callbacks = Self::new(layout.clone());
+        let names = match layout.partner_names() {
+            Ok(names) => names,
+            Err(error) => {
+                tracing::warn!(%error, "no partner templates: callbacks are refused");
+                return callbacks;
+            }
+        };
+        for name in names {
+            match CallbackPartner::from_template(&layout, &name) {
+                Ok(partner) => callbacks = callbacks.with(partner),
+                Err(CallbackConfigError::Kind(_) | CallbackConfigError::NoHmac(_)) => {}
+                Err(error) => {
+                    tracing::info!(partner = %name, %error, "callbacks of this partner are refused");
+                }
+            }
+        }
+        callbacks
+    }
+
+    /// Names of the partners taking callbacks, sorted.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.partners.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
     /// Adds (or replaces) a partner.
     pub fn with(mut self, partner: CallbackPartner) -> Self {
         self.partners.insert(partner.name.clone(), partner);

@@ -211,25 +211,21 @@ fn poison(e: filing::CommandError) -> CallError {
 }
 
 fn transport_error(lrn: &str, e: &reqwest::Error, changes_state: bool) -> CallError {
+    // Nothing reached the broker when the connection failed; a read-only query is
+    // always safe to repeat.
     if e.is_connect() || !changes_state {
         return CallError::Retry {
             after: None,
-            reason: format!("broker unreachable for {lrn}: {e}"),
+            reason: format!("broker unreachable or silent for {lrn}: {e}"),
         };
     }
-    if e.is_timeout() {
-        return CallError::OutcomeUnknown {
-            reason: format!("no answer from the broker for {lrn} within the timeout: {e}"),
-        };
-    }
-    if e.is_request() && !e.is_body() && !e.is_decode() {
-        // Failed while sending: the broker may have read the request.
-        return CallError::OutcomeUnknown {
-            reason: format!("request for {lrn} broke off: {e}"),
-        };
-    }
+    let what = if e.is_timeout() {
+        "no answer within the timeout"
+    } else {
+        "the exchange broke off"
+    };
     CallError::OutcomeUnknown {
-        reason: format!("answer for {lrn} lost: {e}"),
+        reason: format!("{lrn} was sent to the broker but {what}: {e}"),
     }
 }
 

@@ -122,7 +122,7 @@ pub async fn serve(config: HubConfig, options: ServeOptions) -> Result<(), Serve
     let api_state = api::ApiState {
         mailbox: mailbox.clone(),
         partitions: config.runtime.partitions,
-        callbacks: api::callbacks::Callbacks::default(),
+        callbacks: api::callbacks::Callbacks::from_env(crate::partners::config::Layout::new(".")),
     };
     let (api_server, api_addr) = api::server(config.http.listen, readiness.clone(), api_state)
         .map_err(|e| ServeError::Listen(format!("api on {}: {e}", config.http.listen)))?;

@@ -748,3 +748,69 @@ async fn edifact_file_drop_round_trip() {
     );
     sim.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_callbacks_are_recovered_by_a_status_query() {
+    let redis = RedisServer::start();
+    let mailbox = mailbox(&redis).await;
+    let hub = start_hub(&mailbox);
+    let config = BrokerSimConfig {
+        step_delay: Duration::from_millis(10),
+        faults: Faults {
+            drop_callback_rate: 1.0,
+            ..Faults::default()
+        },
+        ..BrokerSimConfig::default()
+    };
+    let sim = RestBrokerSim::start(loopback(), &config).expect("broker sim");
+    sim.set_callback(CallbackTarget {
+        url: format!("{}/v1/partners/rest-broker/callbacks", hub.base),
+        header: "X-Tradehub-Signature".into(),
+        secret: Secret::new(SECRET),
+    });
+    let transport = rest_transport(&sim, &mailbox, Duration::from_secs(5));
+    let key = key_playing(config.seed, Scenario::Rejected, "DROP");
+    let filing = file_command(&key, 1);
+    let lrn = filing.body["lrn"].as_str().expect("lrn").to_owned();
+    transport.call(&filing).await.expect("filed");
+    wait_for("customs to decide", || async {
+        sim.declaration(&lrn)
+            .is_some_and(|d| d.status == Scenario::Rejected.final_status())
+    })
+    .await;
+    assert_eq!(sim.counters().callbacks_dropped, 1);
+    assert!(
+        statuses(&mailbox, &key).await.is_empty(),
+        "the callback was dropped"
+    );
+    let answer = transport
+        .call(&command(&key, "customs.query_status", &lrn))
+        .await
+        .expect("query");
+    assert_eq!(answer["status"], "REJECTED");
+    assert_eq!(
+        answer["reasons"].as_array().map(Vec::len),
+        Some(1),
+        "{answer}"
+    );
+    assert!(
+        answer["reasons"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("commodity_code"),
+        "{answer}"
+    );
+    sim.stop().await;
+    hub.handle.stop(true).await;
+}
+
+#[test]
+fn sim_command_line_refuses_an_edifact_broker_without_folders() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tradehub"))
+        .args(["sim", "broker", "--kind", "edifact"])
+        .output()
+        .expect("run tradehub");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--outbox"), "{stderr}");
+}

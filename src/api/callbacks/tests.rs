@@ -46,3 +46,34 @@ fn carrier_references_put_the_shipment_first() {
     );
     assert_eq!(refs.iter().filter(|r| *r == "S1").count(), 1);
 }
+
+#[test]
+fn from_env_takes_signed_partners_whose_secret_is_set() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let partners = dir.path().join("config/partners");
+    std::fs::create_dir_all(&partners).expect("mkdir");
+    let template = |secret_env: &str| {
+        format!(
+            "kind = \"customs_broker\"\ndescription = \"d\"\n[transport]\nkind = \"http_json\"\nendpoint = \"http://x\"\n\
+             [auth]\nkind = \"hmac\"\nheader = \"X-Sig\"\nsecret_env = \"{secret_env}\"\n[codec]\nkind = \"json\"\n[mappings]\n"
+        )
+    };
+    // PATH is set wherever tests run; the other variable is not.
+    std::fs::write(partners.join("set.toml"), template("PATH")).expect("write");
+    std::fs::write(
+        partners.join("unset.toml"),
+        template("TRADEHUB_TEST_SURELY_UNSET_1F2E"),
+    )
+    .expect("write");
+    let callbacks = Callbacks::from_env(Layout::new(dir.path()));
+    assert_eq!(callbacks.names(), vec!["set".to_owned()]);
+    assert_eq!(
+        callbacks.partner("set").map(|p| p.header.as_str()),
+        Some("X-Sig")
+    );
+    assert!(
+        Callbacks::from_env(Layout::new(dir.path().join("nowhere")))
+            .names()
+            .is_empty()
+    );
+}
