@@ -11,6 +11,8 @@
 //! looked up in the [`Ledger`]), and ingested as `customs.status` with the file's
 //! content hash as idempotency key. Processed files move to `done/`; files that cannot
 //! be used move to `error/` with a `<name>.reason` beside them. Nothing is deleted.
+//! Each new CUSRES is answered with our CONTRL (checked against the template's
+//! directory) in [`WatcherConfig::acknowledge_to`]; a CONTRL is never answered.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -215,6 +217,8 @@ pub struct WatcherConfig {
     pub poll: Duration,
     /// Partition count, to place keys.
     pub partitions: u16,
+    /// Folder our CONTRLs for received CUSRES go to (usually the outbox); none: not sent.
+    pub acknowledge_to: Option<PathBuf>,
 }
 
 /// What one poll did.
@@ -345,7 +349,62 @@ impl InboxWatcher {
         if !duplicate && (cusres || report["status"] == json!("REJECTED")) {
             let _ = self.ledger.record_status(partner, &lrn, &report).await;
         }
+        if cusres && !duplicate {
+            self.acknowledge(bytes).await;
+        }
         Ok(FileOutcome::Ingested { duplicate })
+    }
+
+    /// Writes our CONTRL for a received interchange; a failure is logged, never fatal
+    /// (the status is already durable, and the broker resends what it misses).
+    async fn acknowledge(&self, bytes: &[u8]) {
+        let Some(dir) = &self.config.acknowledge_to else {
+            return;
+        };
+        let partner = &self.config.partner;
+        let range =
+            filing::with_template(&self.config.layout, partner, |p| match &p.template.codec {
+                CodecSettings::Edifact(e) => e.control_range,
+                _ => None,
+            })
+            .ok()
+            .flatten();
+        let reference = match self.ledger.next_control_ref(partner, range).await {
+            Ok(r) => r.to_string(),
+            Err(e) => {
+                tracing::warn!(partner = %partner, error = %e, "no control reference for our CONTRL");
+                return;
+            }
+        };
+        let now = time::OffsetDateTime::now_utc();
+        let ctx = BTreeMap::from([
+            ("control_ref".to_owned(), reference.clone()),
+            (
+                "date".to_owned(),
+                format!(
+                    "{:04}{:02}{:02}",
+                    now.year(),
+                    u8::from(now.month()),
+                    now.day()
+                ),
+            ),
+            (
+                "time".to_owned(),
+                format!("{:02}{:02}", now.hour(), now.minute()),
+            ),
+        ]);
+        let contrl =
+            filing::with_template(&self.config.layout, partner, |p| p.acknowledge(bytes, &ctx));
+        match contrl {
+            Ok(Ok(contrl)) => {
+                if let Err(e) = write_atomically(dir, &format!("CONTRL_{reference}.edi"), &contrl) {
+                    tracing::warn!(partner = %partner, error = %e, "our CONTRL could not be written");
+                }
+            }
+            Ok(Err(e)) | Err(e) => {
+                tracing::warn!(partner = %partner, error = %e, "no CONTRL for a received CUSRES");
+            }
+        }
     }
 
     /// Polls until `stop` resolves.

@@ -676,6 +676,7 @@ async fn edifact_file_drop_round_trip() {
             inbox: inbox.clone(),
             poll: Duration::from_millis(20),
             partitions: PARTITIONS,
+            acknowledge_to: Some(outbox.clone()),
         },
         mailbox.clone(),
     );
@@ -721,6 +722,32 @@ async fn edifact_file_drop_round_trip() {
     let report = watcher.poll_once().await.expect("poll");
     assert_eq!((report.ingested, report.duplicates), (0, 1));
     assert_eq!(statuses(&mailbox, &key).await.len(), expected.len());
+
+    // Every CUSRES got our CONTRL in the outbox (the broker takes it like any file).
+    let contrls = || {
+        files_in(&outbox.join("taken"))
+            .into_iter()
+            .chain(files_in(&outbox))
+            .filter(|n| n.starts_with("CONTRL_"))
+            .collect::<Vec<_>>()
+    };
+    wait_for("our CONTRLs", || {
+        let n = contrls().len();
+        async move { n == expected.len() - 1 }
+    })
+    .await;
+    let ours = files_in(&outbox.join("taken"))
+        .into_iter()
+        .chain(files_in(&outbox))
+        .find(|n| n.starts_with("CONTRL_"))
+        .expect("a CONTRL");
+    let ours = std::fs::read_to_string(outbox.join("taken").join(&ours))
+        .or_else(|_| std::fs::read_to_string(outbox.join(&ours)))
+        .expect("read");
+    assert!(
+        ours.contains("UNH+1+CONTRL:") && ours.contains("UCI+"),
+        "{ours}"
+    );
 
     // A query over the file drop answers the last status the broker reported.
     let last = transport
