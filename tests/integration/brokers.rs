@@ -259,7 +259,9 @@ async fn rest_broker_failures_map_onto_the_retry_taxonomy() {
     let redis = RedisServer::start();
     let mailbox = mailbox(&redis).await;
     let sim = RestBrokerSim::start(loopback(), &quiet_broker()).expect("broker sim");
-    let transport = rest_transport(&sim, &mailbox, Duration::from_millis(400));
+    // The client waits long enough that only the injected hang can time it out on a
+    // loaded machine.
+    let transport = rest_transport(&sim, &mailbox, Duration::from_millis(1500));
     let filing = file_command("WH/OUT/FAULTS", 1);
     let lrn = filing.body["lrn"].as_str().expect("lrn").to_owned();
 
@@ -291,7 +293,7 @@ async fn rest_broker_failures_map_onto_the_retry_taxonomy() {
 
     sim.set_faults(Faults {
         timeout_rate: 1.0,
-        hang: Some(Duration::from_secs(2)),
+        hang: Some(Duration::from_secs(4)),
         ..Faults::default()
     });
     match transport.call(&filing).await {
@@ -319,7 +321,7 @@ async fn rest_broker_failures_map_onto_the_retry_taxonomy() {
     assert_eq!(answer["status"], "RECEIVED");
 
     sim.stop().await;
-    let gone = rest_transport(&sim, &mailbox, Duration::from_millis(400));
+    let gone = rest_transport(&sim, &mailbox, Duration::from_millis(1500));
     match gone.call(&filing).await {
         Err(CallError::Retry { reason, .. }) => assert!(reason.contains("unreachable"), "{reason}"),
         other => panic!("connection refused: {other:?}"),
