@@ -160,6 +160,7 @@ async fn broker(args: BrokerArgs) -> Result<(), String> {
     };
     match args.kind {
         BrokerKind::Rest => {
+            let secret = secret(&args.common.secret_env)?;
             let sim = RestBrokerSim::start(args.listen, &config)
                 .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
             sim.set_callback(CallbackTarget {
@@ -169,7 +170,7 @@ async fn broker(args: BrokerArgs) -> Result<(), String> {
                     args.partner
                 ),
                 header: args.header,
-                secret: secret(&args.common.secret_env)?,
+                secret,
             });
             println!(
                 "{}",

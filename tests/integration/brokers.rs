@@ -843,3 +843,21 @@ fn sim_command_line_refuses_an_edifact_broker_without_folders() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--outbox"), "{stderr}");
 }
+
+#[test]
+fn sim_command_line_needs_the_callback_secret() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tradehub"))
+        .args([
+            "sim",
+            "broker",
+            "--listen",
+            "127.0.0.1:0",
+            "--secret-env",
+            "TRADEHUB_TEST_SURELY_UNSET_9A",
+        ])
+        .output()
+        .expect("run tradehub");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("TRADEHUB_TEST_SURELY_UNSET_9A"), "{stderr}");
+}
