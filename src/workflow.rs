@@ -3,3 +3,6 @@
 //! runtime (inputs, partner commands, results, terminal states).
 
 pub mod echo;
+pub mod exceptions;
+pub mod routing;
+pub mod shipment;
