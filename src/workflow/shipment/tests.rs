@@ -193,7 +193,7 @@ impl Run {
     }
 
     /// Drive a fresh shipment from confirmation to the filing, every party clear.
-    pub fn to_filing(&mut self, shipment: Value) {
+    pub fn drive_to_filing(&mut self, shipment: Value) {
         self.input(PICKING_CONFIRMED, json!({ "picking_id": PICKING }));
         let read = self.one(READ_SHIPMENT);
         self.succeed(&read, json!({ "shipment": shipment }));
@@ -349,7 +349,7 @@ fn happy_path_import_from_confirmation_to_closed() {
 #[test]
 fn export_records_that_no_estimate_was_made_and_settles_on_the_invoice() {
     let mut r = Run::new(EXPORT_KEY);
-    r.to_filing(export_json());
+    r.drive_to_filing(export_json());
     assert_eq!(
         r.one(FILE_DECLARATION).partner,
         "broker-rest",
@@ -386,7 +386,7 @@ fn import_without_a_tariff_book_records_why() {
     let mut s = saga();
     s.deps.tariff = None;
     let mut r = Run::with(s, IMPORT_KEY);
-    r.to_filing(import_json());
+    r.drive_to_filing(import_json());
     assert_eq!(
         r.state.estimate,
         Some(Estimate::NotMade {
@@ -486,7 +486,7 @@ fn reapplying_an_input_reissues_the_same_command_ids() {
 #[test]
 fn state_survives_a_serialisation_round_trip() {
     let mut r = Run::new(IMPORT_KEY);
-    r.to_filing(import_json());
+    r.drive_to_filing(import_json());
     r.accept();
     r.status("HOLD", json!({ "reasons": ["agency hold"] }));
     let text = serde_json::to_string(&r.state).unwrap();

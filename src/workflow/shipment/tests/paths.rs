@@ -196,7 +196,7 @@ fn confirmed_match_from_the_engine_blocks_at_once() {
 #[test]
 fn rejected_declaration_is_amended_in_odoo_and_refiled_with_a_new_lrn() {
     let mut r = Run::new(IMPORT_KEY);
-    r.to_filing(import_json());
+    r.drive_to_filing(import_json());
     let first_lrn = r.lrn();
     r.accept();
     r.status(
@@ -236,7 +236,7 @@ fn rejected_declaration_is_amended_in_odoo_and_refiled_with_a_new_lrn() {
 #[test]
 fn rejected_declaration_refiled_by_an_operator() {
     let mut r = Run::new(IMPORT_KEY);
-    r.to_filing(import_json());
+    r.drive_to_filing(import_json());
     r.status("REJECTED", json!({}));
     let e = r.exception(ExceptionType::RejectedDeclaration);
     r.input(
@@ -270,7 +270,7 @@ fn customs_statuses_open_typed_exceptions_that_release_settles() {
     ];
     for (status, kind, owner) in cases {
         let mut r = Run::new(IMPORT_KEY);
-        r.to_filing(import_json());
+        r.drive_to_filing(import_json());
         r.accept();
         r.status(status, json!({ "reasons": ["see message"] }));
         assert_eq!(r.stage(), Stage::AwaitingRelease, "{status}");
@@ -289,7 +289,7 @@ fn customs_statuses_open_typed_exceptions_that_release_settles() {
 #[test]
 fn hold_then_hold_removed_then_release() {
     let mut r = Run::new(IMPORT_KEY);
-    r.to_filing(import_json());
+    r.drive_to_filing(import_json());
     r.accept();
     r.status("HOLD", json!({ "reasons": ["PGA hold: FDA"] }));
     assert!(
@@ -309,7 +309,7 @@ fn hold_then_hold_removed_then_release() {
 #[test]
 fn statuses_are_order_independent_and_never_roll_back() {
     let mut r = Run::new(IMPORT_KEY);
-    r.to_filing(import_json());
+    r.drive_to_filing(import_json());
     let file = r.one(FILE_DECLARATION);
     // RELEASED before ACCEPTED (ACE 1C style): straight to RELEASED.
     r.status("RELEASED", json!({}));
@@ -357,7 +357,7 @@ fn statuses_are_order_independent_and_never_roll_back() {
 #[test]
 fn milestones_are_idempotent_and_order_independent() {
     let mut r = Run::new(IMPORT_KEY);
-    r.to_filing(import_json());
+    r.drive_to_filing(import_json());
     r.accept();
     let arrived = json!({ "code": "ARRIVED", "at": "2026-11-25T18:00:00Z", "location": "GBLHR" });
     r.input(CARRIER_MILESTONE, arrived.clone());
@@ -397,7 +397,7 @@ fn milestones_are_idempotent_and_order_independent() {
 #[test]
 fn cancellation_after_filing_withdraws_the_declaration() {
     let mut r = Run::new(IMPORT_KEY);
-    r.to_filing(import_json());
+    r.drive_to_filing(import_json());
     r.accept();
     r.status("HOLD", json!({}));
     r.input(
@@ -428,7 +428,7 @@ fn cancellation_after_filing_withdraws_the_declaration() {
 #[test]
 fn cancellation_whose_broker_call_fails_can_be_retried_or_forced() {
     let mut r = Run::new(IMPORT_KEY);
-    r.to_filing(import_json());
+    r.drive_to_filing(import_json());
     r.input(PICKING_CANCELLED, json!({ "picking_id": PICKING }));
     let cancel = r.one(CANCEL_DECLARATION);
     r.answer(&cancel, partner::FAILED, json!({ "reason": "HTTP 409" }));
@@ -484,7 +484,7 @@ fn cancellation_before_filing_needs_no_compensation_at_the_broker() {
 #[test]
 fn cancellation_after_delivery_is_refused() {
     let mut r = Run::new(IMPORT_KEY);
-    r.to_filing(import_json());
+    r.drive_to_filing(import_json());
     r.status("RELEASED", json!({}));
     r.input(CARRIER_MILESTONE, json!({ "code": "DELIVERED" }));
     r.input(PICKING_CANCELLED, json!({ "picking_id": PICKING }));
@@ -495,7 +495,7 @@ fn cancellation_after_delivery_is_refused() {
 #[test]
 fn ack_timeout_queries_the_broker_and_a_late_ack_resolves_it() {
     let mut r = Run::new(IMPORT_KEY);
-    r.to_filing(import_json());
+    r.drive_to_filing(import_json());
     let file = r.one(FILE_DECLARATION);
     let ack_timer = r.last.timers[0].clone();
     r.fire(&ack_timer);
@@ -518,7 +518,7 @@ fn ack_timeout_queries_the_broker_and_a_late_ack_resolves_it() {
 #[test]
 fn ack_timeout_resolved_by_the_query_answer() {
     let mut r = Run::new(IMPORT_KEY);
-    r.to_filing(import_json());
+    r.drive_to_filing(import_json());
     let ack_timer = r.last.timers[0].clone();
     r.fire(&ack_timer);
     let query = r.one(QUERY_STATUS);
@@ -537,7 +537,7 @@ fn ack_timeout_resolved_by_the_query_answer() {
 #[test]
 fn ack_timeout_with_a_broker_that_never_saw_the_filing_refiles_the_same_lrn() {
     let mut r = Run::new(IMPORT_KEY);
-    r.to_filing(import_json());
+    r.drive_to_filing(import_json());
     let lrn = r.lrn();
     let ack_timer = r.last.timers[0].clone();
     r.fire(&ack_timer);
@@ -556,7 +556,7 @@ fn ack_timeout_with_a_broker_that_never_saw_the_filing_refiles_the_same_lrn() {
 #[test]
 fn an_ack_timer_after_the_ack_is_stale() {
     let mut r = Run::new(IMPORT_KEY);
-    r.to_filing(import_json());
+    r.drive_to_filing(import_json());
     let ack_timer = r.last.timers[0].clone();
     r.accept();
     r.fire(&ack_timer);
@@ -567,7 +567,7 @@ fn an_ack_timer_after_the_ack_is_stale() {
 #[test]
 fn clearance_sla_breach_and_exception_sla_escalation() {
     let mut r = Run::new(IMPORT_KEY);
-    r.to_filing(import_json());
+    r.drive_to_filing(import_json());
     let file = r.one(FILE_DECLARATION);
     r.succeed(&file, json!({ "lrn": r.lrn() }));
     r.status("ACCEPTED", json!({ "mrn": "M" }));
@@ -606,7 +606,7 @@ fn clearance_sla_breach_and_exception_sla_escalation() {
 #[test]
 fn filing_with_an_unknown_outcome_asks_the_broker_before_refiling() {
     let mut r = Run::new(IMPORT_KEY);
-    r.to_filing(import_json());
+    r.drive_to_filing(import_json());
     let lrn = r.lrn();
     let file = r.one(FILE_DECLARATION);
     r.answer(
@@ -632,7 +632,7 @@ fn filing_with_an_unknown_outcome_asks_the_broker_before_refiling() {
 fn unknown_filing_outcome_resolved_by_a_status_or_an_operator() {
     // A status for the LRN proves the filing landed.
     let mut r = Run::new(IMPORT_KEY);
-    r.to_filing(import_json());
+    r.drive_to_filing(import_json());
     let file = r.one(FILE_DECLARATION);
     r.answer(
         &file,
@@ -645,7 +645,7 @@ fn unknown_filing_outcome_resolved_by_a_status_or_an_operator() {
 
     // The query fails; an operator confirms the filing reached the broker.
     let mut r = Run::new(IMPORT_KEY);
-    r.to_filing(import_json());
+    r.drive_to_filing(import_json());
     let file = r.one(FILE_DECLARATION);
     r.answer(
         &file,
@@ -749,7 +749,7 @@ fn a_refused_odoo_write_back_is_an_exception_and_a_retry_rewrites() {
 #[test]
 fn duty_variance_goes_to_finance_and_closes_once_accepted() {
     let mut r = Run::new(IMPORT_KEY);
-    r.to_filing(import_json());
+    r.drive_to_filing(import_json());
     r.status("RELEASED", json!({}));
     r.input(CARRIER_MILESTONE, json!({ "code": "DELIVERED" }));
     r.input(ASSESSED_DUTY, json!({ "duty": money("100.00", "GBP") }));
@@ -780,7 +780,7 @@ fn duty_variance_goes_to_finance_and_closes_once_accepted() {
 #[test]
 fn settlement_inputs_that_arrive_early_are_kept_for_settling() {
     let mut r = Run::new(EXPORT_KEY);
-    r.to_filing(export_json());
+    r.drive_to_filing(export_json());
     r.input(
         BROKER_INVOICE,
         json!({ "invoice": "BR-3", "duty": money("0", "EUR") }),

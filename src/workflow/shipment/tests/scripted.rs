@@ -207,11 +207,21 @@ impl World {
 
     /// The people: work the oldest open exception. Returns whether they did anything.
     fn human(&mut self) -> bool {
-        let state = &self.run.state;
-        let stage = state.stage;
-        let Some(e) = state.open_exceptions().next().cloned() else {
-            return false;
-        };
+        // Newest first: an older exception may only be workable after a newer one (a
+        // rejection waits for the refile, which waits for the screening review).
+        let mut open: Vec<Exception> = self.run.state.open_exceptions().cloned().collect();
+        open.reverse();
+        for e in open {
+            if self.work(&e) && self.run.last_ignored().is_none() {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Act on one exception; false when this person leaves it for now.
+    fn work(&mut self, e: &Exception) -> bool {
+        let stage = self.run.state.stage;
         let resolve =
             |action: &str| json!({ "exception_id": e.id, "by": "human", "action": action });
         let (kind, body) = match e.kind {
@@ -313,21 +323,13 @@ impl World {
                 self.deliver(env);
                 return true;
             }
-            7 => {
-                if self.fire_timer() {
-                    return true;
-                }
-            }
+            7 if self.fire_timer() => return true,
             8 if !self.delivered.is_empty() => {
                 let env = self.delivered[self.c.pick(self.delivered.len())].clone();
                 self.deliver(env);
                 return true;
             }
-            9 => {
-                if self.human() {
-                    return true;
-                }
-            }
+            9 if self.human() => return true,
             10 => {
                 self.noise();
                 return true;
@@ -386,13 +388,9 @@ fn run_world(bytes: Vec<u8>) -> Stage {
         let moved = w.step(i);
         check_invariants(&w.run.state);
         if !moved {
-            // Nothing left to deliver, no person can act, no timer: only a blocked shipment
-            // may wait like this (for an override that does not come).
-            assert!(
-                false,
-                "stuck in {:?}: {:#?}",
-                w.run.state.stage, w.run.state
-            );
+            // Nothing left to deliver, no person can act, no timer: the saga waits for
+            // something that can never come.
+            panic!("stuck in {:?}: {:#?}", w.run.state.stage, w.run.state);
         }
     }
     let end = w.run.state.stage;
