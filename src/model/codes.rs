@@ -47,8 +47,14 @@ impl HsCode {
 
     /// Whether `other` starts with this code's digits (used for prefix-keyed tariff tables).
     pub fn is_prefix_of(self, other: HsCode) -> bool {
-        self.len <= other.len
-            && other.digits / 10u64.pow(u32::from(other.len - self.len)) == self.digits
+        other.leading(self.digit_count()) == Some(self.digits)
+    }
+
+    /// The first `n` digits as a number (`None` when the code is shorter than `n`), so that
+    /// prefixes of any length compare without formatting the code.
+    pub fn leading(self, n: usize) -> Option<u64> {
+        let n = u8::try_from(n).ok().filter(|n| *n <= self.len)?;
+        Some(self.digits / 10u64.pow(u32::from(self.len - n)))
     }
 }
 

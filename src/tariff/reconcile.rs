@@ -6,7 +6,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::duty::{DutyResult, ValueBasis};
+use super::duty::{ChargeKind, DutyResult, ValueBasis};
 use crate::model::{Currency, Date, HsCode, Quantity, Shipment};
 
 /// Where an assessment came from.
@@ -298,7 +298,7 @@ pub fn reconcile(input: &ReconcileInput<'_>, tolerance: Tolerance) -> Reconcilia
         let ours_pref = ours
             .duties
             .first()
-            .is_some_and(|d| d.kind.starts_with("preferential"));
+            .is_some_and(|d| d.kind == ChargeKind::Preferential);
         if ours_pref != theirs.preference {
             push(
                 VarianceKind::Preference,
