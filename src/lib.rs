@@ -9,7 +9,7 @@
 //! |---|---|
 //! | [`cli`] | the `tradehub` subcommands |
 //! | [`model`] | the canonical data model v1: shipments, parties, products, documents, declarations, code newtypes |
-//! | [`tariff`] | bundled reference data (HS 2022, ISO countries and currencies, Incoterms, UN/LOCODE) and master-data validation |
+//! | [`tariff`] | bundled reference data (HS 2022, ISO countries and currencies, Incoterms, UN/LOCODE), master-data validation, duty / taxes / landed cost, duty reconciliation |
 
 pub mod cli;
 pub mod model;

@@ -3,3 +3,6 @@
 
 #[path = "integration/model.rs"]
 mod model;
+
+#[path = "integration/duty.rs"]
+mod duty;
