@@ -166,11 +166,23 @@ pub enum Jurisdiction {
     Country(CountryCode),
 }
 
+/// EU member states (since 1 February 2020), whose imports and exports the EU's common tariff
+/// governs.
+const EU_MEMBERS: [&str; 27] = [
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT",
+    "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+];
+
 impl Jurisdiction {
-    /// Whether a shipment crossing into or out of `country` is governed by this jurisdiction's
-    /// tariff. EU membership is not modelled here, so "EU" matches no single country.
+    /// Whether goods crossing the border of `country` are classified under this jurisdiction's
+    /// tariff: the country's own, or the EU's for a member state. The bare WCO code covers no
+    /// country in particular; it is the fallback.
     pub fn covers(self, country: CountryCode) -> bool {
-        matches!(self, Jurisdiction::Country(c) if c == country)
+        match self {
+            Jurisdiction::Wco => false,
+            Jurisdiction::Eu => EU_MEMBERS.contains(&country.as_str()),
+            Jurisdiction::Country(c) => c == country,
+        }
     }
 }
 
@@ -178,7 +190,7 @@ impl FromStr for Jurisdiction {
     type Err = ModelError;
 
     fn from_str(s: &str) -> Result<Self, ModelError> {
-        match s {
+        match s.to_ascii_uppercase().as_str() {
             "WCO" => Ok(Self::Wco),
             "EU" => Ok(Self::Eu),
             _ => s
