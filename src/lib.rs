@@ -17,7 +17,7 @@
 //! | [`service`] | `tradehub serve`: leases, partition work, shutdown |
 //! | [`sim`] | simulated brokers and carriers for tests and the demo |
 //! | [`store`] | the Redis Streams mailbox: keys, Lua scripts, DLQ, timers, audit chain |
-//! | [`tariff`] | bundled reference data (HS 2022, ISO countries and currencies, Incoterms, UN/LOCODE) and master-data validation |
+//! | [`tariff`] | bundled reference data (HS 2022, ISO countries and currencies, Incoterms, UN/LOCODE), master-data validation, duty / taxes / landed cost, duty reconciliation |
 //! | [`telemetry`] | logs and the Prometheus exporter, metric names |
 //! | [`workflow`] | the sagas the hub runs |
 

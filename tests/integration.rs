@@ -20,3 +20,5 @@ mod model;
 
 #[path = "integration/formats.rs"]
 mod formats;
+#[path = "integration/duty.rs"]
+mod duty;
