@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod screening;
+
 /// Exit code: the work found problems (invalid data, a failed evaluation).
 pub const EXIT_PROBLEMS: u8 = 1;
 /// Exit code: bad usage or unusable input.
@@ -19,9 +21,17 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Screen parties against the restricted-party lists (one, a batch, or an evaluation).
+    Screen(screening::ScreenArgs),
+    /// Manage the restricted-party lists (fetch from publishers, show loaded versions).
+    Lists(screening::ListsArgs),
+}
 
 /// Run the command line; returns the process exit code.
 pub fn main(cli: Cli) -> ExitCode {
-    match cli.command {}
+    match cli.command {
+        Command::Screen(args) => screening::run_screen(args),
+        Command::Lists(args) => screening::run_lists(args),
+    }
 }

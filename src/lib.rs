@@ -8,5 +8,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`cli`] | the `tradehub` subcommands |
+//! | [`screening`] | restricted-party screening: list loaders, normalisation, index, scoring, decisions, evaluation |
 
 pub mod cli;
+pub mod screening;
