@@ -31,7 +31,7 @@ pub struct PreparedQuery {
 }
 
 impl PreparedQuery {
-    fn tokens(&self) -> Vec<Token<'_>> {
+    pub fn tokens(&self) -> Vec<Token<'_>> {
         self.normalized
             .tokens
             .iter()
@@ -337,10 +337,8 @@ impl Index {
         }
     }
 
-    /// Scores a prepared query against one indexed name.
-    pub fn compare(&self, q: &PreparedQuery, name: u32) -> NameComparison {
-        let n = &self.names[name as usize];
-        let tokens: Vec<Token<'_>> = n
+    fn name_tokens(&self, name: u32) -> Vec<Token<'_>> {
+        self.names[name as usize]
             .tokens
             .iter()
             .map(|&v| {
@@ -350,8 +348,19 @@ impl Index {
                 }
                 t
             })
-            .collect();
-        score::compare(&q.tokens(), &q.compact, &tokens, &n.compact)
+            .collect()
+    }
+
+    /// Scores a prepared query against one indexed name, with the explanation.
+    pub fn compare(&self, q: &PreparedQuery, name: u32) -> NameComparison {
+        let n = &self.names[name as usize];
+        score::compare(&q.tokens(), &q.compact, &self.name_tokens(name), &n.compact)
+    }
+
+    /// The score of [`Index::compare`] without building the explanation.
+    pub fn score(&self, q: &PreparedQuery, q_tokens: &[Token<'_>], name: u32) -> f64 {
+        let n = &self.names[name as usize];
+        score::score(q_tokens, &q.compact, &self.name_tokens(name), &n.compact)
     }
 
     /// Scores two free names with this index's token weights (for pairwise evaluation).

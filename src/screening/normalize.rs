@@ -68,6 +68,45 @@ const LEGAL_FORMS: &[&str] = &[
     "sae",
     "saog",
     "wll",
+    "limitee",
+    "ltee",
+    "liability",
+];
+
+/// Multi-word legal forms, removed as a whole (their words alone can be part of a real name).
+const LEGAL_PHRASES: &[&[&str]] = &[
+    &["open", "joint", "stock"],
+    &["closed", "joint", "stock"],
+    &["public", "joint", "stock"],
+    &["joint", "stock"],
+    &["limited", "partnership"],
+    &["obshchestvo", "s", "ogranichennoi", "otvetstvennostyu"],
+    &["obshchestvo", "s", "ogranichennoy", "otvetstvennostyu"],
+    &["otkrytoe", "aktsionernoe", "obshchestvo"],
+    &["zakrytoe", "aktsionernoe", "obshchestvo"],
+    &["publichnoe", "aktsionernoe", "obshchestvo"],
+    &["aktsionernoe", "obshchestvo"],
+    &["sociedad", "anonima"],
+    &["societe", "anonyme"],
+];
+
+/// Long legal-form words that are recognised even when misspelt or glued to the next word
+/// ("CMPANY", "COMPANYABROS"): short forms are too easily confused with real words.
+const LONG_LEGAL_FORMS: &[&str] = &[
+    "company",
+    "limited",
+    "corporation",
+    "incorporated",
+    "liability",
+    "jointstock",
+    "obshchestvo",
+    "aktsionernoe",
+    "otkrytoe",
+    "zakrytoe",
+    "publichnoe",
+    "ogranichennoi",
+    "ogranichennoy",
+    "otvetstvennostyu",
 ];
 
 /// Honorifics and titles: a listed "Sheikh X" and a queried "X" are the same person.
@@ -131,7 +170,7 @@ const HONORIFICS: &[&str] = &[
 
 /// Arabic articles written as separate words ("AL-QAIDA", "EL SAYED"): dropped, because lists and
 /// documents attach, detach and omit them freely.
-const ARTICLES: &[&str] = &["al", "el", "ul"];
+const ARTICLES: &[&str] = &["al", "el", "ul", "the"];
 
 /// Spellings of one word that mean the same and should meet in one token.
 const SYNONYMS: &[(&str, &str)] = &[("ibn", "bin"), ("bint", "bin")];
@@ -155,13 +194,15 @@ pub fn normalize(raw: &str) -> NormalizedName {
     let nfkc: String = raw.nfkc().collect();
     let ordered = reorder_last_first(&nfkc);
     let latin = deunicode::deunicode(&ordered).to_ascii_lowercase();
-    let mut tokens = tokenize(&latin);
+    let mut tokens = unglue(tokenize(&latin));
     strip_trailing_initial_legal_form(&mut tokens);
+    strip_legal_phrases(&mut tokens);
     let all = tokens.clone();
     tokens.retain(|t| {
         !ARTICLES.contains(&t.as_str())
             && !HONORIFICS.contains(&t.as_str())
             && !LEGAL_FORMS.contains(&t.as_str())
+            && !misspelt_legal_form(t)
     });
     for t in &mut tokens {
         if let Some((_, to)) = SYNONYMS.iter().find(|(from, _)| *from == t.as_str()) {
@@ -210,6 +251,51 @@ fn tokenize(s: &str) -> Vec<String> {
         tokens.push(cur);
     }
     tokens
+}
+
+/// Splits a long legal form or title glued to the next word ("COMPANYABROS", "COLONELELYAZGI").
+fn unglue(tokens: Vec<String>) -> Vec<String> {
+    let mut out = Vec::with_capacity(tokens.len());
+    for t in tokens {
+        let prefix = LONG_LEGAL_FORMS
+            .iter()
+            .chain(HONORIFICS.iter().filter(|h| h.len() >= 6))
+            .find(|p| t.len() >= p.len() + 3 && t.starts_with(**p));
+        match prefix {
+            Some(p) => {
+                out.push((*p).to_owned());
+                out.push(t[p.len()..].to_owned());
+            }
+            None => out.push(t),
+        }
+    }
+    out
+}
+
+fn misspelt_legal_form(t: &str) -> bool {
+    t.len() >= 6
+        && LONG_LEGAL_FORMS
+            .iter()
+            .any(|f| strsim::jaro_winkler(t, f) >= 0.92)
+}
+
+fn strip_legal_phrases(tokens: &mut Vec<String>) {
+    for phrase in LEGAL_PHRASES {
+        let n = phrase.len();
+        let mut i = 0;
+        while i + n <= tokens.len() {
+            if tokens[i..i + n]
+                .iter()
+                .zip(phrase.iter())
+                .all(|(a, b)| a == b)
+                && tokens.len() > n
+            {
+                tokens.drain(i..i + n);
+            } else {
+                i += 1;
+            }
+        }
+    }
 }
 
 /// "S. A." or "S A" at the end of an organisation's name is one legal form split by spaces.

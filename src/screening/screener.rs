@@ -214,31 +214,33 @@ impl Screener {
         names: impl Iterator<Item = u32>,
         settings: MatchSettings,
     ) -> Vec<Hit> {
-        let mut best: Vec<(u32, f64, u16, NameComparison)> = Vec::new();
+        let q_tokens = prepared.tokens();
+        // Best (weighted score, name) per entity; explanations are built only for these.
+        let mut best: rustc_hash::FxHashMap<u32, (f64, u32)> = rustc_hash::FxHashMap::default();
         for id in names {
             let n = self.index.name(id);
-            let cmp = self.index.compare(prepared, id);
-            let entity = self.entity(n.entity);
-            let quality = entity.names[n.name as usize].quality;
-            let weighted = if quality == NameQuality::Weak {
-                cmp.score * WEAK_ALIAS_FACTOR
-            } else {
-                cmp.score
-            };
+            let raw = self.index.score(prepared, &q_tokens, id);
             // Features can lift a score by at most this much; below it nothing can reach the threshold.
-            if weighted + COUNTRY_MATCH + DOB_MATCH < settings.threshold {
+            if raw + COUNTRY_MATCH + DOB_MATCH < settings.threshold {
                 continue;
             }
-            match best.iter_mut().find(|b| b.0 == n.entity) {
-                Some(b) if b.1 >= weighted => {}
-                Some(b) => *b = (n.entity, weighted, n.name, cmp),
-                None => best.push((n.entity, weighted, n.name, cmp)),
+            let quality = self.entity(n.entity).names[n.name as usize].quality;
+            let weighted = if quality == NameQuality::Weak {
+                raw * WEAK_ALIAS_FACTOR
+            } else {
+                raw
+            };
+            let slot = best.entry(n.entity).or_insert((f64::MIN, id));
+            if weighted > slot.0 || (weighted == slot.0 && id < slot.1) {
+                *slot = (weighted, id);
             }
         }
         let mut hits: Vec<Hit> = best
             .into_iter()
-            .filter_map(|(ent, name_score, name, cmp)| {
-                let hit = self.hit(q, self.entity(ent), name as usize, name_score, cmp);
+            .filter_map(|(ent, (name_score, id))| {
+                let cmp = self.index.compare(prepared, id);
+                let name = self.index.name(id).name as usize;
+                let hit = self.hit(q, self.entity(ent), name, name_score, cmp);
                 (hit.score >= settings.threshold).then_some(hit)
             })
             .collect();

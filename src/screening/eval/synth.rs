@@ -483,8 +483,10 @@ pub fn generate(lists: &ListStore, positives: usize, negatives: usize, seed: u64
             continue;
         }
         let name = &names[rng.random_range(0..names.len())].name;
-        // Very short names ("ISIS", "AQI") are acronyms: their variants are other acronyms.
-        if normalize(name).compact().len() < 5 {
+        // Acronyms and codes ("ISIS", "EP-MND") have no spelling variants: a changed letter makes
+        // another acronym or registration, so they are left out of the positives.
+        let norm = normalize(name);
+        if norm.compact().len() < 5 || norm.tokens.iter().all(|t| t.len() < 5) {
             continue;
         }
         let org = e.entity_type != EntityType::Individual;
@@ -506,12 +508,23 @@ pub fn generate(lists: &ListStore, positives: usize, negatives: usize, seed: u64
                 .unwrap_or_default(),
         });
     }
-    for i in 0..negatives {
+    // A generated name that is literally a listed name is not a non-match.
+    let listed: std::collections::HashSet<Vec<String>> = entities
+        .iter()
+        .flat_map(|e| &e.names)
+        .map(|n| sorted_tokens(&n.name))
+        .collect();
+    let mut i = 0usize;
+    while rows.len() < positives + negatives && i < negatives * 20 {
+        i += 1;
         let (query, country) = if i % 4 == 3 {
             company(&mut rng)
         } else {
             person(&mut rng)
         };
+        if listed.contains(&sorted_tokens(&query)) {
+            continue;
+        }
         rows.push(SynthRow {
             query,
             country,
@@ -520,6 +533,12 @@ pub fn generate(lists: &ListStore, positives: usize, negatives: usize, seed: u64
         });
     }
     rows
+}
+
+fn sorted_tokens(name: &str) -> Vec<String> {
+    let mut t = normalize(name).tokens;
+    t.sort_unstable();
+    t
 }
 
 fn pick<'a, T>(rng: &mut StdRng, items: &'a [T]) -> &'a T {
@@ -599,10 +618,17 @@ fn vary(name: &str, org: bool, rng: &mut StdRng) -> Option<(String, Change)> {
             format!("{base} {form}")
         }
         Change::Initial => {
-            if words.len() < 3 {
+            // Given names are shortened to initials, never the family name: in "LAST, First
+            // Middle" that is a word after the comma, otherwise any word but the last.
+            let comma = words.iter().position(|w| w.ends_with(','));
+            let choices: Vec<usize> = match comma {
+                Some(c) => (c + 1..words.len()).collect(),
+                None => (0..words.len().saturating_sub(1)).collect(),
+            };
+            if words.len() < 3 || choices.is_empty() {
                 return None;
             }
-            let i = rng.random_range(0..words.len() - 1);
+            let i = *pick(rng, &choices);
             let mut w: Vec<String> = words.iter().map(|s| (*s).to_owned()).collect();
             w[i] = format!("{}.", w[i].chars().next()?);
             w.join(" ")
