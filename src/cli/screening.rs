@@ -1,4 +1,5 @@
 //! `tradehub screen …` and `tradehub lists …`.
+#![allow(clippy::print_stdout)] // the CLI is where output goes to stdout
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -200,6 +200,16 @@ pub(crate) fn line_of(bytes: &[u8], offset: usize) -> u64 {
     memchr::memchr_iter(b'\n', &bytes[..end]).count() as u64 + 1
 }
 
+/// 1-based line of a CSV record from the byte offset the csv reader gives; with CRLF files that
+/// offset can point at the previous line's `\n`, which is skipped.
+pub(crate) fn record_line(bytes: &[u8], offset: usize) -> u64 {
+    let mut at = offset.min(bytes.len());
+    while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
+        at += 1;
+    }
+    line_of(bytes, at)
+}
+
 /// Loads one list from its files. Does not touch any store.
 pub fn load(spec: &ListSpec) -> Result<LoadedList, LoadError> {
     let name = spec.list_name().to_owned();
@@ -376,7 +386,7 @@ pub(crate) fn parse_date(raw: &str) -> Option<String> {
         .trim();
     let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
     let parts: Vec<&str> = s
-        .split(|c: char| c == ' ' || c == '-' || c == '/' || c == '.')
+        .split([' ', '-', '/', '.'])
         .filter(|p| !p.is_empty())
         .collect();
     let month = |p: &str| {

@@ -37,7 +37,7 @@ pub struct MatchSettings {
 impl Default for MatchSettings {
     fn default() -> Self {
         Self {
-            threshold: 0.85,
+            threshold: 0.80,
             max_hits: 10,
             candidates: 100,
         }

@@ -216,7 +216,7 @@ fn eval_reports_confusion_counts_and_rates() {
     assert_eq!(doc["precision"], 1.0);
     assert_eq!(doc["recall"], 1.0);
     assert_eq!(doc["f1"], 1.0);
-    assert_eq!(doc["threshold"], 0.85);
+    assert_eq!(doc["threshold"], 0.8);
     assert!(doc["curve"].as_array().is_some_and(|c| c.len() >= 10));
 
     // An impossible threshold finds nothing: recall 0, exit 1.

@@ -4,7 +4,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{LoadError, Parsed, SourceFile, parse_date, split_list};
+use super::{LoadError, Parsed, SourceFile, parse_date, record_line, split_list};
 use crate::screening::countries;
 use crate::screening::entity::{Address, Entity, EntityType, Identifier, NameQuality};
 
@@ -39,10 +39,14 @@ pub(super) fn parse(file: &SourceFile, list: &str) -> Result<Parsed, LoadError> 
     let mut published: Option<String> = None;
     for rec in reader.records() {
         let rec = rec.map_err(|e| {
-            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            let line = e
+                .position()
+                .map_or(0, |p| record_line(text.as_bytes(), p.byte() as usize));
             LoadError::malformed(&file.path, line, format!("bad CSV: {e}"))
         })?;
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let line = rec
+            .position()
+            .map_or(0, |p| record_line(text.as_bytes(), p.byte() as usize));
         if rec.len() != headers.len() {
             return Err(LoadError::malformed(
                 &file.path,

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use rustc_hash::FxHashMap;
 
-use super::{LoadError, Parsed, SourceFile, parse_date};
+use super::{LoadError, Parsed, SourceFile, parse_date, record_line};
 use crate::screening::countries;
 use crate::screening::entity::{Address, Entity, EntityType, Identifier, NameQuality};
 
@@ -74,7 +74,7 @@ pub(super) fn load(
         e.add_name(name, NameQuality::Primary);
         if let Some(programs) = field(&row[3]) {
             e.programs = programs
-                .split(|c| c == '[' || c == ']')
+                .split(['[', ']'])
                 .map(str::trim)
                 .filter(|p| !p.is_empty())
                 .map(str::to_owned)
@@ -231,10 +231,14 @@ fn rows(file: &SourceFile, columns: usize) -> Result<Vec<(u64, Vec<String>)>, Lo
     let mut out = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
-            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            let line = e
+                .position()
+                .map_or(0, |p| record_line(text.as_bytes(), p.byte() as usize));
             LoadError::malformed(&file.path, line, format!("bad CSV: {e}"))
         })?;
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = record
+            .position()
+            .map_or(0, |p| record_line(text.as_bytes(), p.byte() as usize));
         if record.len() == 1 && record[0].trim().is_empty() {
             continue;
         }
