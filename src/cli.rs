@@ -12,6 +12,7 @@ mod duty;
 mod formats;
 mod model;
 mod ops;
+mod screening;
 mod serve;
 mod sim;
 
@@ -54,6 +55,10 @@ enum Command {
     Config(formats::ConfigArgs),
     /// Partner simulators: a customs broker (REST or EDIFACT) or a carrier.
     Sim(sim::SimArgs),
+    /// Screen parties against the restricted-party lists (one, a batch, or an evaluation).
+    Screen(screening::ScreenArgs),
+    /// Manage the restricted-party lists (fetch from publishers, show loaded versions).
+    Lists(screening::ListsArgs),
 }
 
 /// Run the command line; returns the process exit code.
@@ -71,5 +76,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Partner(args) => formats::partner(args),
         Command::Config(args) => formats::config(args),
         Command::Sim(args) => sim::sim_cmd(args),
+        Command::Screen(args) => screening::run_screen(args),
+        Command::Lists(args) => screening::run_lists(args),
     }
 }

@@ -14,6 +14,7 @@
 //! | [`formats`] | codecs (EDIFACT, X12, XML, CSV/fixed width, JSON) into one tree, and jq mappings |
 //! | [`model`] | the canonical data model v1: shipments, parties, products, documents, declarations, code newtypes |
 //! | [`partners`] | partner templates, certification and transports |
+//! | [`screening`] | restricted-party screening: list loaders, normalisation, index, scoring, decisions, evaluation |
 //! | [`service`] | `tradehub serve`: leases, partition work, shutdown |
 //! | [`sim`] | simulated brokers and carriers for tests and the demo |
 //! | [`store`] | the Redis Streams mailbox: keys, Lua scripts, DLQ, timers, audit chain |
@@ -28,6 +29,7 @@ pub mod config;
 pub mod formats;
 pub mod model;
 pub mod partners;
+pub mod screening;
 pub mod service;
 pub mod sim;
 pub mod store;
