@@ -12,8 +12,9 @@
 //! | [`cli`] | the `tradehub` subcommands |
 //! | [`config`] | figment-layered service configuration |
 //! | [`model`] | the canonical data model v1: shipments, parties, products, documents, declarations, code newtypes |
-//! | [`partners`] | partner transports |
+//! | [`partners`] | partner transports: the Odoo client (JSON-RPC, JSON-2), its poller and write-back |
 //! | [`service`] | `tradehub serve`: leases, partition work, shutdown |
+//! | [`sim`] | simulators speaking partners' real protocols (Odoo JSON-RPC and JSON-2) |
 //! | [`store`] | the Redis Streams mailbox: keys, Lua scripts, DLQ, timers, audit chain |
 //! | [`tariff`] | bundled reference data (HS 2022, ISO countries and currencies, Incoterms, UN/LOCODE) and master-data validation |
 //! | [`telemetry`] | logs and the Prometheus exporter, metric names |
@@ -26,6 +27,7 @@ pub mod config;
 pub mod model;
 pub mod partners;
 pub mod service;
+pub mod sim;
 pub mod store;
 pub mod tariff;
 pub mod telemetry;
