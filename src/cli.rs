@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod duty;
 mod model;
+mod odoo;
 mod ops;
 mod serve;
 
@@ -42,6 +43,10 @@ enum Command {
     Duty(duty::DutyArgs),
     /// Print the JSON Schema of a canonical model type.
     Schema(model::SchemaArgs),
+    /// Odoo: check a database, set up the hub's fields.
+    Odoo(odoo::OdooArgs),
+    /// Run a simulator of a partner system.
+    Sim(odoo::SimArgs),
 }
 
 /// Run the command line; returns the process exit code.
@@ -54,5 +59,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Validate(args) => model::validate_cmd(args),
         Command::Schema(args) => model::schema_cmd(args),
         Command::Duty(args) => duty::duty_cmd(args),
+        Command::Odoo(args) => odoo::odoo_cmd(args),
+        Command::Sim(args) => odoo::sim_cmd(args),
     }
 }

@@ -2,3 +2,4 @@
 //! the `tradehub_actors::partner::Transport` port.
 
 pub mod echo;
+pub mod odoo;

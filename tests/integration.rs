@@ -16,3 +16,6 @@ mod runtime;
 
 #[path = "integration/model.rs"]
 mod model;
+
+#[path = "integration/odoo.rs"]
+mod odoo;

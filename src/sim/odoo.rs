@@ -103,7 +103,9 @@ impl Faults {
     }
 
     fn lock(&self) -> MutexGuard<'_, FaultState> {
-        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The next requests get these faults, in order.
@@ -174,12 +176,17 @@ fn now_micros() -> i64 {
 
 impl SimState {
     fn lock_db(&self) -> MutexGuard<'_, db::Db> {
-        self.db.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.db
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The transaction instant: the clock, never going backwards.
     fn now(&self) -> i64 {
-        let mut last = self.last_now.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut last = self
+            .last_now
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *last = (*last).max(now_micros());
         *last
     }
@@ -199,7 +206,8 @@ impl SimState {
         if login != self.login {
             return None;
         }
-        (secret == self.password || self.api_key_user(secret) == Some(ADMIN_UID)).then_some(ADMIN_UID)
+        (secret == self.password || self.api_key_user(secret) == Some(ADMIN_UID))
+            .then_some(ADMIN_UID)
     }
 
     fn password_ok(&self, uid: u64, secret: &str) -> bool {
@@ -210,7 +218,10 @@ impl SimState {
         if key.is_empty() {
             return None;
         }
-        let keys = self.api_keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let keys = self
+            .api_keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         keys.iter().find(|(k, _)| k == key).map(|(_, uid)| *uid)
     }
 
@@ -230,8 +241,15 @@ impl SimState {
     fn webhook_payload(&self, rule: &WebhookRule, id: u64) -> Result<String, SimError> {
         let db = self.lock_db();
         let fields: Vec<String> = rule.fields.clone();
-        let row = db.read(&rule.model, &[id], Some(&fields), false)?.pop().unwrap_or_default();
-        let micros = db.model(&rule.model)?.records.get(&id).map(|r| r.write_date);
+        let row = db
+            .read(&rule.model, &[id], Some(&fields), false)?
+            .pop()
+            .unwrap_or_default();
+        let micros = db
+            .model(&rule.model)?
+            .records
+            .get(&id)
+            .map(|r| r.write_date);
         let action = format!("Send Webhook Notification(#{})", rule.action_id);
         Ok(server::payload_for(row, &rule.model, id, &action, micros))
     }
@@ -258,7 +276,10 @@ pub struct SimOdoo {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("cannot listen on {addr}: {source}")]
-    Listen { addr: SocketAddr, source: std::io::Error },
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("seeding the demo data failed: {0:?}")]
     Seed(SimError),
 }
@@ -269,7 +290,8 @@ pub fn start(config: SimConfig, listen: SocketAddr) -> Result<SimOdoo, StartErro
     let mut database = db::Db::default();
     seed::schema(&mut database);
     let now = now_micros();
-    let refs = seed::demo(&mut database, config.seed, config.pickings, now).map_err(StartError::Seed)?;
+    let refs =
+        seed::demo(&mut database, config.seed, config.pickings, now).map_err(StartError::Seed)?;
     let rng = StdRng::seed_from_u64(config.seed.wrapping_add(1));
     let api_key = config.api_key.clone().unwrap_or_else(|| {
         let mut bytes = [0u8; 20];
@@ -300,12 +322,20 @@ pub fn start(config: SimConfig, listen: SocketAddr) -> Result<SimOdoo, StartErro
     .workers(1)
     .disable_signals()
     .bind(listen)
-    .map_err(|source| StartError::Listen { addr: listen, source })?;
+    .map_err(|source| StartError::Listen {
+        addr: listen,
+        source,
+    })?;
     let addr = server.addrs().first().copied().unwrap_or(listen);
     let server = server.run();
     let handle = server.handle();
     tokio::spawn(server);
-    Ok(SimOdoo { state, addr, api_key, handle })
+    Ok(SimOdoo {
+        state,
+        addr,
+        api_key,
+        handle,
+    })
 }
 
 impl SimOdoo {
@@ -346,18 +376,26 @@ impl SimOdoo {
 
     /// Install (or remove) the outgoing automation webhook.
     pub fn set_webhook(&self, rule: Option<WebhookRule>) {
-        *self.state.webhook.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = rule;
+        *self
+            .state
+            .webhook
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = rule;
     }
 
     /// Create `count` export pickings with `lines` move lines each (and their sale orders), in
     /// one transaction: they all share one `write_date`. Webhooks fire after it, as in Odoo.
     pub fn create_pickings(&self, count: usize, lines: usize) -> Result<Vec<u64>, SimError> {
-        self.create_with(count, |db, refs, rng, now| seed::create_export(db, refs, rng, lines, now))
+        self.create_with(count, |db, refs, rng, now| {
+            seed::create_export(db, refs, rng, lines, now)
+        })
     }
 
     /// Create `count` import receipts with `lines` lines each (and their purchase orders).
     pub fn create_receipts(&self, count: usize, lines: usize) -> Result<Vec<u64>, SimError> {
-        self.create_with(count, |db, refs, rng, now| seed::create_import(db, refs, rng, lines, now))
+        self.create_with(count, |db, refs, rng, now| {
+            seed::create_import(db, refs, rng, lines, now)
+        })
     }
 
     fn create_with(
@@ -368,10 +406,20 @@ impl SimOdoo {
         let now = self.state.now();
         let ids = {
             let mut db = self.state.lock_db();
-            let mut refs = self.state.refs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let mut rng = self.state.rng.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut refs = self
+                .state
+                .refs
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut rng = self
+                .state
+                .rng
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let mut work = db.clone();
-            let ids = (0..count).map(|_| make(&mut work, &mut refs, &mut rng, now)).collect::<Result<Vec<_>, _>>()?;
+            let ids = (0..count)
+                .map(|_| make(&mut work, &mut refs, &mut rng, now))
+                .collect::<Result<Vec<_>, _>>()?;
             *db = work;
             ids
         };
@@ -382,14 +430,24 @@ impl SimOdoo {
     /// Change a record as a user would in the web client (bumps `write_date`, fires webhooks).
     pub fn user_write(&self, model: &str, ids: &[u64], vals: Value) -> Result<(), SimError> {
         let params: Map<String, Value> = [("vals".to_owned(), vals)].into_iter().collect();
-        let call = rpc::Call { model: model.to_owned(), method: "write".to_owned(), ids: ids.to_vec(), params };
+        let call = rpc::Call {
+            model: model.to_owned(),
+            method: "write".to_owned(),
+            ids: ids.to_vec(),
+            params,
+        };
         self.state.execute(ADMIN_UID, &call)?;
         server::send_webhooks(&self.state, model, ids);
         Ok(())
     }
 
     /// Read records directly (no HTTP): many2one as `[id, name]`, as `read` returns them.
-    pub fn read(&self, model: &str, ids: &[u64], fields: &[&str]) -> Result<Vec<Map<String, Value>>, SimError> {
+    pub fn read(
+        &self,
+        model: &str,
+        ids: &[u64],
+        fields: &[&str],
+    ) -> Result<Vec<Map<String, Value>>, SimError> {
         let fields: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
         self.state.lock_db().read(model, ids, Some(&fields), true)
     }
@@ -402,7 +460,13 @@ impl SimOdoo {
     /// The chatter messages of one record, oldest first.
     pub fn messages(&self, model: &str, id: u64) -> Result<Vec<String>, SimError> {
         let db = self.state.lock_db();
-        let ids = db.search("mail.message", &json!([["model", "=", model], ["res_id", "=", id]]), None, 0, None)?;
+        let ids = db.search(
+            "mail.message",
+            &json!([["model", "=", model], ["res_id", "=", id]]),
+            None,
+            0,
+            None,
+        )?;
         Ok(db
             .read("mail.message", &ids, Some(&["body".to_owned()]), false)?
             .into_iter()

@@ -151,7 +151,8 @@ pub type FieldSpec<'a> = (&'a str, FieldType, Option<&'a str>, Option<&'a str>);
 /// `str(datetime)` (the webhook payload) shows sub-second digits.
 pub fn format_micros(micros: i64) -> String {
     let secs = micros.div_euclid(1_000_000);
-    let dt = time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let dt =
+        time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let base = format!(
         "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
         dt.year(),
@@ -238,12 +239,17 @@ impl Db {
         };
         match self.raw(model, id, m.rec_name) {
             Some(Value::String(name)) => {
-                if model == "res.partner" {
-                    if let Some(parent) = m.records.get(&id).and_then(|r| r.values.get("parent_id")).and_then(Value::as_u64) {
-                        return format!("{}, {name}", self.display_name(model, parent));
+                let parent = m
+                    .records
+                    .get(&id)
+                    .and_then(|r| r.values.get("parent_id"))
+                    .and_then(Value::as_u64);
+                match parent {
+                    Some(parent) if model == "res.partner" => {
+                        format!("{}, {name}", self.display_name(model, parent))
                     }
+                    _ => name,
                 }
-                name
             }
             _ => format!("{model},{id}"),
         }
@@ -266,7 +272,14 @@ impl Db {
         self.raw(parent, parent_id, field)
     }
 
-    fn operand<'a>(&self, model: &str, id: u64, rec: &'a Rec, field: &str, holder: &'a mut Value) -> Operand<'a> {
+    fn operand<'a>(
+        &self,
+        model: &str,
+        id: u64,
+        rec: &'a Rec,
+        field: &str,
+        holder: &'a mut Value,
+    ) -> Operand<'a> {
         match field {
             "write_date" => Operand::Micros(rec.write_date),
             "create_date" => Operand::Micros(rec.create_date),
@@ -287,12 +300,18 @@ impl Db {
     fn matches(&self, model: &str, id: u64, rec: &Rec, node: &Node) -> Result<bool, SimError> {
         Ok(match node {
             Node::True => true,
-            Node::And(a, b) => self.matches(model, id, rec, a)? && self.matches(model, id, rec, b)?,
-            Node::Or(a, b) => self.matches(model, id, rec, a)? || self.matches(model, id, rec, b)?,
+            Node::And(a, b) => {
+                self.matches(model, id, rec, a)? && self.matches(model, id, rec, b)?
+            }
+            Node::Or(a, b) => {
+                self.matches(model, id, rec, a)? || self.matches(model, id, rec, b)?
+            }
             Node::Not(a) => !self.matches(model, id, rec, a)?,
             Node::Term { field, op, value } => {
                 if self.field(model, field).is_none() {
-                    return Err(SimError::value(format!("Invalid field {model}.{field} in leaf ('{field}', ...)")));
+                    return Err(SimError::value(format!(
+                        "Invalid field {model}.{field} in leaf ('{field}', ...)"
+                    )));
                 }
                 let mut holder = Value::Null;
                 let left = if *op == Op::ChildOf && field == "id" {
@@ -309,7 +328,10 @@ impl Db {
     fn ancestors(&self, model: &str, id: u64) -> Vec<u64> {
         let mut chain = vec![id];
         let mut current = id;
-        while let Some(parent) = self.raw(model, current, "parent_id").and_then(|v| v.as_u64()) {
+        while let Some(parent) = self
+            .raw(model, current, "parent_id")
+            .and_then(|v| v.as_u64())
+        {
             if chain.contains(&parent) {
                 break;
             }
@@ -343,13 +365,17 @@ impl Db {
         let keys = parse_order(order.unwrap_or("id"))?;
         for (field, _) in &keys {
             if self.field(model, field).is_none() {
-                return Err(SimError::value(format!("Invalid field {field:?} on model {model:?} in order")));
+                return Err(SimError::value(format!(
+                    "Invalid field {field:?} on model {model:?} in order"
+                )));
             }
         }
         if !(keys.len() == 1 && keys[0] == ("id".to_owned(), false)) {
             hits.sort_by(|a, b| {
                 for (field, desc) in &keys {
-                    let ord = self.sort_key(model, *a, field).cmp(&self.sort_key(model, *b, field));
+                    let ord = self
+                        .sort_key(model, *a, field)
+                        .cmp(&self.sort_key(model, *b, field));
                     let ord = if *desc { ord.reverse() } else { ord };
                     if ord.is_ne() {
                         return ord;
@@ -358,7 +384,11 @@ impl Db {
                 a.cmp(b)
             });
         }
-        Ok(hits.into_iter().skip(offset).take(limit.unwrap_or(usize::MAX)).collect())
+        Ok(hits
+            .into_iter()
+            .skip(offset)
+            .take(limit.unwrap_or(usize::MAX))
+            .collect())
     }
 
     fn sort_key(&self, model: &str, id: u64, field: &str) -> SortKey {
@@ -385,7 +415,11 @@ impl Db {
         names: bool,
     ) -> Result<Vec<Map<String, Value>>, SimError> {
         let m = self.model(model)?;
-        let missing: Vec<u64> = ids.iter().copied().filter(|id| !m.records.contains_key(id)).collect();
+        let missing: Vec<u64> = ids
+            .iter()
+            .copied()
+            .filter(|id| !m.records.contains_key(id))
+            .collect();
         if !missing.is_empty() {
             return Err(SimError::missing(model, &missing));
         }
@@ -405,7 +439,9 @@ impl Db {
             row.insert("id".to_owned(), json!(id));
             for name in &wanted {
                 let Some((_, field)) = self.field(model, name) else {
-                    return Err(SimError::value(format!("Invalid field {name:?} on model {model:?}")));
+                    return Err(SimError::value(format!(
+                        "Invalid field {name:?} on model {model:?}"
+                    )));
                 };
                 let raw = if name == "display_name" {
                     json!(self.display_name(model, *id))
@@ -428,14 +464,23 @@ impl Db {
     }
 
     /// Check values against the model and normalise them for storage.
-    fn normalise(&self, model: &str, vals: &Map<String, Value>) -> Result<Map<String, Value>, SimError> {
+    fn normalise(
+        &self,
+        model: &str,
+        vals: &Map<String, Value>,
+    ) -> Result<Map<String, Value>, SimError> {
         let m = self.model(model)?;
         let mut out = Map::new();
         for (name, value) in vals {
             let Some(field) = m.fields.get(name) else {
-                return Err(SimError::value(format!("Invalid field '{name}' on model '{model}'")));
+                return Err(SimError::value(format!(
+                    "Invalid field '{name}' on model '{model}'"
+                )));
             };
-            if matches!(name.as_str(), "id" | "write_date" | "create_date" | "display_name") {
+            if matches!(
+                name.as_str(),
+                "id" | "write_date" | "create_date" | "display_name"
+            ) {
                 continue;
             }
             let value = match field.ttype {
@@ -449,14 +494,22 @@ impl Db {
                         }
                         value.clone()
                     }
-                    other => return Err(SimError::value(format!("Wrong value for {model}.{name}: {other}"))),
+                    other => {
+                        return Err(SimError::value(format!(
+                            "Wrong value for {model}.{name}: {other}"
+                        )));
+                    }
                 },
                 FieldType::Many2many | FieldType::One2many => x2many_commands(value, model, name)?,
                 FieldType::Boolean => Value::Bool(value.as_bool().unwrap_or(!value.is_null())),
                 FieldType::Integer | FieldType::Float | FieldType::Monetary => match value {
                     Value::Number(_) => value.clone(),
                     Value::Bool(false) | Value::Null => json!(0),
-                    other => return Err(SimError::value(format!("Wrong value for {model}.{name}: {other}"))),
+                    other => {
+                        return Err(SimError::value(format!(
+                            "Wrong value for {model}.{name}: {other}"
+                        )));
+                    }
                 },
                 _ => match value {
                     Value::Null | Value::String(_) | Value::Bool(false) => {
@@ -466,7 +519,11 @@ impl Db {
                             value.clone()
                         }
                     }
-                    other => return Err(SimError::value(format!("Wrong value for {model}.{name}: {other}"))),
+                    other => {
+                        return Err(SimError::value(format!(
+                            "Wrong value for {model}.{name}: {other}"
+                        )));
+                    }
                 },
             };
             out.insert(name.clone(), value);
@@ -475,7 +532,12 @@ impl Db {
     }
 
     /// `create`: one record; keeps one2many inverses in step.
-    pub fn create(&mut self, model: &str, vals: &Map<String, Value>, now: i64) -> Result<u64, SimError> {
+    pub fn create(
+        &mut self,
+        model: &str,
+        vals: &Map<String, Value>,
+        now: i64,
+    ) -> Result<u64, SimError> {
         let values = self.normalise(model, vals)?;
         let m = self.model_mut(model)?;
         let id = m.next_id;
@@ -492,7 +554,12 @@ impl Db {
             .fields
             .iter()
             .filter(|(_, f)| f.ttype == FieldType::Many2one)
-            .filter_map(|(n, _)| rec.values.get(n).and_then(Value::as_u64).map(|v| (n.clone(), v)))
+            .filter_map(|(n, _)| {
+                rec.values
+                    .get(n)
+                    .and_then(Value::as_u64)
+                    .map(|v| (n.clone(), v))
+            })
             .collect();
         m.records.insert(id, rec);
         for (link, target) in links {
@@ -502,13 +569,21 @@ impl Db {
     }
 
     fn link_inverse(&mut self, model: &str, link: &str, target: u64, id: u64) {
-        let Some((_, field)) = self.field(model, link) else { return };
+        let Some((_, field)) = self.field(model, link) else {
+            return;
+        };
         let Some(rel) = field.relation else { return };
-        let Some(comodel) = self.models.get_mut(&rel) else { return };
+        let Some(comodel) = self.models.get_mut(&rel) else {
+            return;
+        };
         let inverse_fields: Vec<String> = comodel
             .fields
             .iter()
-            .filter(|(_, f)| f.ttype == FieldType::One2many && f.relation.as_deref() == Some(model) && f.inverse.as_deref() == Some(link))
+            .filter(|(_, f)| {
+                f.ttype == FieldType::One2many
+                    && f.relation.as_deref() == Some(model)
+                    && f.inverse.as_deref() == Some(link)
+            })
             .map(|(n, _)| n.clone())
             .collect();
         if let Some(rec) = comodel.records.get_mut(&target) {
@@ -526,10 +601,20 @@ impl Db {
     }
 
     /// `write`: the same values on every id, one `write_date` for the whole call.
-    pub fn write(&mut self, model: &str, ids: &[u64], vals: &Map<String, Value>, now: i64) -> Result<(), SimError> {
+    pub fn write(
+        &mut self,
+        model: &str,
+        ids: &[u64],
+        vals: &Map<String, Value>,
+        now: i64,
+    ) -> Result<(), SimError> {
         let values = self.normalise(model, vals)?;
         let m = self.model(model)?;
-        let missing: Vec<u64> = ids.iter().copied().filter(|id| !m.records.contains_key(id)).collect();
+        let missing: Vec<u64> = ids
+            .iter()
+            .copied()
+            .filter(|id| !m.records.contains_key(id))
+            .collect();
         if !missing.is_empty() {
             return Err(SimError::missing(model, &missing));
         }
@@ -568,13 +653,24 @@ impl Db {
     }
 
     /// Add a custom field, as creating an `ir.model.fields` record does.
-    pub fn add_field(&mut self, model: &str, name: &str, ttype: FieldType, string: &str, relation: Option<String>) -> Result<(), SimError> {
+    pub fn add_field(
+        &mut self,
+        model: &str,
+        name: &str,
+        ttype: FieldType,
+        string: &str,
+        relation: Option<String>,
+    ) -> Result<(), SimError> {
         if !name.starts_with("x_") {
-            return Err(SimError::validation(format!("Custom fields must have a name that starts with 'x_' ! ({name})")));
+            return Err(SimError::validation(format!(
+                "Custom fields must have a name that starts with 'x_' ! ({name})"
+            )));
         }
         let m = self.model_mut(model)?;
         if m.fields.contains_key(name) {
-            return Err(SimError::validation(format!("Field names must be unique per model. ({name})")));
+            return Err(SimError::validation(format!(
+                "Field names must be unique per model. ({name})"
+            )));
         }
         m.fields.insert(
             name.to_owned(),
@@ -608,7 +704,11 @@ fn parse_order(order: &str) -> Result<Vec<(String, bool)>, SimError> {
             let desc = match words.next().map(str::to_ascii_lowercase).as_deref() {
                 None | Some("asc") => false,
                 Some("desc") => true,
-                Some(other) => return Err(SimError::value(format!("Invalid order direction {other:?} in {order:?}"))),
+                Some(other) => {
+                    return Err(SimError::value(format!(
+                        "Invalid order direction {other:?} in {order:?}"
+                    )));
+                }
             };
             Ok((field, desc))
         })
@@ -618,18 +718,34 @@ fn parse_order(order: &str) -> Result<Vec<(String, bool)>, SimError> {
 /// x2many values: a plain id list, or the `(6, 0, ids)` / `(4, id)` command forms.
 fn x2many_commands(value: &Value, model: &str, name: &str) -> Result<Value, SimError> {
     let Value::Array(items) = value else {
-        return Err(SimError::value(format!("Wrong value for {model}.{name}: {value}")));
+        return Err(SimError::value(format!(
+            "Wrong value for {model}.{name}: {value}"
+        )));
     };
     let mut ids = Vec::new();
     for item in items {
         match item {
             Value::Number(_) => ids.push(item.clone()),
             Value::Array(cmd) => match cmd.first().and_then(Value::as_u64) {
-                Some(6) => ids = cmd.get(2).and_then(Value::as_array).cloned().unwrap_or_default(),
+                Some(6) => {
+                    ids = cmd
+                        .get(2)
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default()
+                }
                 Some(4) => ids.extend(cmd.get(1).cloned()),
-                _ => return Err(SimError::value(format!("Unsupported x2many command {item} for {model}.{name}"))),
+                _ => {
+                    return Err(SimError::value(format!(
+                        "Unsupported x2many command {item} for {model}.{name}"
+                    )));
+                }
             },
-            other => return Err(SimError::value(format!("Wrong value for {model}.{name}: {other}"))),
+            other => {
+                return Err(SimError::value(format!(
+                    "Wrong value for {model}.{name}: {other}"
+                )));
+            }
         }
     }
     Ok(Value::Array(ids))

@@ -48,11 +48,7 @@ impl Op {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node {
     True,
-    Term {
-        field: String,
-        op: Op,
-        value: Value,
-    },
+    Term { field: String, op: Op, value: Value },
     And(Box<Node>, Box<Node>),
     Or(Box<Node>, Box<Node>),
     Not(Box<Node>),
@@ -111,9 +107,9 @@ fn parse_one(items: &[Value], pos: &mut usize) -> Result<Node, SimError> {
         }
         Value::String(op) if op == "!" => Ok(Node::Not(Box::new(parse_one(items, pos)?))),
         Value::Array(term) if term.len() == 3 => {
-            let field = term[0]
-                .as_str()
-                .ok_or_else(|| SimError::value(format!("Invalid leaf {item}: field is not a string")))?;
+            let field = term[0].as_str().ok_or_else(|| {
+                SimError::value(format!("Invalid leaf {item}: field is not a string"))
+            })?;
             let op = term[1]
                 .as_str()
                 .and_then(Op::parse)

@@ -24,9 +24,21 @@ fn plain(name: &str, ttype: T) -> FieldSpec<'_> {
 
 /// Declare every model the simulator serves.
 pub fn schema(db: &mut Db) {
-    db.define("res.country", "name", &[plain("name", T::Char), plain("code", T::Char)]);
-    db.define("res.currency", "name", &[plain("name", T::Char), plain("symbol", T::Char)]);
-    db.define("account.incoterms", "name", &[plain("name", T::Char), plain("code", T::Char)]);
+    db.define(
+        "res.country",
+        "name",
+        &[plain("name", T::Char), plain("code", T::Char)],
+    );
+    db.define(
+        "res.currency",
+        "name",
+        &[plain("name", T::Char), plain("symbol", T::Char)],
+    );
+    db.define(
+        "account.incoterms",
+        "name",
+        &[plain("name", T::Char), plain("code", T::Char)],
+    );
     db.define("uom.uom", "name", &[plain("name", T::Char)]);
     db.define(
         "res.partner",
@@ -49,20 +61,46 @@ pub fn schema(db: &mut Db) {
     db.define(
         "res.company",
         "name",
-        &[plain("name", T::Char), m2o("partner_id", "res.partner"), m2o("currency_id", "res.currency"), m2o("country_id", "res.country")],
+        &[
+            plain("name", T::Char),
+            m2o("partner_id", "res.partner"),
+            m2o("currency_id", "res.currency"),
+            m2o("country_id", "res.country"),
+        ],
     );
     db.define(
         "res.users",
         "name",
-        &[plain("name", T::Char), plain("login", T::Char), m2o("partner_id", "res.partner"), m2o("company_id", "res.company"), plain("active", T::Boolean)],
+        &[
+            plain("name", T::Char),
+            plain("login", T::Char),
+            m2o("partner_id", "res.partner"),
+            m2o("company_id", "res.company"),
+            plain("active", T::Boolean),
+        ],
     );
-    db.define("ir.model", "name", &[plain("name", T::Char), plain("model", T::Char)]);
+    db.define(
+        "ir.model",
+        "name",
+        &[plain("name", T::Char), plain("model", T::Char)],
+    );
     db.define(
         "ir.model.fields",
         "name",
-        &[plain("name", T::Char), m2o("model_id", "ir.model"), plain("ttype", T::Selection), plain("field_description", T::Char), plain("relation", T::Char), plain("state", T::Selection)],
+        &[
+            plain("name", T::Char),
+            m2o("model_id", "ir.model"),
+            plain("ttype", T::Selection),
+            plain("field_description", T::Char),
+            plain("relation", T::Char),
+            plain("state", T::Selection),
+        ],
     );
-    db.define("ir.module.module", "name", &[plain("name", T::Char), plain("state", T::Selection)]);
+    db.define(
+        "ir.module.module",
+        "name",
+        &[plain("name", T::Char), plain("state", T::Selection)],
+    );
     db.define(
         "product.template",
         "name",
@@ -77,12 +115,24 @@ pub fn schema(db: &mut Db) {
             m2o("uom_id", "uom.uom"),
         ],
     );
-    db.define("product.product", "display_name", &[m2o("product_tmpl_id", "product.template"), plain("default_code", T::Char), plain("active", T::Boolean)]);
+    db.define(
+        "product.product",
+        "display_name",
+        &[
+            m2o("product_tmpl_id", "product.template"),
+            plain("default_code", T::Char),
+            plain("active", T::Boolean),
+        ],
+    );
     if let Some(model) = db.models.get_mut("product.product") {
         model.inherits = Some(("product.template".to_owned(), "product_tmpl_id".to_owned()));
     }
     db.define("delivery.carrier", "name", &[plain("name", T::Char)]);
-    db.define("stock.picking.type", "name", &[plain("name", T::Char), plain("code", T::Selection)]);
+    db.define(
+        "stock.picking.type",
+        "name",
+        &[plain("name", T::Char), plain("code", T::Selection)],
+    );
     db.define(
         "sale.order",
         "name",
@@ -97,18 +147,20 @@ pub fn schema(db: &mut Db) {
             plain("date_order", T::Datetime),
             plain("state", T::Selection),
             o2m("order_line", "sale.order.line", "order_id"),
-            (
-                "invoice_ids",
-                T::Many2many,
-                Some("account.move"),
-                None,
-            ),
+            ("invoice_ids", T::Many2many, Some("account.move"), None),
         ],
     );
     db.define(
         "sale.order.line",
         "name",
-        &[plain("name", T::Text), m2o("order_id", "sale.order"), m2o("product_id", "product.product"), plain("product_uom_qty", T::Float), plain("price_unit", T::Float), plain("discount", T::Float)],
+        &[
+            plain("name", T::Text),
+            m2o("order_id", "sale.order"),
+            m2o("product_id", "product.product"),
+            plain("product_uom_qty", T::Float),
+            plain("price_unit", T::Float),
+            plain("discount", T::Float),
+        ],
     );
     db.define(
         "purchase.order",
@@ -129,7 +181,13 @@ pub fn schema(db: &mut Db) {
     db.define(
         "purchase.order.line",
         "name",
-        &[plain("name", T::Text), m2o("order_id", "purchase.order"), m2o("product_id", "product.product"), plain("product_qty", T::Float), plain("price_unit", T::Float)],
+        &[
+            plain("name", T::Text),
+            m2o("order_id", "purchase.order"),
+            m2o("product_id", "product.product"),
+            plain("product_qty", T::Float),
+            plain("price_unit", T::Float),
+        ],
     );
     db.define(
         "account.move",
@@ -184,9 +242,20 @@ pub fn schema(db: &mut Db) {
     db.define(
         "mail.message",
         "body",
-        &[plain("model", T::Char), plain("res_id", T::Integer), plain("body", T::Html), plain("message_type", T::Selection), plain("subtype_xmlid", T::Char), m2o("author_id", "res.partner")],
+        &[
+            plain("model", T::Char),
+            plain("res_id", T::Integer),
+            plain("body", T::Html),
+            plain("message_type", T::Selection),
+            plain("subtype_xmlid", T::Char),
+            m2o("author_id", "res.partner"),
+        ],
     );
-    db.define("mail.activity.type", "name", &[plain("name", T::Char), plain("xmlid", T::Char)]);
+    db.define(
+        "mail.activity.type",
+        "name",
+        &[plain("name", T::Char), plain("xmlid", T::Char)],
+    );
     db.define(
         "mail.activity",
         "summary",
@@ -204,7 +273,10 @@ pub fn schema(db: &mut Db) {
 }
 
 fn vals(pairs: &[(&str, Value)]) -> Map<String, Value> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
 }
 
 /// The ids the demo data and `create_pickings` need.
@@ -260,50 +332,242 @@ const INCOTERMS: &[(&str, &str)] = &[
 /// OFAC SDN list (snapshot of 2024-05-03 in the shared data: uids 11608, 11611 and 306), so the
 /// screening step has something to find.
 const CUSTOMERS: &[(&str, &str, &str, &str, &str, &str)] = &[
-    ("Maison Lefèvre SARL", "12 Rue de la République", "Lyon", "69002", "FR", "FR40303265045"),
-    ("Officine Meccaniche Bianchi S.p.A.", "Via Torino 44", "Milano", "20123", "IT", "IT00743110157"),
-    ("Northwind Industrial Supply Inc.", "1200 Harbor Blvd", "Oakland", "94607", "US", ""),
-    ("Shenzhen Huaxin Precision Co., Ltd.", "88 Keyuan Road", "Shenzhen", "518057", "CN", ""),
-    ("Tanaka Kikai K.K.", "2-3-1 Marunouchi", "Tokyo", "100-0005", "JP", ""),
-    ("Brightwell Components Ltd", "14 Canal Street", "Manchester", "M1 3HE", "GB", "GB123456789"),
-    ("Anadolu Makina A.Ş.", "Organize Sanayi Bölgesi 5", "Bursa", "16140", "TR", ""),
-    ("ASCOTEC HOLDING GMBH", "Kaiserswerther Strasse 115", "Düsseldorf", "40474", "DE", ""),
-    ("IRASCO S.R.L.", "Via Sestri 21", "Genova", "16154", "IT", ""),
-    ("BANCO NACIONAL DE CUBA", "Aguiar 456", "La Habana", "10100", "CU", ""),
+    (
+        "Maison Lefèvre SARL",
+        "12 Rue de la République",
+        "Lyon",
+        "69002",
+        "FR",
+        "FR40303265045",
+    ),
+    (
+        "Officine Meccaniche Bianchi S.p.A.",
+        "Via Torino 44",
+        "Milano",
+        "20123",
+        "IT",
+        "IT00743110157",
+    ),
+    (
+        "Northwind Industrial Supply Inc.",
+        "1200 Harbor Blvd",
+        "Oakland",
+        "94607",
+        "US",
+        "",
+    ),
+    (
+        "Shenzhen Huaxin Precision Co., Ltd.",
+        "88 Keyuan Road",
+        "Shenzhen",
+        "518057",
+        "CN",
+        "",
+    ),
+    (
+        "Tanaka Kikai K.K.",
+        "2-3-1 Marunouchi",
+        "Tokyo",
+        "100-0005",
+        "JP",
+        "",
+    ),
+    (
+        "Brightwell Components Ltd",
+        "14 Canal Street",
+        "Manchester",
+        "M1 3HE",
+        "GB",
+        "GB123456789",
+    ),
+    (
+        "Anadolu Makina A.Ş.",
+        "Organize Sanayi Bölgesi 5",
+        "Bursa",
+        "16140",
+        "TR",
+        "",
+    ),
+    (
+        "ASCOTEC HOLDING GMBH",
+        "Kaiserswerther Strasse 115",
+        "Düsseldorf",
+        "40474",
+        "DE",
+        "",
+    ),
+    (
+        "IRASCO S.R.L.",
+        "Via Sestri 21",
+        "Genova",
+        "16154",
+        "IT",
+        "",
+    ),
+    (
+        "BANCO NACIONAL DE CUBA",
+        "Aguiar 456",
+        "La Habana",
+        "10100",
+        "CU",
+        "",
+    ),
 ];
 
 const SUPPLIERS: &[(&str, &str, &str, &str, &str, &str)] = &[
-    ("Ningbo Eastport Bearings Co., Ltd.", "66 Jiangnan Road", "Ningbo", "315040", "CN", ""),
-    ("Pune Castings Pvt. Ltd.", "Plot 12, MIDC Bhosari", "Pune", "411026", "IN", ""),
-    ("Swiss Micro Drives AG", "Industriestrasse 9", "Biel", "2504", "CH", "CHE-105.829.940"),
-    ("Metalúrgica Paulista Ltda.", "Av. Industrial 1500", "Santo André", "09080-500", "BR", ""),
+    (
+        "Ningbo Eastport Bearings Co., Ltd.",
+        "66 Jiangnan Road",
+        "Ningbo",
+        "315040",
+        "CN",
+        "",
+    ),
+    (
+        "Pune Castings Pvt. Ltd.",
+        "Plot 12, MIDC Bhosari",
+        "Pune",
+        "411026",
+        "IN",
+        "",
+    ),
+    (
+        "Swiss Micro Drives AG",
+        "Industriestrasse 9",
+        "Biel",
+        "2504",
+        "CH",
+        "CHE-105.829.940",
+    ),
+    (
+        "Metalúrgica Paulista Ltda.",
+        "Av. Industrial 1500",
+        "Santo André",
+        "09080-500",
+        "BR",
+        "",
+    ),
 ];
 
 /// Products: code, name, HS code (empty = missing), origin (empty = missing), weight kg, price.
 const PRODUCTS: &[(&str, &str, &str, &str, &str, &str)] = &[
-    ("RW-PMP-100", "Centrifugal pump 100 l/min", "841370", "DE", "18.5", "1240.00"),
-    ("RW-VLV-025", "Ball valve DN25 stainless", "848180", "DE", "1.2", "86.50"),
-    ("RW-GBX-300", "Helical gearbox 3 kW", "848340", "DE", "42.0", "2150.00"),
-    ("RW-BRG-6204", "Deep groove ball bearing 6204", "848210", "CN", "0.11", "4.20"),
-    ("RW-MTR-075", "Induction motor 0.75 kW", "850152", "DE", "9.8", "310.00"),
-    ("RW-SNS-010", "Pressure sensor 0-10 bar", "902620", "CH", "0.25", "145.00"),
-    ("RW-CTL-PLC", "Pump controller with PLC", "853710", "DE", "2.4", "690.00"),
-    ("RW-CST-HSG", "Cast iron pump housing", "732510", "IN", "23.0", "180.00"),
-    ("RW-KIT-SEAL", "Mechanical seal kit", "", "DE", "0.4", "39.90"),
-    ("RW-SPR-MIX", "Spare parts assortment", "", "", "3.0", "120.00"),
-    ("RW-FLT-200", "Filter cartridge 200 µm", "842199", "", "0.6", "22.00"),
-    ("RW-DRV-INV", "Frequency inverter 4 kW", "850440", "CN", "3.1", "420.00"),
+    (
+        "RW-PMP-100",
+        "Centrifugal pump 100 l/min",
+        "841370",
+        "DE",
+        "18.5",
+        "1240.00",
+    ),
+    (
+        "RW-VLV-025",
+        "Ball valve DN25 stainless",
+        "848180",
+        "DE",
+        "1.2",
+        "86.50",
+    ),
+    (
+        "RW-GBX-300",
+        "Helical gearbox 3 kW",
+        "848340",
+        "DE",
+        "42.0",
+        "2150.00",
+    ),
+    (
+        "RW-BRG-6204",
+        "Deep groove ball bearing 6204",
+        "848210",
+        "CN",
+        "0.11",
+        "4.20",
+    ),
+    (
+        "RW-MTR-075",
+        "Induction motor 0.75 kW",
+        "850152",
+        "DE",
+        "9.8",
+        "310.00",
+    ),
+    (
+        "RW-SNS-010",
+        "Pressure sensor 0-10 bar",
+        "902620",
+        "CH",
+        "0.25",
+        "145.00",
+    ),
+    (
+        "RW-CTL-PLC",
+        "Pump controller with PLC",
+        "853710",
+        "DE",
+        "2.4",
+        "690.00",
+    ),
+    (
+        "RW-CST-HSG",
+        "Cast iron pump housing",
+        "732510",
+        "IN",
+        "23.0",
+        "180.00",
+    ),
+    (
+        "RW-KIT-SEAL",
+        "Mechanical seal kit",
+        "",
+        "DE",
+        "0.4",
+        "39.90",
+    ),
+    (
+        "RW-SPR-MIX",
+        "Spare parts assortment",
+        "",
+        "",
+        "3.0",
+        "120.00",
+    ),
+    (
+        "RW-FLT-200",
+        "Filter cartridge 200 µm",
+        "842199",
+        "",
+        "0.6",
+        "22.00",
+    ),
+    (
+        "RW-DRV-INV",
+        "Frequency inverter 4 kW",
+        "850440",
+        "CN",
+        "3.1",
+        "420.00",
+    ),
 ];
 
 fn country(db: &Db, code: &str) -> Value {
-    db.search("res.country", &json!([["code", "=", code]]), None, 0, Some(1))
-        .ok()
-        .and_then(|ids| ids.first().copied())
-        .map_or(Value::Bool(false), |id| json!(id))
+    db.search(
+        "res.country",
+        &json!([["code", "=", code]]),
+        None,
+        0,
+        Some(1),
+    )
+    .ok()
+    .and_then(|ids| ids.first().copied())
+    .map_or(Value::Bool(false), |id| json!(id))
 }
 
 fn text(value: &str) -> Value {
-    if value.is_empty() { Value::Bool(false) } else { json!(value) }
+    if value.is_empty() {
+        Value::Bool(false)
+    } else {
+        json!(value)
+    }
 }
 
 fn number(value: &str) -> Value {
@@ -315,25 +579,77 @@ fn number(value: &str) -> Value {
 pub fn demo(db: &mut Db, seed: u64, pickings: usize, now: i64) -> Result<Refs, SimError> {
     let mut refs = Refs::default();
     for (code, name) in COUNTRIES {
-        db.create("res.country", &vals(&[("code", json!(code)), ("name", json!(name))]), now)?;
+        db.create(
+            "res.country",
+            &vals(&[("code", json!(code)), ("name", json!(name))]),
+            now,
+        )?;
     }
-    for (code, symbol) in [("EUR", "€"), ("USD", "$"), ("GBP", "£"), ("CNY", "¥"), ("JPY", "¥"), ("CHF", "CHF")] {
-        let id = db.create("res.currency", &vals(&[("name", json!(code)), ("symbol", json!(symbol))]), now)?;
+    for (code, symbol) in [
+        ("EUR", "€"),
+        ("USD", "$"),
+        ("GBP", "£"),
+        ("CNY", "¥"),
+        ("JPY", "¥"),
+        ("CHF", "CHF"),
+    ] {
+        let id = db.create(
+            "res.currency",
+            &vals(&[("name", json!(code)), ("symbol", json!(symbol))]),
+            now,
+        )?;
         refs.currencies.push((code.to_owned(), id));
     }
     for (code, name) in INCOTERMS {
-        refs.incoterms.push(db.create("account.incoterms", &vals(&[("code", json!(code)), ("name", json!(name))]), now)?);
+        refs.incoterms.push(db.create(
+            "account.incoterms",
+            &vals(&[("code", json!(code)), ("name", json!(name))]),
+            now,
+        )?);
     }
     refs.units = db.create("uom.uom", &vals(&[("name", json!("Units"))]), now)?;
     db.create("uom.uom", &vals(&[("name", json!("kg"))]), now)?;
-    for module in ["base", "mail", "product", "stock", "sale", "sale_management", "purchase", "account", "delivery", "stock_delivery"] {
-        db.create("ir.module.module", &vals(&[("name", json!(module)), ("state", json!("installed"))]), now)?;
+    for module in [
+        "base",
+        "mail",
+        "product",
+        "stock",
+        "sale",
+        "sale_management",
+        "purchase",
+        "account",
+        "delivery",
+        "stock_delivery",
+    ] {
+        db.create(
+            "ir.module.module",
+            &vals(&[("name", json!(module)), ("state", json!("installed"))]),
+            now,
+        )?;
     }
     for model in db.models.keys().cloned().collect::<Vec<_>>() {
-        db.create("ir.model", &vals(&[("model", json!(model)), ("name", json!(model))]), now)?;
+        db.create(
+            "ir.model",
+            &vals(&[("model", json!(model)), ("name", json!(model))]),
+            now,
+        )?;
     }
-    db.create("mail.activity.type", &vals(&[("name", json!("Email")), ("xmlid", json!("mail.mail_activity_data_email"))]), now)?;
-    db.create("mail.activity.type", &vals(&[("name", json!("To-Do")), ("xmlid", json!("mail.mail_activity_data_todo"))]), now)?;
+    db.create(
+        "mail.activity.type",
+        &vals(&[
+            ("name", json!("Email")),
+            ("xmlid", json!("mail.mail_activity_data_email")),
+        ]),
+        now,
+    )?;
+    db.create(
+        "mail.activity.type",
+        &vals(&[
+            ("name", json!("To-Do")),
+            ("xmlid", json!("mail.mail_activity_data_todo")),
+        ]),
+        now,
+    )?;
     let eur = refs.currencies[0].1;
     let company_partner = db.create(
         "res.partner",
@@ -350,17 +666,45 @@ pub fn demo(db: &mut Db, seed: u64, pickings: usize, now: i64) -> Result<Refs, S
     )?;
     refs.company = db.create(
         "res.company",
-        &vals(&[("name", json!("Rheinwerk Maschinenbau GmbH")), ("partner_id", json!(company_partner)), ("currency_id", json!(eur)), ("country_id", country(db, "DE"))]),
+        &vals(&[
+            ("name", json!("Rheinwerk Maschinenbau GmbH")),
+            ("partner_id", json!(company_partner)),
+            ("currency_id", json!(eur)),
+            ("country_id", country(db, "DE")),
+        ]),
         now,
     )?;
-    let admin_partner = db.create("res.partner", &vals(&[("name", json!("Mitchell Admin")), ("parent_id", json!(company_partner))]), now)?;
-    db.create("res.users", &vals(&[("name", json!("OdooBot")), ("login", json!("__system__")), ("active", json!(false))]), now)?;
+    let admin_partner = db.create(
+        "res.partner",
+        &vals(&[
+            ("name", json!("Mitchell Admin")),
+            ("parent_id", json!(company_partner)),
+        ]),
+        now,
+    )?;
     db.create(
         "res.users",
-        &vals(&[("name", json!("Mitchell Admin")), ("login", json!("admin")), ("partner_id", json!(admin_partner)), ("company_id", json!(refs.company))]),
+        &vals(&[
+            ("name", json!("OdooBot")),
+            ("login", json!("__system__")),
+            ("active", json!(false)),
+        ]),
         now,
     )?;
-    for (list, out) in [(CUSTOMERS, &mut refs.customers), (SUPPLIERS, &mut refs.suppliers)] {
+    db.create(
+        "res.users",
+        &vals(&[
+            ("name", json!("Mitchell Admin")),
+            ("login", json!("admin")),
+            ("partner_id", json!(admin_partner)),
+            ("company_id", json!(refs.company)),
+        ]),
+        now,
+    )?;
+    for (list, out) in [
+        (CUSTOMERS, &mut refs.customers),
+        (SUPPLIERS, &mut refs.suppliers),
+    ] {
         for (name, street, city, zip, cc, vat) in list {
             let id = db.create(
                 "res.partner",
@@ -378,7 +722,14 @@ pub fn demo(db: &mut Db, seed: u64, pickings: usize, now: i64) -> Result<Refs, S
             // A delivery contact under the company, as sales teams set them up.
             let contact = db.create(
                 "res.partner",
-                &vals(&[("name", json!("Receiving dock")), ("parent_id", json!(id)), ("street", json!(street)), ("city", json!(city)), ("zip", json!(zip)), ("country_id", country(db, cc))]),
+                &vals(&[
+                    ("name", json!("Receiving dock")),
+                    ("parent_id", json!(id)),
+                    ("street", json!(street)),
+                    ("city", json!(city)),
+                    ("zip", json!(zip)),
+                    ("country_id", country(db, cc)),
+                ]),
                 now,
             )?;
             out.push(id);
@@ -392,7 +743,14 @@ pub fn demo(db: &mut Db, seed: u64, pickings: usize, now: i64) -> Result<Refs, S
                 ("name", json!(name)),
                 ("default_code", json!(code)),
                 ("hs_code", text(hs)),
-                ("country_of_origin", if origin.is_empty() { Value::Bool(false) } else { country(db, origin) }),
+                (
+                    "country_of_origin",
+                    if origin.is_empty() {
+                        Value::Bool(false)
+                    } else {
+                        country(db, origin)
+                    },
+                ),
                 ("weight", number(weight)),
                 ("list_price", number(price)),
                 ("type", json!("consu")),
@@ -400,13 +758,36 @@ pub fn demo(db: &mut Db, seed: u64, pickings: usize, now: i64) -> Result<Refs, S
             ]),
             now,
         )?;
-        refs.products.push(db.create("product.product", &vals(&[("product_tmpl_id", json!(tmpl)), ("default_code", json!(code))]), now)?);
+        refs.products.push(db.create(
+            "product.product",
+            &vals(&[
+                ("product_tmpl_id", json!(tmpl)),
+                ("default_code", json!(code)),
+            ]),
+            now,
+        )?);
     }
-    for name in ["DHL Express", "Kuehne+Nagel Sea Freight", "DB Schenker Road"] {
-        refs.carriers.push(db.create("delivery.carrier", &vals(&[("name", json!(name))]), now)?);
+    for name in [
+        "DHL Express",
+        "Kuehne+Nagel Sea Freight",
+        "DB Schenker Road",
+    ] {
+        refs.carriers
+            .push(db.create("delivery.carrier", &vals(&[("name", json!(name))]), now)?);
     }
-    refs.export_type = db.create("stock.picking.type", &vals(&[("name", json!("Delivery Orders")), ("code", json!("outgoing"))]), now)?;
-    refs.import_type = db.create("stock.picking.type", &vals(&[("name", json!("Receipts")), ("code", json!("incoming"))]), now)?;
+    refs.export_type = db.create(
+        "stock.picking.type",
+        &vals(&[
+            ("name", json!("Delivery Orders")),
+            ("code", json!("outgoing")),
+        ]),
+        now,
+    )?;
+    refs.import_type = db.create(
+        "stock.picking.type",
+        &vals(&[("name", json!("Receipts")), ("code", json!("incoming"))]),
+        now,
+    )?;
     let mut rng = StdRng::seed_from_u64(seed);
     let imports = pickings / 4;
     for i in 0..pickings {
@@ -427,12 +808,22 @@ fn pick(rng: &mut StdRng, list: &[u64]) -> u64 {
 
 /// A confirmed sale order with `lines` lines and its outgoing picking, all in one transaction
 /// (so they share one `write_date`, as rows written together in Odoo do).
-pub fn create_export(db: &mut Db, refs: &mut Refs, rng: &mut StdRng, lines: usize, now: i64) -> Result<u64, SimError> {
+pub fn create_export(
+    db: &mut Db,
+    refs: &mut Refs,
+    rng: &mut StdRng,
+    lines: usize,
+    now: i64,
+) -> Result<u64, SimError> {
     refs.order_seq += 1;
     refs.picking_seq += 1;
     let customer_index = rng.random_range(0..refs.customers.len() / 2) * 2;
     let customer = refs.customers[customer_index];
-    let ship_to = if rng.random_bool(0.5) { refs.customers[customer_index + 1] } else { customer };
+    let ship_to = if rng.random_bool(0.5) {
+        refs.customers[customer_index + 1]
+    } else {
+        customer
+    };
     let (currency_code, currency) = refs.currencies[rng.random_range(0..3)].clone();
     let incoterm = pick(rng, &refs.incoterms);
     let order = db.create(
@@ -442,7 +833,14 @@ pub fn create_export(db: &mut Db, refs: &mut Refs, rng: &mut StdRng, lines: usiz
             ("partner_id", json!(customer)),
             ("partner_shipping_id", json!(ship_to)),
             ("incoterm", json!(incoterm)),
-            ("incoterm_location", json!(if currency_code == "USD" { "Oakland" } else { "Duisburg" })),
+            (
+                "incoterm_location",
+                json!(if currency_code == "USD" {
+                    "Oakland"
+                } else {
+                    "Duisburg"
+                }),
+            ),
             ("currency_id", json!(currency)),
             ("company_id", json!(refs.company)),
             ("date_order", json!(super::db::format_micros(now))),
@@ -458,7 +856,10 @@ pub fn create_export(db: &mut Db, refs: &mut Refs, rng: &mut StdRng, lines: usiz
             ("picking_type_id", json!(refs.export_type)),
             ("picking_type_code", json!("outgoing")),
             ("origin", json!(format!("S{:05}", refs.order_seq))),
-            ("scheduled_date", json!(super::db::format_micros(now + 3 * 86_400_000_000))),
+            (
+                "scheduled_date",
+                json!(super::db::format_micros(now + 3 * 86_400_000_000)),
+            ),
             ("state", json!("assigned")),
             ("carrier_id", json!(pick(rng, &refs.carriers))),
             ("sale_id", json!(order)),
@@ -469,10 +870,24 @@ pub fn create_export(db: &mut Db, refs: &mut Refs, rng: &mut StdRng, lines: usiz
     for _ in 0..lines {
         let product = pick(rng, &refs.products);
         let qty = rng.random_range(1..=40);
-        let price = db.read("product.product", &[product], Some(&["list_price".to_owned()]), false)?[0].get("list_price").cloned().unwrap_or(json!(0));
+        let price = db.read(
+            "product.product",
+            &[product],
+            Some(&["list_price".to_owned()]),
+            false,
+        )?[0]
+            .get("list_price")
+            .cloned()
+            .unwrap_or(json!(0));
         let line = db.create(
             "sale.order.line",
-            &vals(&[("order_id", json!(order)), ("product_id", json!(product)), ("product_uom_qty", json!(qty)), ("price_unit", price), ("discount", json!(if rng.random_bool(0.2) { 5 } else { 0 }))]),
+            &vals(&[
+                ("order_id", json!(order)),
+                ("product_id", json!(product)),
+                ("product_uom_qty", json!(qty)),
+                ("price_unit", price),
+                ("discount", json!(if rng.random_bool(0.2) { 5 } else { 0 })),
+            ]),
             now,
         )?;
         db.create(
@@ -504,13 +919,24 @@ pub fn create_export(db: &mut Db, refs: &mut Refs, rng: &mut StdRng, lines: usiz
             ]),
             now,
         )?;
-        db.write("sale.order", &[order], &vals(&[("invoice_ids", json!([invoice]))]), now)?;
+        db.write(
+            "sale.order",
+            &[order],
+            &vals(&[("invoice_ids", json!([invoice]))]),
+            now,
+        )?;
     }
     Ok(picking)
 }
 
 /// A confirmed purchase order and its incoming receipt.
-pub fn create_import(db: &mut Db, refs: &mut Refs, rng: &mut StdRng, lines: usize, now: i64) -> Result<u64, SimError> {
+pub fn create_import(
+    db: &mut Db,
+    refs: &mut Refs,
+    rng: &mut StdRng,
+    lines: usize,
+    now: i64,
+) -> Result<u64, SimError> {
     refs.order_seq += 1;
     refs.picking_seq += 1;
     let supplier = refs.suppliers[rng.random_range(0..refs.suppliers.len() / 2) * 2];
@@ -537,7 +963,10 @@ pub fn create_import(db: &mut Db, refs: &mut Refs, rng: &mut StdRng, lines: usiz
             ("picking_type_id", json!(refs.import_type)),
             ("picking_type_code", json!("incoming")),
             ("origin", json!(format!("P{:05}", refs.order_seq))),
-            ("scheduled_date", json!(super::db::format_micros(now + 14 * 86_400_000_000))),
+            (
+                "scheduled_date",
+                json!(super::db::format_micros(now + 14 * 86_400_000_000)),
+            ),
             ("state", json!("assigned")),
             ("purchase_id", json!(order)),
             ("company_id", json!(refs.company)),
@@ -547,10 +976,24 @@ pub fn create_import(db: &mut Db, refs: &mut Refs, rng: &mut StdRng, lines: usiz
     for _ in 0..lines {
         let product = pick(rng, &refs.products);
         let qty = rng.random_range(10..=500);
-        let price = db.read("product.product", &[product], Some(&["list_price".to_owned()]), false)?[0].get("list_price").and_then(Value::as_f64).unwrap_or(0.0) * 0.4;
+        let price = db.read(
+            "product.product",
+            &[product],
+            Some(&["list_price".to_owned()]),
+            false,
+        )?[0]
+            .get("list_price")
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0)
+            * 0.4;
         let line = db.create(
             "purchase.order.line",
-            &vals(&[("order_id", json!(order)), ("product_id", json!(product)), ("product_qty", json!(qty)), ("price_unit", json!((price * 100.0).round() / 100.0))]),
+            &vals(&[
+                ("order_id", json!(order)),
+                ("product_id", json!(product)),
+                ("product_qty", json!(qty)),
+                ("price_unit", json!((price * 100.0).round() / 100.0)),
+            ]),
             now,
         )?;
         db.create(

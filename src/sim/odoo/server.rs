@@ -31,15 +31,17 @@ fn version_info() -> Value {
 }
 
 async fn version(state: web::Data<SimState>) -> HttpResponse {
-    if let Some(resp) = fault(&state).await {
+    if let Some(resp) = fault(&state, true).await {
         return resp;
     }
     HttpResponse::Ok().json(json!({"version": VERSION, "version_info": [19, 0, 0, "final", 0, ""]}))
 }
 
 /// Apply the next injected fault, if any: some answer in place of the server, a delay before it.
-async fn fault(state: &SimState) -> Option<HttpResponse> {
-    state.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+async fn fault(state: &SimState, json2: bool) -> Option<HttpResponse> {
+    state
+        .requests
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     match state.faults.next()? {
         Fault::Slow(delay) => {
             tokio::time::sleep(delay).await;
@@ -62,7 +64,10 @@ async fn fault(state: &SimState) -> Option<HttpResponse> {
                 .content_type("text/html")
                 .body("<h1>429 Too Many Requests</h1>"),
         ),
-        Fault::Error(name, message) => Some(HttpResponse::Ok().json(rpc_error(None, &SimError::new(&name, message)))),
+        Fault::Error(name, message) => {
+            let err = SimError::new(&name, message);
+            Some(if json2 { json2_error(&err) } else { HttpResponse::Ok().json(rpc_error(None, &err)) })
+        }
     }
 }
 
@@ -89,7 +94,7 @@ fn rpc_error(id: Option<&Value>, err: &SimError) -> Value {
 }
 
 async fn jsonrpc(state: web::Data<SimState>, body: web::Bytes) -> HttpResponse {
-    if let Some(resp) = fault(&state).await {
+    if let Some(resp) = fault(&state, false).await {
         return resp;
     }
     let request: Value = match serde_json::from_slice(&body) {
@@ -103,9 +108,19 @@ async fn jsonrpc(state: web::Data<SimState>, body: web::Bytes) -> HttpResponse {
     };
     let id = request.get("id");
     let params = request.get("params").cloned().unwrap_or(Value::Null);
-    let service = params.get("service").and_then(Value::as_str).unwrap_or_default();
-    let method = params.get("method").and_then(Value::as_str).unwrap_or_default();
-    let args = params.get("args").and_then(Value::as_array).cloned().unwrap_or_default();
+    let service = params
+        .get("service")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let method = params
+        .get("method")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let args = params
+        .get("args")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let result = match (service, method) {
         ("common", "version") => Ok(version_info()),
         ("common", "login" | "authenticate") => {
@@ -113,15 +128,22 @@ async fn jsonrpc(state: web::Data<SimState>, body: web::Bytes) -> HttpResponse {
             let login = args.get(1).and_then(Value::as_str).unwrap_or_default();
             let password = args.get(2).and_then(Value::as_str).unwrap_or_default();
             match state.check_db(db) {
-                Ok(()) => Ok(state.authenticate(login, password).map_or(Value::Bool(false), |uid| json!(uid))),
+                Ok(()) => Ok(state
+                    .authenticate(login, password)
+                    .map_or(Value::Bool(false), |uid| json!(uid))),
                 Err(e) => Err(e),
             }
         }
         ("object", "execute_kw" | "execute") => object(&state, method, &args).await,
-        _ => Err(SimError::new("builtins.NameError", format!("{method:?} is not a valid method of service {service:?}"))),
+        _ => Err(SimError::new(
+            "builtins.NameError",
+            format!("{method:?} is not a valid method of service {service:?}"),
+        )),
     };
     match result {
-        Ok(result) => HttpResponse::Ok().json(json!({"jsonrpc": "2.0", "id": id.cloned().unwrap_or(Value::Null), "result": result})),
+        Ok(result) => HttpResponse::Ok().json(
+            json!({"jsonrpc": "2.0", "id": id.cloned().unwrap_or(Value::Null), "result": result}),
+        ),
         Err(err) => HttpResponse::Ok().json(rpc_error(id, &err)),
     }
 }
@@ -132,17 +154,29 @@ async fn object(state: &SimState, method: &str, args: &[Value]) -> Result<Value,
     let uid = args.get(1).and_then(Value::as_u64).unwrap_or_default();
     let password = args.get(2).and_then(Value::as_str).unwrap_or_default();
     if !state.password_ok(uid, password) {
-        return Err(SimError::new("odoo.exceptions.AccessDenied", "Access Denied".to_owned()));
+        return Err(SimError::new(
+            "odoo.exceptions.AccessDenied",
+            "Access Denied".to_owned(),
+        ));
     }
     let model = args.get(3).and_then(Value::as_str).unwrap_or_default();
     let name = args.get(4).and_then(Value::as_str).unwrap_or_default();
     let (positional, kwargs) = if method == "execute_kw" {
         (
-            args.get(5).and_then(Value::as_array).cloned().unwrap_or_default(),
-            args.get(6).and_then(Value::as_object).cloned().unwrap_or_default(),
+            args.get(5)
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default(),
+            args.get(6)
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default(),
         )
     } else {
-        (args.get(5..).map(<[Value]>::to_vec).unwrap_or_default(), Map::new())
+        (
+            args.get(5..).map(<[Value]>::to_vec).unwrap_or_default(),
+            Map::new(),
+        )
     };
     let call = Call::from_execute_kw(model, name, &positional, kwargs)?;
     run(state, uid, &call)
@@ -188,7 +222,13 @@ pub fn send_webhooks(state: &SimState, model: &str, ids: &[u64]) {
 }
 
 /// The payload of one webhook call, serialised with sorted keys as Odoo does.
-pub fn payload_for(record: Map<String, Value>, model: &str, id: u64, action: &str, write_date: Option<i64>) -> String {
+pub fn payload_for(
+    record: Map<String, Value>,
+    model: &str,
+    id: u64,
+    action: &str,
+    write_date: Option<i64>,
+) -> String {
     let mut payload: std::collections::BTreeMap<String, Value> = record.into_iter().collect();
     payload.insert("_model".to_owned(), json!(model));
     payload.insert("_id".to_owned(), json!(id));
@@ -201,10 +241,18 @@ pub fn payload_for(record: Map<String, Value>, model: &str, id: u64, action: &st
 
 fn json2_error(err: &SimError) -> HttpResponse {
     let status = match err.name.as_str() {
-        "odoo.exceptions.AccessDenied" | "werkzeug.exceptions.Unauthorized" => StatusCode::UNAUTHORIZED,
+        "odoo.exceptions.AccessDenied" | "werkzeug.exceptions.Unauthorized" => {
+            StatusCode::UNAUTHORIZED
+        }
         "odoo.exceptions.AccessError" => StatusCode::FORBIDDEN,
-        "odoo.exceptions.MissingError" | "builtins.KeyError" | "builtins.AttributeError" | "werkzeug.exceptions.NotFound" => StatusCode::NOT_FOUND,
-        "odoo.exceptions.ValidationError" | "odoo.exceptions.UserError" | "builtins.ValueError" | "builtins.TypeError" => StatusCode::UNPROCESSABLE_ENTITY,
+        "odoo.exceptions.MissingError"
+        | "builtins.KeyError"
+        | "builtins.AttributeError"
+        | "werkzeug.exceptions.NotFound" => StatusCode::NOT_FOUND,
+        "odoo.exceptions.ValidationError"
+        | "odoo.exceptions.UserError"
+        | "builtins.ValueError"
+        | "builtins.TypeError" => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     HttpResponse::build(status).json(json!({
@@ -216,31 +264,54 @@ fn json2_error(err: &SimError) -> HttpResponse {
     }))
 }
 
-async fn json2(state: web::Data<SimState>, req: HttpRequest, path: web::Path<(String, String)>, body: web::Bytes) -> HttpResponse {
-    if let Some(resp) = fault(&state).await {
+async fn json2(
+    state: web::Data<SimState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> HttpResponse {
+    if let Some(resp) = fault(&state, true).await {
         return resp;
     }
     let key = req
         .headers()
         .get("Authorization")
         .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("bearer ").or_else(|| h.strip_prefix("Bearer ")))
+        .and_then(|h| {
+            h.strip_prefix("bearer ")
+                .or_else(|| h.strip_prefix("Bearer "))
+        })
         .unwrap_or_default();
     let Some(uid) = state.api_key_user(key) else {
-        return json2_error(&SimError::new("werkzeug.exceptions.Unauthorized", "Invalid apikey".to_owned()));
+        return json2_error(&SimError::new(
+            "werkzeug.exceptions.Unauthorized",
+            "Invalid apikey".to_owned(),
+        ));
     };
-    if let Some(db) = req.headers().get("X-Odoo-Database").and_then(|h| h.to_str().ok()) {
-        if let Err(e) = state.check_db(db) {
-            return json2_error(&SimError::new("werkzeug.exceptions.NotFound", e.message));
-        }
+    let db = req
+        .headers()
+        .get("X-Odoo-Database")
+        .and_then(|h| h.to_str().ok());
+    if let Some(Err(e)) = db.map(|db| state.check_db(db)) {
+        return json2_error(&SimError::new("werkzeug.exceptions.NotFound", e.message));
     }
     let params: Map<String, Value> = if body.is_empty() {
         Map::new()
     } else {
         match serde_json::from_slice(&body) {
             Ok(Value::Object(map)) => map,
-            Ok(other) => return json2_error(&SimError::new("werkzeug.exceptions.BadRequest", format!("expected a JSON object, got {other}"))),
-            Err(e) => return json2_error(&SimError::new("werkzeug.exceptions.BadRequest", format!("Invalid JSON data: {e}"))),
+            Ok(other) => {
+                return json2_error(&SimError::new(
+                    "werkzeug.exceptions.BadRequest",
+                    format!("expected a JSON object, got {other}"),
+                ));
+            }
+            Err(e) => {
+                return json2_error(&SimError::new(
+                    "werkzeug.exceptions.BadRequest",
+                    format!("Invalid JSON data: {e}"),
+                ));
+            }
         }
     };
     let (model, method) = path.into_inner();
@@ -251,7 +322,12 @@ async fn json2(state: web::Data<SimState>, req: HttpRequest, path: web::Path<(St
         Some(other) => return json2_error(&SimError::value(format!("Invalid ids {other}"))),
     };
     params.remove("context");
-    let call = Call { model, method, ids, params };
+    let call = Call {
+        model,
+        method,
+        ids,
+        params,
+    };
     match run(&state, uid, &call) {
         Ok(result) => HttpResponse::Ok().json(result),
         Err(err) => json2_error(&err),
