@@ -11,6 +11,7 @@ mod bench;
 mod duty;
 mod formats;
 mod model;
+mod odoo;
 mod ops;
 mod screening;
 mod serve;
@@ -59,6 +60,10 @@ enum Command {
     Screen(screening::ScreenArgs),
     /// Manage the restricted-party lists (fetch from publishers, show loaded versions).
     Lists(screening::ListsArgs),
+    /// Odoo: check a database, set up the hub's fields.
+    Odoo(odoo::OdooArgs),
+    /// Run a simulator of a partner system.
+    Sim(odoo::SimArgs),
 }
 
 /// Run the command line; returns the process exit code.
@@ -78,5 +83,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Sim(args) => sim::sim_cmd(args),
         Command::Screen(args) => screening::run_screen(args),
         Command::Lists(args) => screening::run_lists(args),
+        Command::Odoo(args) => odoo::odoo_cmd(args),
+        Command::Sim(args) => odoo::sim_cmd(args),
     }
 }

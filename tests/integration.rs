@@ -25,3 +25,5 @@ mod duty;
     pub mod shared_data;
 #[path = "integration/screening.rs"]
 mod screening;
+#[path = "integration/odoo.rs"]
+mod odoo;
