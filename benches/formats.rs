@@ -87,6 +87,18 @@ fn jq_mapping(c: &mut Criterion) {
                 .expect("maps")
         })
     });
+    for (name, code) in [
+        ("identity (conversion overhead)", "."),
+        ("two-field object", "{a: .lrn, n: (.lines | length)}"),
+    ] {
+        let m = Mapping::compile(Path::new("bench.jq"), code).expect("compiles");
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                m.run_json(std::hint::black_box(&input), &globals)
+                    .expect("maps")
+            })
+        });
+    }
     group.finish();
 }
 

@@ -11,7 +11,9 @@ mod bench;
 mod duty;
 mod formats;
 mod model;
+mod odoo;
 mod ops;
+mod screening;
 mod serve;
 mod sim;
 
@@ -54,6 +56,14 @@ enum Command {
     Config(formats::ConfigArgs),
     /// Partner simulators: a customs broker (REST or EDIFACT) or a carrier.
     Sim(sim::SimArgs),
+    /// Screen parties against the restricted-party lists (one, a batch, or an evaluation).
+    Screen(screening::ScreenArgs),
+    /// Manage the restricted-party lists (fetch from publishers, show loaded versions).
+    Lists(screening::ListsArgs),
+    /// Odoo: check a database, set up the hub's fields.
+    Odoo(odoo::OdooArgs),
+    /// Run a simulator of a partner system.
+    Sim(odoo::SimArgs),
 }
 
 /// Run the command line; returns the process exit code.
@@ -71,5 +81,9 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Partner(args) => formats::partner(args),
         Command::Config(args) => formats::config(args),
         Command::Sim(args) => sim::sim_cmd(args),
+        Command::Screen(args) => screening::run_screen(args),
+        Command::Lists(args) => screening::run_lists(args),
+        Command::Odoo(args) => odoo::odoo_cmd(args),
+        Command::Sim(args) => odoo::sim_cmd(args),
     }
 }

@@ -13,11 +13,12 @@
 //! | [`config`] | figment-layered service configuration |
 //! | [`formats`] | codecs (EDIFACT, X12, XML, CSV/fixed width, JSON) into one tree, and jq mappings |
 //! | [`model`] | the canonical data model v1: shipments, parties, products, documents, declarations, code newtypes |
-//! | [`partners`] | partner templates, certification and transports |
+//! | [`partners`] | partner transports: the Odoo client (JSON-RPC, JSON-2), its poller and write-back |
+//! | [`screening`] | restricted-party screening: list loaders, normalisation, index, scoring, decisions, evaluation |
 //! | [`service`] | `tradehub serve`: leases, partition work, shutdown |
-//! | [`sim`] | simulated brokers and carriers for tests and the demo |
+//! | [`sim`] | simulators speaking partners' real protocols (Odoo JSON-RPC and JSON-2) |
 //! | [`store`] | the Redis Streams mailbox: keys, Lua scripts, DLQ, timers, audit chain |
-//! | [`tariff`] | bundled reference data (HS 2022, ISO countries and currencies, Incoterms, UN/LOCODE) and master-data validation |
+//! | [`tariff`] | bundled reference data (HS 2022, ISO countries and currencies, Incoterms, UN/LOCODE), master-data validation, duty / taxes / landed cost, duty reconciliation |
 //! | [`telemetry`] | logs and the Prometheus exporter, metric names |
 //! | [`workflow`] | the sagas the hub runs |
 
@@ -28,6 +29,7 @@ pub mod config;
 pub mod formats;
 pub mod model;
 pub mod partners;
+pub mod screening;
 pub mod service;
 pub mod sim;
 pub mod store;

@@ -8,3 +8,4 @@ pub mod echo;
 pub mod edifact_file;
 pub mod filing;
 pub mod rest_broker;
+pub mod odoo;

@@ -2,6 +2,7 @@
 //! shipment passes before it is screened and filed.
 
 pub mod duty;
+pub mod reconcile;
 pub mod reference;
 pub mod validate;
 

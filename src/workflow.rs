@@ -1,6 +1,7 @@
-//! Sagas the hub runs. The shipment saga arrives with its own issue; until then
-//! the service runs the [`echo`] workflow, which exercises every path of the
-//! runtime (inputs, partner commands, results, terminal states).
+//! Sagas the hub runs: the [`shipment`] saga with its [`exceptions`] and
+//! [`routing`] policy, and the [`echo`] workflow, which proves every path of the
+//! runtime (inputs, partner commands, results, terminal states) and is what
+//! `tradehub serve` runs until the shipment saga is wired to its partners.
 
 pub mod echo;
 pub mod exceptions;

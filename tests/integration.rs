@@ -23,3 +23,9 @@ mod formats;
 
 #[path = "integration/brokers.rs"]
 mod brokers;
+#[path = "integration/duty.rs"]
+mod duty;
+#[path = "integration/screening.rs"]
+mod screening;
+#[path = "integration/odoo.rs"]
+mod odoo;

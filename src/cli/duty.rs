@@ -92,11 +92,20 @@ fn print_result(r: &DutyResult) {
             l.preference
         );
         for ch in l.duties.iter().chain(&l.taxes) {
-            println!("    {:<40} {:>12}   {}", ch.kind, ch.amount, ch.formula);
+            let label = match &ch.name {
+                Some(name) => format!("{}: {name}", ch.kind),
+                None => ch.kind.to_string(),
+            };
+            println!("    {label:<40} {:>12}   {}", ch.amount, ch.formula);
         }
     }
     for f in &r.fees {
-        println!("fee {:<36} {:>12}   {}", f.kind, f.amount, f.formula);
+        println!(
+            "fee {:<36} {:>12}   {}",
+            f.name.as_deref().unwrap_or(""),
+            f.amount,
+            f.formula
+        );
     }
     println!("customs value  {:>14} {c}", r.customs_value);
     println!("duty           {:>14} {c}", r.total_duty);

@@ -521,7 +521,8 @@ pub fn parse(input: &str) -> Result<Document<'_>, EdifactError> {
         separators,
         una,
         input,
-        delims: Vec::with_capacity(bytes.len() / 3),
+        // Real interchanges have a delimiter every 2–4 bytes; growing this vector costs more than over-reserving.
+        delims: Vec::with_capacity(bytes.len() / 2),
         segments: Vec::with_capacity(bytes.len() / 8),
         escaped: Vec::new(),
     };

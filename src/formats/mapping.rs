@@ -83,6 +83,17 @@ pub struct Globals {
     pub tables: Tree,
 }
 
+impl Globals {
+    /// The three values in the order the compiler declared them.
+    pub fn to_vals(&self) -> [Val; 3] {
+        [
+            self.partner.to_val(),
+            self.ctx.to_val(),
+            self.tables.to_val(),
+        ]
+    }
+}
+
 /// A compiled mapping.
 pub struct Mapping {
     path: PathBuf,
@@ -224,11 +235,11 @@ impl Mapping {
 
     /// Runs on a tree.
     pub fn run(&self, input: &Tree, globals: &Globals) -> Result<Tree, MappingError> {
-        let globals = [
-            globals.partner.to_val(),
-            globals.ctx.to_val(),
-            globals.tables.to_val(),
-        ];
+        self.run_vals(input, globals.to_vals())
+    }
+
+    /// Runs on a tree with globals already converted.
+    pub fn run_vals(&self, input: &Tree, globals: [Val; 3]) -> Result<Tree, MappingError> {
         self.run_val(input.to_val(), globals)
             .map(|v| Tree::from_val(&v))
     }
@@ -239,12 +250,16 @@ impl Mapping {
         input: &serde_json::Value,
         globals: &Globals,
     ) -> Result<Tree, MappingError> {
-        let globals = [
-            globals.partner.to_val(),
-            globals.ctx.to_val(),
-            globals.tables.to_val(),
-        ];
-        self.run_val(Val::from(input.clone()), globals)
+        self.run_json_vals(input, globals.to_vals())
+    }
+
+    /// Runs on canonical JSON with globals already converted.
+    pub fn run_json_vals(
+        &self,
+        input: &serde_json::Value,
+        globals: [Val; 3],
+    ) -> Result<Tree, MappingError> {
+        self.run_val(Tree::json_to_val(input), globals)
             .map(|v| Tree::from_val(&v))
     }
 }

@@ -126,6 +126,27 @@ impl Tree {
         }
     }
 
+    /// Converts borrowed `serde_json` straight to a jaq value, without an intermediate clone.
+    pub fn json_to_val(value: &serde_json::Value) -> Val {
+        use serde_json::Value;
+        match value {
+            Value::Null => Val::Null,
+            Value::Bool(b) => Val::Bool(*b),
+            Value::Number(n) => match n.as_i64().and_then(|i| isize::try_from(i).ok()) {
+                Some(i) => Val::Int(i),
+                None => Val::Num(Rc::new(n.to_string())),
+            },
+            Value::String(s) => Val::Str(Rc::new(s.clone())),
+            Value::Array(items) => items.iter().map(Tree::json_to_val).collect(),
+            Value::Object(entries) => Val::obj(
+                entries
+                    .iter()
+                    .map(|(k, v)| (Rc::new(k.clone()), Tree::json_to_val(v)))
+                    .collect(),
+            ),
+        }
+    }
+
     /// Converts into `serde_json::Value` (object keys end up sorted there).
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value;

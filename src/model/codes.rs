@@ -47,8 +47,14 @@ impl HsCode {
 
     /// Whether `other` starts with this code's digits (used for prefix-keyed tariff tables).
     pub fn is_prefix_of(self, other: HsCode) -> bool {
-        self.len <= other.len
-            && other.digits / 10u64.pow(u32::from(other.len - self.len)) == self.digits
+        other.leading(self.digit_count()) == Some(self.digits)
+    }
+
+    /// The first `n` digits as a number (`None` when the code is shorter than `n`), so that
+    /// prefixes of any length compare without formatting the code.
+    pub fn leading(self, n: usize) -> Option<u64> {
+        let n = u8::try_from(n).ok().filter(|n| *n <= self.len)?;
+        Some(self.digits / 10u64.pow(u32::from(self.len - n)))
     }
 }
 
@@ -160,11 +166,23 @@ pub enum Jurisdiction {
     Country(CountryCode),
 }
 
+/// EU member states (since 1 February 2020), whose imports and exports the EU's common tariff
+/// governs.
+const EU_MEMBERS: [&str; 27] = [
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT",
+    "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+];
+
 impl Jurisdiction {
-    /// Whether a shipment crossing into or out of `country` is governed by this jurisdiction's
-    /// tariff. EU membership is not modelled here, so "EU" matches no single country.
+    /// Whether goods crossing the border of `country` are classified under this jurisdiction's
+    /// tariff: the country's own, or the EU's for a member state. The bare WCO code covers no
+    /// country in particular; it is the fallback.
     pub fn covers(self, country: CountryCode) -> bool {
-        matches!(self, Jurisdiction::Country(c) if c == country)
+        match self {
+            Jurisdiction::Wco => false,
+            Jurisdiction::Eu => EU_MEMBERS.contains(&country.as_str()),
+            Jurisdiction::Country(c) => c == country,
+        }
     }
 }
 
@@ -172,7 +190,7 @@ impl FromStr for Jurisdiction {
     type Err = ModelError;
 
     fn from_str(s: &str) -> Result<Self, ModelError> {
-        match s {
+        match s.to_ascii_uppercase().as_str() {
             "WCO" => Ok(Self::Wco),
             "EU" => Ok(Self::Eu),
             _ => s

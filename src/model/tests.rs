@@ -99,6 +99,23 @@ fn incoterm_forms() {
 }
 
 #[test]
+fn jurisdiction_coverage() {
+    let de: CountryCode = "DE".parse().unwrap();
+    let gb: CountryCode = "GB".parse().unwrap();
+    assert!(Jurisdiction::Eu.covers(de));
+    assert!(!Jurisdiction::Eu.covers(gb), "not since 2020");
+    assert!(Jurisdiction::Country(gb).covers(gb));
+    assert!(!Jurisdiction::Wco.covers(de));
+    assert_eq!("EU".parse::<Jurisdiction>().unwrap(), Jurisdiction::Eu);
+    assert_eq!(
+        "eu".parse::<Jurisdiction>().unwrap(),
+        Jurisdiction::Eu,
+        "never the country EU"
+    );
+    assert_eq!("wco".parse::<Jurisdiction>().unwrap(), Jurisdiction::Wco);
+}
+
+#[test]
 fn identifiers() {
     assert!("WH-OUT-00042".parse::<ShipmentId>().is_ok());
     assert!("WH/OUT/00042".parse::<ShipmentId>().is_ok());

@@ -10,7 +10,9 @@ use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::formats::mapping::{Globals, Mapping, MappingCache, MappingError};
+use jaq_json::Val;
+
+use crate::formats::mapping::{Mapping, MappingCache, MappingError};
 use crate::formats::{CodecSettings, FormatError, Tree};
 
 /// What a partner is to the hub.
@@ -389,7 +391,8 @@ pub struct Partner {
     pub template: PartnerTemplate,
     outbound: Option<Rc<Mapping>>,
     inbound: Option<Rc<Mapping>>,
-    tables: Tree,
+    partner_val: Val,
+    tables_val: Val,
     directories: Option<Rc<crate::formats::edifact::directory::Directories>>,
 }
 
@@ -434,36 +437,40 @@ impl Partner {
             )),
             _ => None,
         };
+        let partner_val = Tree::Map(vec![
+            ("name".into(), Tree::text(name)),
+            (
+                "codec".into(),
+                serde_json::to_value(&template.codec)
+                    .map(|v| Tree::from_json(&v))
+                    .unwrap_or_default(),
+            ),
+        ])
+        .to_val();
         Ok(Self {
             name: name.to_owned(),
             template,
             outbound,
             inbound,
-            tables,
+            partner_val,
+            tables_val: tables.to_val(),
             directories,
         })
     }
 
-    fn globals(&self, ctx: &BTreeMap<String, String>) -> Globals {
-        let partner = Tree::Map(vec![
-            ("name".into(), Tree::text(&self.name)),
-            (
-                "codec".into(),
-                serde_json::to_value(&self.template.codec)
-                    .map(|v| Tree::from_json(&v))
-                    .unwrap_or_default(),
-            ),
-        ]);
+    /// `$partner`, `$ctx`, `$tables` as jaq values; the partner and table values
+    /// are converted once at load and shared (they are reference counted).
+    fn globals(&self, ctx: &BTreeMap<String, String>) -> [Val; 3] {
         let ctx = Tree::Map(
             ctx.iter()
                 .map(|(k, v)| (k.clone(), Tree::text(v)))
                 .collect(),
         );
-        Globals {
-            partner,
-            ctx,
-            tables: self.tables.clone(),
-        }
+        [
+            self.partner_val.clone(),
+            ctx.to_val(),
+            self.tables_val.clone(),
+        ]
     }
 
     /// Canonical JSON → partner document bytes.
@@ -480,7 +487,7 @@ impl Partner {
                 direction: Direction::Outbound,
             })?;
         self.check_control_reference(ctx)?;
-        let tree = mapping.run_json(canonical, &self.globals(ctx))?;
+        let tree = mapping.run_json_vals(canonical, self.globals(ctx))?;
         let bytes = self.template.codec.write(&tree)?;
         self.check_against_directory(&bytes)?;
         Ok(bytes)
@@ -500,7 +507,7 @@ impl Partner {
                 direction: Direction::Inbound,
             })?;
         let tree = self.template.codec.parse(document)?;
-        let out = mapping.run(&tree, &self.globals(ctx))?;
+        let out = mapping.run_vals(&tree, self.globals(ctx))?;
         self.check_status(&out)?;
         Ok(out)
     }

@@ -8,6 +8,9 @@ mod allocate;
 mod rate;
 mod tables;
 
+use std::fmt;
+use std::sync::Arc;
+
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -62,25 +65,255 @@ pub enum DutyError {
     Allocation(#[from] AllocationError),
 }
 
+/// What a charge is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChargeKind {
+    /// Most-favoured-nation duty.
+    Mfn,
+    /// Preferential duty (claimed, with proof where the table asks for it).
+    Preferential,
+    /// Anti-dumping, countervailing or Section 301-style duty on top.
+    Additional,
+    ImportVat,
+    /// A per-entry fee (MPF, HMF).
+    Fee,
+}
+
+impl fmt::Display for ChargeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Mfn => "MFN duty",
+            Self::Preferential => "preferential duty",
+            Self::Additional => "additional duty",
+            Self::ImportVat => "import VAT",
+            Self::Fee => "fee",
+        })
+    }
+}
+
+/// The rate a charge was computed with: a duty rate as printed, or a percentage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChargeRate {
+    Duty(Rate),
+    Percent(Decimal),
+}
+
+impl fmt::Display for ChargeRate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Duty(r) => r.fmt(f),
+            Self::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
+/// A bound (MIN or MAX) of a duty and whether it decided the amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoundUsed {
+    pub per_unit: PerUnit,
+    pub quantity: Decimal,
+    pub amount: Decimal,
+    pub applied: bool,
+}
+
+/// How an amount was reached. Kept as numbers and written out as text only when the result is
+/// shown, because formatting every formula would cost more than computing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Formula {
+    Duty {
+        customs_value: Decimal,
+        ad_valorem: Option<(Decimal, Decimal)>,
+        specific: Option<(PerUnit, Decimal, Decimal)>,
+        min: Option<BoundUsed>,
+        max: Option<BoundUsed>,
+        de_minimis: bool,
+    },
+    Vat {
+        pct: Decimal,
+        customs_value: Decimal,
+        duty: Decimal,
+        exact: Decimal,
+        de_minimis: bool,
+    },
+    Fee {
+        pct: Decimal,
+        base: Decimal,
+        raw: Decimal,
+        min_applied: Option<Decimal>,
+        max_applied: Option<Decimal>,
+    },
+}
+
+impl fmt::Display for Formula {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::Duty {
+                customs_value,
+                ad_valorem,
+                specific,
+                min,
+                max,
+                de_minimis,
+            } => {
+                let mut first = true;
+                if let Some((pct, v)) = ad_valorem {
+                    write!(f, "{pct}% x {customs_value} = {v}")?;
+                    first = false;
+                }
+                if let Some((per, q, v)) = specific {
+                    if !first {
+                        f.write_str(" + ")?;
+                    }
+                    write!(f, "{per} x {q} {} = {v}", rate::unit_text(per.unit))?;
+                    first = false;
+                }
+                if first {
+                    f.write_str("free = 0")?;
+                }
+                for (word, bound) in [("MIN", min), ("MAX", max)] {
+                    if let Some(b) = bound {
+                        write!(
+                            f,
+                            "; {word} {} x {} {} = {}",
+                            b.per_unit,
+                            b.quantity,
+                            rate::unit_text(b.per_unit.unit),
+                            b.amount
+                        )?;
+                        if b.applied {
+                            f.write_str(" (applies)")?;
+                        }
+                    }
+                }
+                if de_minimis {
+                    f.write_str("; de minimis relief: 0")?;
+                }
+                Ok(())
+            }
+            Self::Vat {
+                pct,
+                customs_value,
+                duty,
+                exact,
+                de_minimis,
+            } => {
+                if de_minimis {
+                    f.write_str("de minimis relief: 0")
+                } else {
+                    write!(
+                        f,
+                        "{pct}% x ({customs_value} customs value + {duty} duty) = {exact}"
+                    )
+                }
+            }
+            Self::Fee {
+                pct,
+                base,
+                raw,
+                min_applied,
+                max_applied,
+            } => {
+                write!(f, "{pct}% x {base} = {raw}")?;
+                if let Some(m) = min_applied {
+                    write!(f, "; below the minimum, {m}")?;
+                }
+                if let Some(m) = max_applied {
+                    write!(f, "; above the maximum, {m}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Where a rate came from: a table file and its line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub table: Arc<str>,
+    pub line: u64,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} line {}", self.table, self.line)
+    }
+}
+
+macro_rules! serialize_as_text {
+    ($($ty:ty),*) => {$(
+        impl Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+    )*};
+}
+
+serialize_as_text!(ChargeRate, Formula, Source, PreferenceOutcome);
+
+fn serialize_name<S: serde::Serializer>(name: &Option<Arc<str>>, s: S) -> Result<S::Ok, S::Error> {
+    match name {
+        Some(n) => s.serialize_str(n),
+        None => s.serialize_none(),
+    }
+}
+
 /// One computed charge with its working.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Charge {
-    /// e.g. "MFN duty", "preferential duty", "additional duty", "import VAT", "MPF".
-    pub kind: String,
-    /// The rate as printed in the table, e.g. "12% MIN 1.5/kg".
-    pub rate: String,
+    pub kind: ChargeKind,
+    /// The table row's description or the fee's name.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_name"
+    )]
+    pub name: Option<Arc<str>>,
+    pub rate: ChargeRate,
     pub base: Decimal,
-    /// The quantity used by a specific part, with its unit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub quantity: Option<String>,
-    pub formula: String,
+    pub formula: Formula,
     /// Before rounding.
     pub exact: Decimal,
     /// As charged (rounded by the jurisdiction's rule when it rounds per line).
     pub amount: Decimal,
-    /// Where the rate came from ("config/tariffs/rates/eu.csv line 7").
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
+    pub source: Option<Source>,
+}
+
+/// What happened to a line's preference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PreferenceOutcome {
+    /// No claim and no preferential rate for the origin.
+    None,
+    /// Not claimed although a preferential rate exists.
+    NotClaimed { available: Rate },
+    /// Claimed and granted.
+    Granted { name: Arc<str> },
+    /// Claimed without the proof the table asks for: MFN applies.
+    NoProof { instead_of: Rate },
+    /// Claimed, but the table has no preferential rate for the origin.
+    NoRate,
+}
+
+impl fmt::Display for PreferenceOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::None => f.write_str("none"),
+            Self::NotClaimed { available } => {
+                write!(f, "not claimed (eligible rate {available} available)")
+            }
+            Self::Granted { name } => write!(f, "claimed with proof: {name}"),
+            Self::NoProof { instead_of } => {
+                write!(
+                    f,
+                    "claimed without proof of origin: MFN applies instead of {instead_of}"
+                )
+            }
+            Self::NoRate => {
+                f.write_str("claimed, but the table has no preferential rate for this origin")
+            }
+        }
+    }
 }
 
 /// The working of one line.
@@ -99,7 +332,7 @@ pub struct LineWorking {
     pub freight_adjustment: Decimal,
     pub insurance_adjustment: Decimal,
     pub customs_value: Decimal,
-    pub preference: String,
+    pub preference: PreferenceOutcome,
     pub duties: Vec<Charge>,
     pub taxes: Vec<Charge>,
     pub duty: Decimal,
@@ -214,63 +447,71 @@ fn unit_name(u: Unit) -> &'static str {
     rate::unit_text(u)
 }
 
+/// `pct` percent of `v`, by moving the decimal point rather than dividing.
+fn percent(v: Decimal, pct: Decimal) -> Decimal {
+    let mut fraction = pct;
+    if fraction.set_scale(pct.scale() + 2).is_ok() {
+        v * fraction
+    } else {
+        v * pct / Decimal::ONE_HUNDRED
+    }
+}
+
 /// Applies a rate to a customs value and the line's quantities.
-fn evaluate(
-    rate: &Rate,
-    cv: Decimal,
-    line: &Line,
-) -> Result<(Decimal, String, Option<String>), DutyError> {
+fn evaluate(rate: &Rate, cv: Decimal, line: &Line) -> Result<(Decimal, Formula), DutyError> {
     let q = |unit: Unit| {
-        quantity_in(line, unit).ok_or(DutyError::QuantityMissing {
+        quantity_in(line, unit).ok_or_else(|| DutyError::QuantityMissing {
             line: line.number,
             rate: rate.to_string(),
             unit: unit_name(unit),
         })
     };
-    let mut parts = Vec::new();
-    let mut quantity_text = None;
     let mut total = Decimal::ZERO;
-    if let Some(pct) = rate.ad_valorem_pct {
-        let v = cv * pct / Decimal::ONE_HUNDRED;
-        parts.push(format!("{pct}% x {cv} = {v}"));
+    let ad_valorem = rate.ad_valorem_pct.map(|pct| {
+        let v = percent(cv, pct);
         total += v;
-    }
-    if let Some(spec) = rate.specific {
-        let qty = q(spec.unit)?;
-        let v = spec.charge(qty);
-        parts.push(format!("{spec} x {qty} {} = {v}", unit_name(spec.unit)));
-        quantity_text = Some(format!("{qty} {}", unit_name(spec.unit)));
-        total += v;
-    }
-    if parts.is_empty() {
-        parts.push("free = 0".into());
-    }
-    let mut formula = parts.join(" + ");
-    if let Some(min) = rate.min {
-        let qty = q(min.unit)?;
-        let floor = min.charge(qty);
-        formula.push_str(&format!(
-            "; MIN {min} x {qty} {} = {floor}",
-            unit_name(min.unit)
-        ));
-        if floor > total {
-            total = floor;
-            formula.push_str(" (applies)");
+        (pct, v)
+    });
+    let specific = match rate.specific {
+        Some(per) => {
+            let qty = q(per.unit)?;
+            let v = per.charge(qty);
+            total += v;
+            Some((per, qty, v))
         }
+        None => None,
+    };
+    let bound = |per: Option<PerUnit>| -> Result<Option<BoundUsed>, DutyError> {
+        per.map(|per_unit| {
+            let quantity = q(per_unit.unit)?;
+            Ok(BoundUsed {
+                per_unit,
+                quantity,
+                amount: per_unit.charge(quantity),
+                applied: false,
+            })
+        })
+        .transpose()
+    };
+    let mut min = bound(rate.min)?;
+    let mut max = bound(rate.max)?;
+    if let Some(b) = min.as_mut().filter(|b| b.amount > total) {
+        total = b.amount;
+        b.applied = true;
     }
-    if let Some(max) = rate.max {
-        let qty = q(max.unit)?;
-        let ceiling = max.charge(qty);
-        formula.push_str(&format!(
-            "; MAX {max} x {qty} {} = {ceiling}",
-            unit_name(max.unit)
-        ));
-        if ceiling < total {
-            total = ceiling;
-            formula.push_str(" (applies)");
-        }
+    if let Some(b) = max.as_mut().filter(|b| b.amount < total) {
+        total = b.amount;
+        b.applied = true;
     }
-    Ok((total, formula, quantity_text))
+    let formula = Formula::Duty {
+        customs_value: cv,
+        ad_valorem,
+        specific,
+        min,
+        max,
+        de_minimis: false,
+    };
+    Ok((total, formula))
 }
 
 /// Computes duty, import taxes, fees and landed cost of an import shipment.
@@ -418,106 +659,92 @@ pub fn compute(s: &Shipment, book: &TariffBook) -> Result<DutyResult, DutyError>
                     .and_then(|c| c.code.valid().copied())
             })
             .ok_or(DutyError::NoHsCode(line.number))?;
-        let code_text = code.to_string();
         let origin = line.effective_origin().and_then(|o| o.valid().copied());
         let freight_adj = freight_parts[i] * Decimal::from(freight_sign);
         let insurance_adj = insurance_parts[i] * Decimal::from(insurance_sign);
         let cv = goods + freight_adj + insurance_adj;
 
-        let mfn = *j
-            .matching(Measure::Mfn, &code_text, origin, date)
-            .first()
+        let mfn = j
+            .best(Measure::Mfn, code, origin, date)
             .ok_or_else(|| DutyError::NoMfnRate {
                 line: line.number,
                 code,
                 table: table.to_owned(),
             })?;
-        let pref = j
-            .matching(Measure::Preferential, &code_text, origin, date)
-            .into_iter()
-            .next();
+        let pref = j.best(Measure::Preferential, code, origin, date);
         let (applied, kind, preference) = match pref {
             Some(p) if line.preference_claimed && (!p.proof_required || has_proof(s, line)) => (
                 p,
-                "preferential duty",
-                format!("claimed with proof: {}", p.description),
+                ChargeKind::Preferential,
+                PreferenceOutcome::Granted {
+                    name: p.description.clone(),
+                },
             ),
             Some(p) if line.preference_claimed => (
                 mfn,
-                "MFN duty",
-                format!(
-                    "claimed without proof of origin: MFN applies instead of {}",
-                    p.rate
-                ),
+                ChargeKind::Mfn,
+                PreferenceOutcome::NoProof { instead_of: p.rate },
             ),
             Some(p) => (
                 mfn,
-                "MFN duty",
-                format!("not claimed (eligible rate {} available)", p.rate),
+                ChargeKind::Mfn,
+                PreferenceOutcome::NotClaimed { available: p.rate },
             ),
-            None if line.preference_claimed => (
-                mfn,
-                "MFN duty",
-                "claimed, but the table has no preferential rate for this origin".into(),
-            ),
-            None => (mfn, "MFN duty", "none".into()),
+            None if line.preference_claimed => (mfn, ChargeKind::Mfn, PreferenceOutcome::NoRate),
+            None => (mfn, ChargeKind::Mfn, PreferenceOutcome::None),
         };
-        let mut duties = Vec::new();
-        let additional = j.matching(Measure::Additional, &code_text, origin, date);
-        for (row, kind) in std::iter::once((applied, kind))
-            .chain(additional.into_iter().map(|r| (r, "additional duty")))
+        let mut duties = Vec::with_capacity(1);
+        let additional = j.matching(Measure::Additional, code, origin, date);
+        for (row, kind) in
+            std::iter::once((applied, kind)).chain(additional.map(|r| (r, ChargeKind::Additional)))
         {
-            let (exact, mut formula, quantity) = evaluate(&row.rate, cv, line)?;
-            let exact = if duty_relief {
-                formula.push_str("; de minimis relief: 0");
-                Decimal::ZERO
-            } else {
-                exact
-            };
+            let (mut exact, mut formula) = evaluate(&row.rate, cv, line)?;
+            if duty_relief {
+                exact = Decimal::ZERO;
+                if let Formula::Duty { de_minimis, .. } = &mut formula {
+                    *de_minimis = true;
+                }
+            }
             duties.push(Charge {
-                kind: if row.description.is_empty() {
-                    kind.to_owned()
-                } else {
-                    format!("{kind}: {}", row.description)
-                },
-                rate: row.rate.to_string(),
+                kind,
+                name: (!row.description.is_empty()).then(|| row.description.clone()),
+                rate: ChargeRate::Duty(row.rate),
                 base: cv,
-                quantity,
                 formula,
                 exact,
                 amount: charge_round(exact),
-                source: Some(format!("{table} line {}", row.line)),
+                source: Some(Source {
+                    table: row.table.clone(),
+                    line: row.line,
+                }),
             });
         }
         let duty: Decimal = duties.iter().map(|d| d.amount).sum();
         let mut taxes = Vec::new();
         if let Some(pct) = vat_pct {
             let duty_exact: Decimal = duties.iter().map(|d| d.exact).sum();
-            let base = cv + if per_line { duty } else { duty_exact };
+            let duty_in_base = if per_line { duty } else { duty_exact };
+            let base = cv + duty_in_base;
             let exact = if tax_relief {
                 Decimal::ZERO
             } else {
-                base * pct / Decimal::ONE_HUNDRED
+                percent(base, pct)
             };
             taxes.push(Charge {
-                kind: "import VAT".into(),
-                rate: format!("{pct}%"),
+                kind: ChargeKind::ImportVat,
+                name: None,
+                rate: ChargeRate::Percent(pct),
                 base,
-                quantity: None,
-                formula: if tax_relief {
-                    "de minimis relief: 0".into()
-                } else {
-                    format!(
-                        "{pct}% x ({cv} customs value + {} duty) = {exact}",
-                        base - cv
-                    )
+                formula: Formula::Vat {
+                    pct,
+                    customs_value: cv,
+                    duty: duty_in_base,
+                    exact,
+                    de_minimis: tax_relief,
                 },
                 exact,
                 amount: charge_round(exact),
-                source: Some(format!(
-                    "jurisdictions.toml {} vat_pct {country}",
-                    j.config.id
-                )),
+                source: None,
             });
         }
         let tax: Decimal = taxes.iter().map(|t| t.amount).sum();
@@ -564,29 +791,25 @@ pub fn compute(s: &Shipment, book: &TariffBook) -> Result<DutyResult, DutyError>
         if !in_force || !mode_ok {
             continue;
         }
-        let raw = customs_value * fee.rate_pct / Decimal::ONE_HUNDRED;
-        let mut exact = raw;
-        let mut formula = format!("{}% x {customs_value} = {raw}", fee.rate_pct);
-        if let Some(min) = fee.min.filter(|m| exact < *m) {
-            exact = min;
-            formula.push_str(&format!("; below the minimum, {min}"));
-        }
-        if let Some(max) = fee.max.filter(|m| exact > *m) {
-            exact = max;
-            formula.push_str(&format!("; above the maximum, {max}"));
-        }
+        let raw = percent(customs_value, fee.rate_pct);
+        let min_applied = fee.min.filter(|m| raw < *m);
+        let max_applied = fee.max.filter(|m| raw > *m);
+        let exact = min_applied.or(max_applied).unwrap_or(raw);
         fees.push(Charge {
-            kind: fee.name.clone(),
-            rate: format!("{}%", fee.rate_pct),
+            kind: ChargeKind::Fee,
+            name: Some(fee.name.as_str().into()),
+            rate: ChargeRate::Percent(fee.rate_pct),
             base: customs_value,
-            quantity: None,
-            formula,
+            formula: Formula::Fee {
+                pct: fee.rate_pct,
+                base: customs_value,
+                raw,
+                min_applied,
+                max_applied,
+            },
             exact,
             amount: rounding.apply(exact),
-            source: Some(format!(
-                "jurisdictions.toml {} fee {}",
-                j.config.id, fee.name
-            )),
+            source: None,
         });
     }
     let total_fees: Decimal = fees.iter().map(|f| f.amount).sum();

@@ -279,9 +279,10 @@ impl Validator<'_> {
                 "no Incoterm rule given".into(),
             ),
             Some(Lenient::Invalid(raw)) => {
-                let why = Lenient::<crate::model::Incoterm>::Invalid(raw.clone())
-                    .problem()
-                    .unwrap_or_default();
+                let why = raw.parse::<crate::model::Incoterm>().err().map_or_else(
+                    || format!("Incoterm {raw:?} is not valid"),
+                    |e| e.to_string(),
+                );
                 self.push(IssueCode::IncotermUnknown, "$.incoterm.rule".into(), why);
             }
             Some(Lenient::Valid(rule)) => {

@@ -43,7 +43,7 @@ impl fmt::Display for PerUnit {
 }
 
 /// A duty rate: ad valorem and/or specific parts, with optional bounds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rate {
     /// Percent of the customs value.
     pub ad_valorem_pct: Option<Decimal>,
@@ -215,5 +215,11 @@ impl fmt::Display for Rate {
             write!(f, " MAX {m}")?;
         }
         Ok(())
+    }
+}
+
+impl serde::Serialize for Rate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }

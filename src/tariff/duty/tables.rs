@@ -3,13 +3,14 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::rate::Rate;
-use crate::model::{CountryCode, Currency, Date, TransportMode};
+use crate::model::{CountryCode, Currency, Date, HsCode, TransportMode};
 
 /// Why the tariff book could not be loaded; names the file and, for CSV rows, the line.
 #[derive(Debug, thiserror::Error)]
@@ -94,7 +95,9 @@ impl Rounding {
         };
         let mut r = v.round_dp_with_strategy(self.scale, strategy);
         // Amounts print with the jurisdiction's decimals ("9660.00", not "9660.0").
-        r.rescale(self.scale);
+        if r.scale() < self.scale {
+            r.rescale(self.scale);
+        }
         r
     }
 }
@@ -180,8 +183,12 @@ pub enum Measure {
 /// One row of a rate table.
 #[derive(Debug, Clone)]
 pub struct RateRow {
-    /// The leading digits of the codes the row applies to (2 to 10 digits).
-    pub prefix: String,
+    /// The leading digits of the codes the row applies to, as a number, and how many there are
+    /// (2 to 10).
+    pub prefix: u64,
+    pub prefix_len: usize,
+    /// The codes the prefix covers, as 10-digit numbers: `range.0 <= code < range.1`.
+    range: (u64, u64),
     pub measure: Measure,
     /// Empty: any origin.
     pub origins: Vec<CountryCode>,
@@ -189,14 +196,17 @@ pub struct RateRow {
     pub proof_required: bool,
     pub valid_from: Option<Date>,
     pub valid_to: Option<Date>,
-    pub description: String,
+    pub description: Arc<str>,
+    /// The table file, for the working.
+    pub table: Arc<str>,
     /// 1-based line in the CSV, for the working.
     pub line: u64,
 }
 
 impl RateRow {
-    fn applies(&self, code: &str, origin: Option<CountryCode>, date: Date) -> bool {
-        code.starts_with(&self.prefix)
+    fn applies(&self, code: HsCode, code10: u64, origin: Option<CountryCode>, date: Date) -> bool {
+        (self.range.0..self.range.1).contains(&code10)
+            && code.digit_count() >= self.prefix_len
             && (self.origins.is_empty() || origin.is_some_and(|o| self.origins.contains(&o)))
             && self.valid_from.is_none_or(|f| f <= date)
             && self.valid_to.is_none_or(|t| date <= t)
@@ -227,26 +237,36 @@ pub struct Jurisdiction {
 }
 
 impl Jurisdiction {
-    /// The rows of a measure applying to a code, origin and date, longest prefix first.
+    /// The rows of a measure applying to a code, origin and date, in table order.
     pub fn matching(
         &self,
         measure: Measure,
-        code: &str,
+        code: HsCode,
         origin: Option<CountryCode>,
         date: Date,
-    ) -> Vec<&RateRow> {
-        let mut rows: Vec<&RateRow> = self
-            .rows
+    ) -> impl Iterator<Item = &RateRow> {
+        let code10 = code.leading(code.digit_count()).unwrap_or(0)
+            * 10u64.pow(10 - code.digit_count() as u32);
+        self.rows
             .iter()
-            .filter(|r| r.measure == measure && r.applies(code, origin, date))
-            .collect();
-        rows.sort_by(|a, b| {
-            b.prefix
-                .len()
-                .cmp(&a.prefix.len())
-                .then(a.line.cmp(&b.line))
-        });
-        rows
+            .filter(move |r| r.measure == measure && r.applies(code, code10, origin, date))
+    }
+
+    /// The applicable row of a measure with the longest prefix (the first in the table on a tie).
+    pub fn best(
+        &self,
+        measure: Measure,
+        code: HsCode,
+        origin: Option<CountryCode>,
+        date: Date,
+    ) -> Option<&RateRow> {
+        self.matching(measure, code, origin, date).fold(
+            None,
+            |best: Option<&RateRow>, r| match best {
+                Some(b) if b.prefix_len >= r.prefix_len => Some(b),
+                _ => Some(r),
+            },
+        )
     }
 
     /// The de minimis rule in force on a date.
@@ -394,6 +414,7 @@ impl TariffBook {
 }
 
 fn parse_rates(file: &str, bytes: &[u8]) -> Result<Vec<RateRow>, TableError> {
+    let table: Arc<str> = file.into();
     let mut reader = csv_reader(bytes);
     let headers = reader
         .headers()
@@ -437,10 +458,18 @@ fn parse_rates(file: &str, bytes: &[u8]) -> Result<Vec<RateRow>, TableError> {
             line,
             reason,
         };
-        let prefix = get(0).to_owned();
-        if !prefix.bytes().all(|b| b.is_ascii_digit()) || !(2..=10).contains(&prefix.len()) {
-            return Err(bad(format!("prefix {prefix:?} is not 2 to 10 digits")));
+        let prefix_text = get(0);
+        if !prefix_text.bytes().all(|b| b.is_ascii_digit())
+            || !(2..=10).contains(&prefix_text.len())
+        {
+            return Err(bad(format!("prefix {prefix_text:?} is not 2 to 10 digits")));
         }
+        let prefix: u64 = prefix_text
+            .parse()
+            .map_err(|_| bad(format!("prefix {prefix_text:?} is not a number")))?;
+        let prefix_len = prefix_text.len();
+        let width = 10u64.pow(10 - prefix_len as u32);
+        let range = (prefix * width, (prefix + 1) * width);
         let measure = match get(1) {
             "mfn" => Measure::Mfn,
             "preferential" => Measure::Preferential,
@@ -484,13 +513,16 @@ fn parse_rates(file: &str, bytes: &[u8]) -> Result<Vec<RateRow>, TableError> {
         };
         rows.push(RateRow {
             prefix,
+            prefix_len,
+            range,
             measure,
             origins,
             rate,
             proof_required,
             valid_from: date(5)?,
             valid_to: date(6)?,
-            description: get(7).to_owned(),
+            description: get(7).into(),
+            table: table.clone(),
             line,
         });
     }
