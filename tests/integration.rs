@@ -22,7 +22,6 @@ mod model;
 mod formats;
 #[path = "integration/duty.rs"]
 mod duty;
-    pub mod shared_data;
 #[path = "integration/screening.rs"]
 mod screening;
 #[path = "integration/odoo.rs"]
