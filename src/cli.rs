@@ -54,7 +54,7 @@ enum Command {
     Partner(formats::PartnerArgs),
     /// Configuration checks.
     Config(formats::ConfigArgs),
-    /// Partner simulators: a customs broker (REST or EDIFACT) or a carrier.
+    /// Partner simulators: Odoo, a customs broker (REST or EDIFACT), a carrier.
     Sim(sim::SimArgs),
     /// Screen parties against the restricted-party lists (one, a batch, or an evaluation).
     Screen(screening::ScreenArgs),
@@ -62,8 +62,6 @@ enum Command {
     Lists(screening::ListsArgs),
     /// Odoo: check a database, set up the hub's fields.
     Odoo(odoo::OdooArgs),
-    /// Run a simulator of a partner system.
-    Sim(odoo::SimArgs),
 }
 
 /// Run the command line; returns the process exit code.
@@ -84,6 +82,5 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Screen(args) => screening::run_screen(args),
         Command::Lists(args) => screening::run_lists(args),
         Command::Odoo(args) => odoo::odoo_cmd(args),
-        Command::Sim(args) => odoo::sim_cmd(args),
     }
 }

@@ -7,5 +7,5 @@ pub mod config;
 pub mod echo;
 pub mod edifact_file;
 pub mod filing;
-pub mod rest_broker;
 pub mod odoo;
+pub mod rest_broker;

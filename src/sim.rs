@@ -1,14 +1,15 @@
-//! Simulators of the hub's partners, for tests and the demo.
+//! Simulators of the systems the hub talks to, for tests, benchmarks and the
+//! demo. Each speaks its real protocol over real HTTP or real folders, so the
+//! production client code runs against it unchanged.
 //!
 //! | module | what |
 //! |---|---|
 //! | [`broker`] | seeded customs scenarios, fault injection, and the REST/JSON broker |
 //! | [`broker_edifact`] | the EDIFACT CUSDEC/CUSRES broker over a folder pair |
 //! | [`carrier`] | a carrier posting DCSA JSON events and X12 214 to the hub |
+//! | [`odoo`] | an in-memory Odoo over JSON-RPC and JSON-2, with demo data and webhooks |
 
 pub mod broker;
 pub mod broker_edifact;
 pub mod carrier;
-//! Simulators of the systems the hub talks to, for tests, benchmarks and the demo. Each speaks
-//! its real protocol over real HTTP, so the production client code runs against it unchanged.
 pub mod odoo;

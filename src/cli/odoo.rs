@@ -178,20 +178,9 @@ pub fn odoo_cmd(args: OdooArgs) -> ExitCode {
 }
 
 /// Run a simulator.
+/// `tradehub sim odoo`.
 #[derive(Debug, Args)]
-pub struct SimArgs {
-    #[command(subcommand)]
-    command: SimCommand,
-}
-
-#[derive(Debug, Subcommand)]
-enum SimCommand {
-    /// An in-memory Odoo speaking JSON-RPC and JSON-2, with demo data.
-    Odoo(SimOdooArgs),
-}
-
-#[derive(Debug, Args)]
-struct SimOdooArgs {
+pub struct SimOdooArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8069")]
     listen: SocketAddr,
@@ -219,8 +208,7 @@ struct SimOdooArgs {
 }
 
 /// `tradehub sim …`.
-pub fn sim_cmd(args: SimArgs) -> ExitCode {
-    let SimCommand::Odoo(args) = args.command;
+pub fn sim_odoo(args: SimOdooArgs) -> ExitCode {
     telemetry::init_logging();
     if !(0.0..=1.0).contains(&args.error_rate) {
         eprintln!(

@@ -24,6 +24,8 @@ pub struct SimArgs {
 
 #[derive(Debug, Subcommand)]
 enum Which {
+    /// An in-memory Odoo speaking JSON-RPC and JSON-2, with demo data.
+    Odoo(super::odoo::SimOdooArgs),
     /// A customs broker: REST/JSON with signed callbacks, or EDIFACT over a folder pair.
     Broker(BrokerArgs),
     /// A carrier posting DCSA JSON and X12 214 milestones to the hub.
@@ -129,6 +131,10 @@ fn secret(var: &str) -> Result<Secret, String> {
 
 /// Run a simulator until Ctrl-C.
 pub fn sim_cmd(args: SimArgs) -> ExitCode {
+    let args = match args.which {
+        Which::Odoo(odoo) => return super::odoo::sim_odoo(odoo),
+        other => other,
+    };
     telemetry::init_logging();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
@@ -138,9 +144,10 @@ pub fn sim_cmd(args: SimArgs) -> ExitCode {
         }
     };
     let result = runtime.block_on(async move {
-        match args.which {
+        match args {
             Which::Broker(b) => broker(b).await,
             Which::Carrier(c) => carrier(c).await,
+            Which::Odoo(_) => Err("the Odoo simulator runs on its own runtime".to_owned()),
         }
     });
     match result {

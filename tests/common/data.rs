@@ -13,6 +13,11 @@ pub fn shared_data() -> PathBuf {
     dir
 }
 
+/// `../shared/data/<rel>`, or a panic saying where the data set was looked for.
+pub fn path(rel: &str) -> PathBuf {
+    shared_data().join(rel)
+}
+
 /// Files under `../shared/data/<sub>` whose name ends with `suffix`, sorted, recursively.
 pub fn files(sub: &str, suffix: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
