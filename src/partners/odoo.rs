@@ -9,10 +9,12 @@
 //! | `odoo/value.rs` | Odoo's value conventions: `false` for empty, many2one pairs, UTC datetimes without zone |
 //! | `odoo/shipment.rs` | [`ShipmentReader`]: pickings → shipments with one `read` per model per page |
 //! | `odoo/poll.rs` | [`Poller`]: `(write_date, id)` cursor poll kept in Redis, webhook hints, one input per change |
+//! | `odoo/partner.rs` | [`OdooPartner`]: the runtime's `Transport` for saga commands (read, write status, note, activity) |
 //! | `odoo/writeback.rs` | `x_trade_*` fields, chatter notes, activities, `odoo setup` and `odoo check` |
 
 mod client;
 mod error;
+mod partner;
 mod poll;
 mod shipment;
 mod value;
@@ -25,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 pub use client::{CallStats, OdooClient};
 pub use error::{AUTH_RETRY_AFTER, ErrorClass, OdooError, classify};
+pub use partner::{OdooCommand, OdooPartner};
 pub use poll::{Change, ChangeSource, Cursor, Page, PollError, Poller, PollerConfig};
 pub use shipment::{BuildError, PickingRead, ShipmentReader};
 pub use value::{OdooDateTime, Rec};
@@ -133,6 +136,67 @@ impl OdooConfig {
             ));
         }
         Ok(())
+    }
+}
+
+/// The `[odoo]` part of a partner file (`config/partners/<name>.toml`), as written by people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OdooSettings {
+    /// Base URL of Odoo.
+    pub url: String,
+    /// Database name.
+    pub db: String,
+    /// Login of the integration user.
+    pub login: String,
+    /// `odoo_jsonrpc` (Odoo 16–18) or `odoo_json2` (Odoo 19+).
+    pub transport: OdooTransport,
+    /// Environment variable holding the API key (the key itself never sits in a file).
+    pub api_key_env: String,
+    /// Timeout of one request.
+    #[serde(default = "default_timeout", with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Attempts of an idempotent call.
+    #[serde(default = "default_attempts")]
+    pub attempts: u32,
+    /// Records per page in batched reads and polls.
+    #[serde(default = "default_page_size")]
+    pub page_size: usize,
+}
+
+fn default_timeout() -> Duration {
+    Duration::from_secs(30)
+}
+
+fn default_attempts() -> u32 {
+    3
+}
+
+fn default_page_size() -> usize {
+    200
+}
+
+impl OdooSettings {
+    /// The client configuration, with the API key looked up through `env`.
+    pub fn resolve(&self, env: impl Fn(&str) -> Option<String>) -> Result<OdooConfig, OdooError> {
+        let key = env(&self.api_key_env).ok_or_else(|| {
+            OdooError::Config(format!(
+                "api_key_env: environment variable {} is not set",
+                self.api_key_env
+            ))
+        })?;
+        let mut config = OdooConfig::new(
+            &self.url,
+            &self.db,
+            &self.login,
+            Secret::new(key),
+            self.transport,
+        );
+        config.timeout = self.timeout;
+        config.attempts = self.attempts;
+        config.page_size = self.page_size;
+        config.validate()?;
+        Ok(config)
     }
 }
 

@@ -617,3 +617,92 @@ async fn broken_answers_give_clear_errors_and_are_retried() {
     assert!(matches!(&err, OdooError::Connect { .. }), "{err}");
     assert_eq!(err.class(), ErrorClass::Retry);
 }
+
+#[actix_web::test]
+async fn the_partner_transport_maps_commands_and_failures_for_the_runtime() {
+    use tradehub::partners::odoo::OdooPartner;
+    use tradehub_actors::envelope::Envelope;
+    use tradehub_actors::partner::Transport;
+
+    let sim = sim(3);
+    let client = client(&sim, OdooTransport::OdooJson2);
+    tradehub::partners::odoo::setup(&client)
+        .await
+        .expect("setup");
+    let partner = OdooPartner::new(client);
+    let picking = sim
+        .search(
+            "stock.picking",
+            json!([["picking_type_code", "=", "outgoing"]]),
+        )
+        .expect("search")[0];
+    let command = |id: &str, body: serde_json::Value| {
+        Envelope::new(id, "odoo/demo/picking", "odoo.command", body)
+    };
+
+    let shipment = partner
+        .call(&command(
+            "c1",
+            json!({"op": "read_shipment", "picking": picking}),
+        ))
+        .await
+        .expect("read");
+    assert_eq!(shipment["odoo"]["picking"]["id"], json!(picking));
+    let write = command(
+        "c2",
+        json!({"op": "write_status", "picking": picking, "status": "RELEASED", "mrn": "26DE123456789012A1"}),
+    );
+    assert_eq!(
+        partner.call(&write).await.expect("write"),
+        json!({"changed": true})
+    );
+    assert_eq!(
+        partner.call(&write).await.expect("redelivered"),
+        json!({"changed": false})
+    );
+    let note = command(
+        "c3",
+        json!({"op": "post_note", "picking": picking, "body": "Released by customs"}),
+    );
+    partner.call(&note).await.expect("note");
+    assert_eq!(
+        partner.call(&note).await.expect("redelivered note")["already_posted"],
+        json!(true)
+    );
+    assert_eq!(
+        sim.messages("stock.picking", picking)
+            .expect("messages")
+            .len(),
+        1
+    );
+
+    let err = partner
+        .call(&command("c4", json!({"op": "launch_rocket"})))
+        .await
+        .expect_err("unknown op");
+    assert!(matches!(err, CallError::Poison { .. }), "{err:?}");
+    let err = partner
+        .call(&command(
+            "c5",
+            json!({"op": "read_shipment", "picking": 999_999}),
+        ))
+        .await
+        .expect_err("missing");
+    assert!(
+        matches!(&err, CallError::Permanent { reason } if reason.contains("MissingError")),
+        "{err:?}"
+    );
+    sim.faults()
+        .script([Fault::BadGateway, Fault::BadGateway, Fault::BadGateway]);
+    let err = partner
+        .call(&command(
+            "c6",
+            json!({"op": "read_shipment", "picking": picking}),
+        ))
+        .await
+        .expect_err("502s");
+    assert!(
+        matches!(&err, CallError::Retry { reason, .. } if reason.contains("502")),
+        "{err:?}"
+    );
+}

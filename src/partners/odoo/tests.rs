@@ -128,3 +128,35 @@ fn config_is_checked_and_the_key_never_printed() {
         "<html> <body>502</body></html>"
     );
 }
+
+#[test]
+fn partner_settings_name_the_transport_and_reference_the_key() {
+    let text = r#"
+        url = "https://erp.example.com"
+        db = "prod"
+        login = "hub"
+        transport = "odoo_jsonrpc"
+        api_key_env = "ODOO_KEY"
+        timeout = "10s"
+    "#;
+    let settings: super::OdooSettings = toml::from_str(text).expect("settings");
+    assert_eq!(settings.transport, OdooTransport::OdooJsonrpc);
+    let config = settings
+        .resolve(|name| (name == "ODOO_KEY").then(|| "k".to_owned()))
+        .expect("resolve");
+    assert_eq!(
+        (
+            config.timeout.as_secs(),
+            config.attempts,
+            config.api_key.expose()
+        ),
+        (10, 3, "k")
+    );
+    assert!(
+        matches!(settings.resolve(|_| None), Err(OdooError::Config(m)) if m.contains("ODOO_KEY"))
+    );
+    assert!(
+        toml::from_str::<super::OdooSettings>(&text.replace("odoo_jsonrpc", "xmlrpc")).is_err()
+    );
+    assert!(toml::from_str::<super::OdooSettings>(&format!("{text}\npassword = \"x\"")).is_err());
+}
