@@ -168,9 +168,34 @@ pub enum Jurisdiction {
 
 /// EU member states (since 1 February 2020), whose imports and exports the EU's common tariff
 /// governs.
-const EU_MEMBERS: [&str; 27] = [
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT",
-    "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+const EU_MEMBERS: [CountryCode; 27] = [
+    CountryCode(*b"AT"),
+    CountryCode(*b"BE"),
+    CountryCode(*b"BG"),
+    CountryCode(*b"CY"),
+    CountryCode(*b"CZ"),
+    CountryCode(*b"DE"),
+    CountryCode(*b"DK"),
+    CountryCode(*b"EE"),
+    CountryCode(*b"ES"),
+    CountryCode(*b"FI"),
+    CountryCode(*b"FR"),
+    CountryCode(*b"GR"),
+    CountryCode(*b"HR"),
+    CountryCode(*b"HU"),
+    CountryCode(*b"IE"),
+    CountryCode(*b"IT"),
+    CountryCode(*b"LT"),
+    CountryCode(*b"LU"),
+    CountryCode(*b"LV"),
+    CountryCode(*b"MT"),
+    CountryCode(*b"NL"),
+    CountryCode(*b"PL"),
+    CountryCode(*b"PT"),
+    CountryCode(*b"RO"),
+    CountryCode(*b"SE"),
+    CountryCode(*b"SI"),
+    CountryCode(*b"SK"),
 ];
 
 impl Jurisdiction {
@@ -180,7 +205,7 @@ impl Jurisdiction {
     pub fn covers(self, country: CountryCode) -> bool {
         match self {
             Jurisdiction::Wco => false,
-            Jurisdiction::Eu => EU_MEMBERS.contains(&country.as_str()),
+            Jurisdiction::Eu => EU_MEMBERS.contains(&country),
             Jurisdiction::Country(c) => c == country,
         }
     }
