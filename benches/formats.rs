@@ -77,7 +77,15 @@ fn jq_mapping(c: &mut Criterion) {
             .expect("fixture"),
     )
     .expect("fixture JSON");
-    let globals = Globals::default();
+    let globals = Globals {
+        partner: serde_json::from_str(
+            r#"{"name": "bench", "codec": {"sender": "TRADEHUB", "recipient": "BROKER01"}}"#,
+        )
+        .expect("json"),
+        ctx: serde_json::from_str(r#"{"control_ref": "1", "date": "20261127", "time": "1015"}"#)
+            .expect("json"),
+        tables: tradehub::formats::Tree::map(),
+    };
     let mut group = c.benchmark_group("mapping");
     group.throughput(Throughput::Elements(1));
     group.bench_function("uk-cds declaration outbound", |b| {
@@ -87,6 +95,24 @@ fn jq_mapping(c: &mut Criterion) {
                 .expect("maps")
         })
     });
+    for (name, file) in [
+        (
+            "edifact-broker CUSDEC outbound",
+            "config/mappings/edifact-broker/cusdec.v1.jq",
+        ),
+        (
+            "rest-broker JSON outbound",
+            "config/mappings/rest-broker/declaration.v1.jq",
+        ),
+    ] {
+        let m = Mapping::load(&root.join(file)).expect("mapping compiles");
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                m.run_json(std::hint::black_box(&input), &globals)
+                    .expect("maps")
+            })
+        });
+    }
     for (name, code) in [
         ("identity (conversion overhead)", "."),
         ("two-field object", "{a: .lrn, n: (.lines | length)}"),
