@@ -25,7 +25,7 @@ mod formats;
 mod brokers;
 #[path = "integration/duty.rs"]
 mod duty;
-#[path = "integration/screening.rs"]
-mod screening;
 #[path = "integration/odoo.rs"]
 mod odoo;
+#[path = "integration/screening.rs"]
+mod screening;
