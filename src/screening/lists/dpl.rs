@@ -35,6 +35,11 @@ pub(super) fn parse(file: &SourceFile, list: &str) -> Result<Parsed, LoadError> 
         })?;
     }
     let last_update = col("Last_Update");
+    // The list carries a few impossible dates (a "3017" update); the publication date ignores them.
+    let today = {
+        let t = time::OffsetDateTime::now_utc();
+        format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+    };
     let mut entities: Vec<Entity> = Vec::new();
     let mut seen = FxHashSet::default();
     let mut published: Option<String> = None;
@@ -87,7 +92,7 @@ pub(super) fn parse(file: &SourceFile, list: &str) -> Result<Parsed, LoadError> 
         if let Some(d) = last_update
             .and_then(|i| rec.get(i))
             .and_then(parse_date)
-            .filter(|d| published.as_ref().is_none_or(|p| p < d))
+            .filter(|d| *d <= today && published.as_ref().is_none_or(|p| p < d))
         {
             published = Some(d);
         }
