@@ -134,7 +134,7 @@ fn malformed_list_exits_2_naming_file_and_line() {
     assert_eq!(code(&out), 2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("broken.xml:"), "{err}");
-    assert!(err.contains("broken.xml:4:"), "{err}");
+    assert!(err.contains("broken.xml:3:"), "{err}");
     assert!(err.contains("REFERENCE_NUMBER"), "{err}");
 }
 
