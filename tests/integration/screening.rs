@@ -128,7 +128,7 @@ fn bad_usage_exits_2() {
 fn malformed_list_exits_2_naming_file_and_line() {
     let dir = tempfile::tempdir().expect("tmp");
     let bad = dir.path().join("broken.xml");
-    std::fs::write(&bad, "<CONSOLIDATED_LIST>\n<INDIVIDUALS>\n<INDIVIDUAL>\n<FIRST_NAME>A</FIRST_NAME>\n</INDIVIDUAL>\n").expect("write");
+    std::fs::write(&bad, "<CONSOLIDATED_LIST>\n<INDIVIDUALS>\n<INDIVIDUAL>\n<FIRST_NAME>A</FIRST_NAME>\n</INDIVIDUAL>\n</INDIVIDUALS>\n</CONSOLIDATED_LIST>\n").expect("write");
     let arg = format!("un_xml={}", bad.display());
     let out = tradehub(&["screen", "--name", "A", "--list", &arg]);
     assert_eq!(code(&out), 2);
