@@ -200,14 +200,36 @@ pub(crate) fn line_of(bytes: &[u8], offset: usize) -> u64 {
     memchr::memchr_iter(b'\n', &bytes[..end]).count() as u64 + 1
 }
 
-/// 1-based line of a CSV record from the byte offset the csv reader gives; with CRLF files that
-/// offset can point at the previous line's `\n`, which is skipped.
-pub(crate) fn record_line(bytes: &[u8], offset: usize) -> u64 {
-    let mut at = offset.min(bytes.len());
-    while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
-        at += 1;
+/// Turns byte offsets into 1-based lines, counting only the bytes since the previous call, so
+/// that numbering every record of a file stays linear. CSV record offsets can point at the
+/// previous line's `\n` in CRLF files; those line ends are skipped.
+pub(crate) struct Lines<'a> {
+    bytes: &'a [u8],
+    counted_to: usize,
+    line: u64,
+}
+
+impl<'a> Lines<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Self {
+            bytes,
+            counted_to: 0,
+            line: 1,
+        }
     }
-    line_of(bytes, at)
+
+    pub fn record(&mut self, offset: u64) -> u64 {
+        let mut at = (offset as usize).min(self.bytes.len());
+        while at < self.bytes.len() && matches!(self.bytes[at], b'\r' | b'\n') {
+            at += 1;
+        }
+        if at < self.counted_to {
+            return line_of(self.bytes, at);
+        }
+        self.line += memchr::memchr_iter(b'\n', &self.bytes[self.counted_to..at]).count() as u64;
+        self.counted_to = at;
+        self.line
+    }
 }
 
 /// Loads one list from its files. Does not touch any store.

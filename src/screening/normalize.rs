@@ -274,9 +274,10 @@ fn unglue(tokens: Vec<String>) -> Vec<String> {
 
 fn misspelt_legal_form(t: &str) -> bool {
     t.len() >= 6
-        && LONG_LEGAL_FORMS
-            .iter()
-            .any(|f| strsim::jaro_winkler(t, f) >= 0.92)
+        && LONG_LEGAL_FORMS.iter().any(|f| {
+            crate::screening::score::jaro_winkler_bound(t.as_bytes(), f.as_bytes()) >= 0.92
+                && strsim::jaro_winkler(t, f) >= 0.92
+        })
 }
 
 fn strip_legal_phrases(tokens: &mut Vec<String>) {

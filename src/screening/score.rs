@@ -81,7 +81,7 @@ pub fn token_similarity(a: &Token<'_>, b: &Token<'_>) -> f64 {
 
 /// An upper bound of the Jaro-Winkler similarity from the shared characters and the common
 /// prefix, cheap enough to skip the exact computation for most unrelated token pairs.
-fn jaro_winkler_bound(a: &[u8], b: &[u8]) -> f64 {
+pub(crate) fn jaro_winkler_bound(a: &[u8], b: &[u8]) -> f64 {
     let mut hist = [0i16; 64];
     let slot = |c: u8| (c as usize) & 63;
     for &c in a {

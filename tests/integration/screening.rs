@@ -128,12 +128,13 @@ fn bad_usage_exits_2() {
 fn malformed_list_exits_2_naming_file_and_line() {
     let dir = tempfile::tempdir().expect("tmp");
     let bad = dir.path().join("broken.xml");
-    std::fs::write(&bad, "<CONSOLIDATED_LIST>\n<INDIVIDUALS>\n<INDIVIDUAL>\n<FIRST_NAME>A</FIRST_NAME>\n</INDIVIDUAL>\n").expect("write");
+    std::fs::write(&bad, "<CONSOLIDATED_LIST>\n<INDIVIDUALS>\n<INDIVIDUAL>\n<FIRST_NAME>A</FIRST_NAME>\n</INDIVIDUAL>\n</INDIVIDUALS>\n</CONSOLIDATED_LIST>\n").expect("write");
     let arg = format!("un_xml={}", bad.display());
     let out = tradehub(&["screen", "--name", "A", "--list", &arg]);
     assert_eq!(code(&out), 2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("broken.xml:"), "{err}");
+    assert!(err.contains("broken.xml:3:"), "{err}");
     assert!(err.contains("REFERENCE_NUMBER"), "{err}");
 }
 

@@ -4,7 +4,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{LoadError, Parsed, SourceFile, parse_date, record_line, split_list};
+use super::{Lines, LoadError, Parsed, SourceFile, parse_date, split_list};
 use crate::screening::countries;
 use crate::screening::entity::{Address, Entity, EntityType, Identifier, NameQuality};
 
@@ -12,6 +12,7 @@ const REQUIRED: [&str; 4] = ["source", "name", "type", "alt_names"];
 
 pub(super) fn parse(file: &SourceFile, list: &str) -> Result<Parsed, LoadError> {
     let text = file.text()?;
+    let mut lines = Lines::new(text.as_bytes());
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(text.as_bytes());
@@ -39,14 +40,10 @@ pub(super) fn parse(file: &SourceFile, list: &str) -> Result<Parsed, LoadError> 
     let mut published: Option<String> = None;
     for rec in reader.records() {
         let rec = rec.map_err(|e| {
-            let line = e
-                .position()
-                .map_or(0, |p| record_line(text.as_bytes(), p.byte() as usize));
+            let line = e.position().map_or(0, |p| lines.record(p.byte()));
             LoadError::malformed(&file.path, line, format!("bad CSV: {e}"))
         })?;
-        let line = rec
-            .position()
-            .map_or(0, |p| record_line(text.as_bytes(), p.byte() as usize));
+        let line = rec.position().map_or(0, |p| lines.record(p.byte()));
         if rec.len() != headers.len() {
             return Err(LoadError::malformed(
                 &file.path,

@@ -4,7 +4,7 @@
 use rustc_hash::FxHashSet;
 use sha2::{Digest, Sha256};
 
-use super::{LoadError, Parsed, SourceFile, parse_date, record_line};
+use super::{Lines, LoadError, Parsed, SourceFile, parse_date};
 use crate::screening::countries;
 use crate::screening::entity::{Address, Entity, EntityType, NameQuality};
 
@@ -19,6 +19,7 @@ const COLUMNS: [&str; 6] = [
 
 pub(super) fn parse(file: &SourceFile, list: &str) -> Result<Parsed, LoadError> {
     let text = file.text()?;
+    let mut lines = Lines::new(text.as_bytes());
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(b'\t')
         .has_headers(true)
@@ -35,20 +36,21 @@ pub(super) fn parse(file: &SourceFile, list: &str) -> Result<Parsed, LoadError> 
         })?;
     }
     let last_update = col("Last_Update");
+    // The list carries a few impossible dates (a "3017" update); the publication date ignores them.
+    let today = {
+        let t = time::OffsetDateTime::now_utc();
+        format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+    };
     let mut entities: Vec<Entity> = Vec::new();
     let mut seen = FxHashSet::default();
     let mut published: Option<String> = None;
     let mut warnings = Vec::new();
     for rec in reader.records() {
         let rec = rec.map_err(|e| {
-            let line = e
-                .position()
-                .map_or(0, |p| record_line(text.as_bytes(), p.byte() as usize));
+            let line = e.position().map_or(0, |p| lines.record(p.byte()));
             LoadError::malformed(&file.path, line, format!("bad row: {e}"))
         })?;
-        let line = rec
-            .position()
-            .map_or(0, |p| record_line(text.as_bytes(), p.byte() as usize));
+        let line = rec.position().map_or(0, |p| lines.record(p.byte()));
         if rec.len() != headers.len() {
             return Err(LoadError::malformed(
                 &file.path,
@@ -87,7 +89,7 @@ pub(super) fn parse(file: &SourceFile, list: &str) -> Result<Parsed, LoadError> 
         if let Some(d) = last_update
             .and_then(|i| rec.get(i))
             .and_then(parse_date)
-            .filter(|d| published.as_ref().is_none_or(|p| p < d))
+            .filter(|d| *d <= today && published.as_ref().is_none_or(|p| p < d))
         {
             published = Some(d);
         }

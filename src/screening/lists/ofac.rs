@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use rustc_hash::FxHashMap;
 
-use super::{LoadError, Parsed, SourceFile, parse_date, record_line};
+use super::{Lines, LoadError, Parsed, SourceFile, parse_date};
 use crate::screening::countries;
 use crate::screening::entity::{Address, Entity, EntityType, Identifier, NameQuality};
 
@@ -224,6 +224,7 @@ fn rows(file: &SourceFile, columns: usize) -> Result<Vec<(u64, Vec<String>)>, Lo
     let text = file.text()?;
     // OFAC's files end with a DOS end-of-file byte.
     let text = text.trim_end_matches(['\u{1a}', '\r', '\n', ' ']);
+    let mut lines = Lines::new(text.as_bytes());
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -231,14 +232,10 @@ fn rows(file: &SourceFile, columns: usize) -> Result<Vec<(u64, Vec<String>)>, Lo
     let mut out = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
-            let line = e
-                .position()
-                .map_or(0, |p| record_line(text.as_bytes(), p.byte() as usize));
+            let line = e.position().map_or(0, |p| lines.record(p.byte()));
             LoadError::malformed(&file.path, line, format!("bad CSV: {e}"))
         })?;
-        let line = record
-            .position()
-            .map_or(0, |p| record_line(text.as_bytes(), p.byte() as usize));
+        let line = record.position().map_or(0, |p| lines.record(p.byte()));
         if record.len() == 1 && record[0].trim().is_empty() {
             continue;
         }

@@ -40,6 +40,16 @@ fn parse_tree(file: &SourceFile) -> Result<Node, LoadError> {
     let err_at = |pos: u64, reason: String| {
         LoadError::malformed(&file.path, line_of(&file.bytes, pos as usize), reason)
     };
+    // Lines are counted incrementally: counting from the start at every element is quadratic.
+    let (mut counted_to, mut line) = (0usize, 1u64);
+    let mut line_at = |pos: u64| {
+        let pos = (pos as usize).min(file.bytes.len());
+        if pos > counted_to {
+            line += memchr::memchr_iter(b'\n', &file.bytes[counted_to..pos]).count() as u64;
+            counted_to = pos;
+        }
+        line
+    };
     loop {
         let pos = reader.buffer_position();
         let event = reader
@@ -47,10 +57,10 @@ fn parse_tree(file: &SourceFile) -> Result<Node, LoadError> {
             .map_err(|e| err_at(reader.error_position(), format!("invalid XML: {e}")))?;
         match event {
             Event::Start(e) => {
-                stack.push(element(&e, line_of(&file.bytes, pos as usize)));
+                stack.push(element(&e, line_at(pos)));
             }
             Event::Empty(e) => {
-                let node = element(&e, line_of(&file.bytes, pos as usize));
+                let node = element(&e, line_at(pos));
                 if let Some(parent) = stack.last_mut() {
                     parent.children.push(node);
                 }
