@@ -147,15 +147,7 @@ impl Ledger {
         lrn: &str,
         answer: &Value,
     ) -> Result<(), LedgerError> {
-        let mut conn = self.conn.clone();
-        let () = conn
-            .hset(
-                self.key(&format!("partner:{partner}:status")),
-                lrn,
-                answer.to_string(),
-            )
-            .await?;
-        Ok(())
+        self.put_json("status", partner, lrn, answer).await
     }
 
     /// The last status recorded with [`Ledger::record_status`].
@@ -164,11 +156,7 @@ impl Ledger {
         partner: &str,
         lrn: &str,
     ) -> Result<Option<Value>, LedgerError> {
-        let mut conn = self.conn.clone();
-        let raw: Option<String> = conn
-            .hget(self.key(&format!("partner:{partner}:status")), lrn)
-            .await?;
-        Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
+        self.get_json("status", partner, lrn).await
     }
 
     /// Keeps the declaration document sent to `partner` under `lrn` (a cancellation
@@ -179,15 +167,7 @@ impl Ledger {
         lrn: &str,
         document: &Value,
     ) -> Result<(), LedgerError> {
-        let mut conn = self.conn.clone();
-        let () = conn
-            .hset(
-                self.key(&format!("partner:{partner}:doc")),
-                lrn,
-                document.to_string(),
-            )
-            .await?;
-        Ok(())
+        self.put_json("doc", partner, lrn, document).await
     }
 
     /// The document recorded with [`Ledger::record_document`].
@@ -196,9 +176,38 @@ impl Ledger {
         partner: &str,
         lrn: &str,
     ) -> Result<Option<Value>, LedgerError> {
+        self.get_json("doc", partner, lrn).await
+    }
+
+    /// Store `value` under `lrn` in the partner's `slot` hash.
+    async fn put_json(
+        &self,
+        slot: &str,
+        partner: &str,
+        lrn: &str,
+        value: &Value,
+    ) -> Result<(), LedgerError> {
+        let mut conn = self.conn.clone();
+        let () = conn
+            .hset(
+                self.key(&format!("partner:{partner}:{slot}")),
+                lrn,
+                value.to_string(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The value stored with [`Ledger::put_json`], when there is a readable one.
+    async fn get_json(
+        &self,
+        slot: &str,
+        partner: &str,
+        lrn: &str,
+    ) -> Result<Option<Value>, LedgerError> {
         let mut conn = self.conn.clone();
         let raw: Option<String> = conn
-            .hget(self.key(&format!("partner:{partner}:doc")), lrn)
+            .hget(self.key(&format!("partner:{partner}:{slot}")), lrn)
             .await?;
         Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
     }
