@@ -225,6 +225,16 @@ async fn cursor_poll_takes_every_row_of_a_shared_second_exactly_once() {
         poller_config(2),
     );
     drain_ids(&poller).await;
+    // With no settle window the cursor may sit in the current second; production's
+    // settle window guarantees it is in a closed one, so start the edits in a new second.
+    let into_second = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .subsec_millis();
+    tokio::time::sleep(std::time::Duration::from_millis(u64::from(
+        1_050 - into_second,
+    )))
+    .await;
     let edited: Vec<u64> = created.iter().rev().step_by(23).copied().collect();
     for id in &edited {
         sim.user_write(
@@ -234,10 +244,18 @@ async fn cursor_poll_takes_every_row_of_a_shared_second_exactly_once() {
         )
         .expect("edit");
     }
-    let mut ids = drain_ids(&poller).await;
-    ids.sort_unstable();
     let mut expected = edited.clone();
     expected.sort_unstable();
+    // Rows of the still-open second are held back until it has settled, so poll until
+    // they arrive (bounded); each must still come exactly once.
+    let start = std::time::Instant::now();
+    let mut ids = Vec::new();
+    while ids.len() < expected.len() && start.elapsed() < std::time::Duration::from_secs(10) {
+        ids.extend(drain_ids(&poller).await);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    ids.extend(drain_ids(&poller).await);
+    ids.sort_unstable();
     assert_eq!(ids, expected);
 }
 
