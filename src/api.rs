@@ -1,8 +1,10 @@
 //! The HTTP API (actix-web): probes, shipment ingest and timelines. `/metrics`
 //! has its own listener (see [`crate::telemetry`]).
 
+pub mod actions;
 pub mod callbacks;
 pub mod health;
+pub mod ingest;
 pub mod problem;
 pub mod shipments;
 
@@ -24,6 +26,8 @@ pub struct ApiState {
     pub partitions: u16,
     /// Partners allowed to call back, with their secrets.
     pub callbacks: callbacks::Callbacks,
+    /// The Odoo webhook's feed; `None` outside the shipment workflow.
+    pub odoo: Option<ingest::OdooIngest>,
 }
 
 /// Largest request body accepted.
@@ -44,8 +48,10 @@ pub fn server(
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(MAX_BODY))
             .configure(health::routes)
+            .configure(actions::routes)
             .configure(shipments::routes)
             .configure(callbacks::routes)
+            .configure(ingest::routes)
     })
     .workers(2)
     .disable_signals()

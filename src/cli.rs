@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod demo;
 mod duty;
 mod formats;
 mod model;
@@ -34,6 +35,8 @@ pub struct Cli {
 enum Command {
     /// Run the service: partitions, partner connections, API and metrics.
     Serve(serve::ServeArgs),
+    /// The whole job in one process: hub, simulated Odoo, brokers and carriers.
+    Demo(demo::DemoArgs),
     /// Benchmarks against a private Redis.
     Bench(bench::BenchArgs),
     /// Dead letters and timelines: list, show, redrive, replay.
@@ -68,6 +71,7 @@ enum Command {
 pub fn main(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Demo(args) => demo::demo_cmd(args),
         Command::Bench(args) => bench::run_bench(args),
         Command::Replay(args) => ops::replay(args),
         Command::Audit(args) => ops::audit(args),

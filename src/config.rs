@@ -10,7 +10,13 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+
+use crate::partners::odoo::{OdooSettings, OdooTransport};
 use crate::store::StoreConfig;
+use crate::workflow::shipment::SagaSettings;
 
 /// A configuration that could not be loaded or is inconsistent.
 #[derive(Debug, thiserror::Error)]
@@ -29,7 +35,7 @@ pub enum ConfigError {
 }
 
 /// The whole service configuration (`config/hub.toml` documents every key).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct HubConfig {
     /// Redis connection and key layout.
@@ -40,20 +46,177 @@ pub struct HubConfig {
     pub http: HttpConfig,
     /// The Prometheus listener.
     pub metrics: MetricsConfig,
-    /// Partner connections' runtime limits, by partner name.
-    pub partners: std::collections::BTreeMap<String, PartnerLimits>,
+    /// Timers and tolerances of the shipment saga.
+    pub saga: SagaConfig,
+    /// The Odoo database the shipment workflow serves.
+    pub odoo: OdooLink,
+    /// The screening engine's lists and thresholds.
+    pub screening: ScreeningLink,
+    /// Per-deployment overrides of broker templates' transports, by partner name.
+    pub brokers: BTreeMap<String, BrokerLink>,
+    /// Partner connections' runtime limits, by partner name; a connection without an entry
+    /// gets the defaults.
+    pub partners: BTreeMap<String, PartnerLimits>,
 }
 
-impl Default for HubConfig {
+/// Which saga the partitions run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Workflow {
+    /// The shipment saga with Odoo, screening and the routed brokers.
+    Shipment,
+    /// The runtime's echo workflow and its built-in `echo` partner (runtime tests and benchmarks).
+    Echo,
+}
+
+/// `[saga]`: the shipment saga's timers and duty tolerances.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SagaConfig {
+    /// How long a broker has to acknowledge a filing.
+    #[serde(with = "humantime_serde")]
+    pub ack_timeout: Duration,
+    /// How long customs has to release an accepted declaration.
+    #[serde(with = "humantime_serde")]
+    pub clearance_sla: Duration,
+    /// Duty differences up to this amount are not a variance.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub variance_abs: Decimal,
+    /// Duty differences up to this percent of the assessed duty are not a variance.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub variance_pct: Decimal,
+}
+
+impl Default for SagaConfig {
     fn default() -> Self {
-        let mut partners = std::collections::BTreeMap::new();
-        partners.insert("echo".to_owned(), PartnerLimits::default());
+        let settings = SagaSettings::default();
         Self {
-            redis: StoreConfig::default(),
-            runtime: RuntimeConfig::default(),
-            http: HttpConfig::default(),
-            metrics: MetricsConfig::default(),
-            partners,
+            ack_timeout: Duration::from_millis(settings.ack_timeout_ms),
+            clearance_sla: Duration::from_millis(settings.clearance_sla_ms),
+            variance_abs: settings.variance_abs,
+            variance_pct: settings.variance_pct,
+        }
+    }
+}
+
+impl SagaConfig {
+    /// The saga's settings.
+    pub fn settings(&self) -> SagaSettings {
+        SagaSettings {
+            ack_timeout_ms: self.ack_timeout.as_millis() as u64,
+            clearance_sla_ms: self.clearance_sla.as_millis() as u64,
+            variance_abs: self.variance_abs,
+            variance_pct: self.variance_pct,
+            ..SagaSettings::default()
+        }
+    }
+}
+
+/// `[odoo]`: how to reach Odoo and how often to poll it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct OdooLink {
+    /// Base URL of Odoo.
+    pub url: String,
+    /// Database name.
+    pub db: String,
+    /// Login of the integration user (JSON-RPC authenticates with it).
+    pub login: String,
+    /// `odoo_json2` (Odoo 19+) or `odoo_jsonrpc` (Odoo 16–18).
+    pub transport: OdooTransport,
+    /// Environment variable holding the integration user's API key.
+    pub api_key_env: String,
+    /// Timeout of one request.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Attempts of an idempotent call.
+    pub attempts: u32,
+    /// Records per page in reads and polls.
+    pub page_size: usize,
+    /// Time between polls of changed pickings (webhooks only hint between polls).
+    #[serde(with = "humantime_serde")]
+    pub poll_every: Duration,
+    /// Rows younger than this wait for the next poll (transactions commit late).
+    #[serde(with = "humantime_serde")]
+    pub settle: Duration,
+    /// Environment variable holding the secret Odoo's webhook sends (`X-Tradehub-Secret`
+    /// header or `?secret=`); unset: `POST /v1/ingest/odoo` is refused.
+    pub webhook_secret_env: String,
+}
+
+impl Default for OdooLink {
+    fn default() -> Self {
+        Self {
+            url: "http://127.0.0.1:8069".to_owned(),
+            db: "odoo".to_owned(),
+            login: "tradehub".to_owned(),
+            transport: OdooTransport::OdooJson2,
+            api_key_env: "TRADEHUB_ODOO_API_KEY".to_owned(),
+            timeout: Duration::from_secs(30),
+            attempts: 3,
+            page_size: 200,
+            poll_every: Duration::from_secs(10),
+            settle: Duration::from_secs(2),
+            webhook_secret_env: "TRADEHUB_ODOO_WEBHOOK_SECRET".to_owned(),
+        }
+    }
+}
+
+impl OdooLink {
+    /// The connector's settings.
+    pub fn settings(&self) -> OdooSettings {
+        OdooSettings {
+            url: self.url.clone(),
+            db: self.db.clone(),
+            login: self.login.clone(),
+            transport: self.transport,
+            api_key_env: self.api_key_env.clone(),
+            timeout: self.timeout,
+            attempts: self.attempts,
+            page_size: self.page_size,
+        }
+    }
+}
+
+/// `[screening]`: where the screening engine's configuration is.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScreeningLink {
+    /// The lists and thresholds file, relative to `runtime.home`.
+    pub config: PathBuf,
+}
+
+impl Default for ScreeningLink {
+    fn default() -> Self {
+        Self {
+            config: PathBuf::from("config/screening.toml"),
+        }
+    }
+}
+
+/// `[brokers.<name>]`: this deployment's address of a broker whose template is
+/// `config/partners/<name>.toml`; unset keys keep the template's values.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BrokerLink {
+    /// Base URL of an `http_json` broker.
+    pub endpoint: Option<String>,
+    /// Folder an `edifact_file` broker reads our declarations from.
+    pub outbox: Option<PathBuf>,
+    /// Folder an `edifact_file` broker drops its answers into.
+    pub inbox: Option<PathBuf>,
+    /// Time between polls of the inbox.
+    #[serde(with = "humantime_serde")]
+    pub poll_every: Duration,
+}
+
+impl Default for BrokerLink {
+    fn default() -> Self {
+        Self {
+            endpoint: None,
+            outbox: None,
+            inbox: None,
+            poll_every: Duration::from_secs(1),
         }
     }
 }
@@ -96,6 +259,10 @@ pub struct RuntimeConfig {
     /// Time given to in-flight work on shutdown before the process exits.
     #[serde(with = "humantime_serde")]
     pub shutdown_grace: Duration,
+    /// Which saga the partitions run.
+    pub workflow: Workflow,
+    /// Folder holding `config/` (templates, mappings, routing, tariffs) and `data/`.
+    pub home: PathBuf,
 }
 
 impl Default for RuntimeConfig {
@@ -114,6 +281,8 @@ impl Default for RuntimeConfig {
             timer_poll: Duration::from_millis(250),
             trim_keep: 100_000,
             shutdown_grace: Duration::from_secs(20),
+            workflow: Workflow::Shipment,
+            home: PathBuf::from("."),
         }
     }
 }
@@ -245,6 +414,15 @@ impl HubConfig {
         }
         if let Err(error) = crate::store::keys::Keys::new(&self.redis.prefix) {
             return invalid("redis.prefix", &error.to_string());
+        }
+        if self.odoo.poll_every.is_zero() {
+            return invalid("odoo.poll_every", "must be longer than zero");
+        }
+        if self.brokers.values().any(|b| b.poll_every.is_zero()) {
+            return invalid("brokers.<name>.poll_every", "must be longer than zero");
+        }
+        if self.saga.variance_abs.is_sign_negative() || self.saga.variance_pct.is_sign_negative() {
+            return invalid("saga.variance_abs", "tolerances must not be negative");
         }
         for limits in self.partners.values() {
             if limits.rate_per_sec == 0 || limits.concurrency == 0 {

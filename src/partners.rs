@@ -9,3 +9,4 @@ pub mod edifact_file;
 pub mod filing;
 pub mod odoo;
 pub mod rest_broker;
+pub mod screening;

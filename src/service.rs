@@ -2,5 +2,7 @@
 //! metrics listeners, and graceful shutdown.
 
 pub mod leases;
+pub mod odoo_feed;
 pub mod redis_server;
 pub mod run;
+pub mod wiring;

@@ -45,6 +45,36 @@ impl Problem {
         }
     }
 
+    /// Missing or wrong credentials.
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            kind: "unauthorized",
+            title: "Missing or wrong credentials",
+            detail: detail.into(),
+        }
+    }
+
+    /// This node does not serve the route (its workflow or its configuration leaves it out).
+    pub fn not_configured(detail: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            kind: "not-configured",
+            title: "This route is not configured on this node",
+            detail: detail.into(),
+        }
+    }
+
+    /// A partner the hub depends on did not answer; retry later.
+    pub fn upstream(detail: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_GATEWAY,
+            kind: "upstream-unavailable",
+            title: "A system the hub depends on did not answer; retry later",
+            detail: detail.into(),
+        }
+    }
+
     /// The durable store cannot take the request now; retry later.
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Self {

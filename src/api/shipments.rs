@@ -67,7 +67,7 @@ async fn submit(
         .json(json!({ "shipment_id": id, "input": entry.0, "duplicate": duplicate })))
 }
 
-#[get("/v1/shipments/{id}")]
+#[get("/v1/shipments/{id:.+}")]
 async fn show(state: web::Data<ApiState>, id: web::Path<String>) -> Result<HttpResponse, Problem> {
     let id = id.into_inner();
     let partition = partition_of(&id, state.partitions);

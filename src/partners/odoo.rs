@@ -29,7 +29,7 @@ pub use client::{CallStats, OdooClient};
 pub use error::{AUTH_RETRY_AFTER, ErrorClass, OdooError, classify};
 pub use partner::{OdooCommand, OdooPartner};
 pub use poll::{Change, ChangeSource, Cursor, Page, PollError, Poller, PollerConfig};
-pub use shipment::{BuildError, PickingRead, ShipmentReader};
+pub use shipment::{BuildError, PickingRead, ShipmentReader, shipment_key};
 pub use value::{OdooDateTime, Rec};
 pub use writeback::{CheckReport, FieldCheck, HUB_FIELDS, SetupReport, TradeStatus, check, setup};
 

@@ -9,26 +9,33 @@
 //! an error, so the orchestrator restarts it from durable state.
 
 use std::collections::BTreeSet;
+use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix::{Actor, Addr};
+use actix_web::dev::ServerHandle;
 use tokio::sync::{broadcast, watch};
+use tokio::task::JoinHandle;
 use tradehub_actors::clock::SystemClock;
 use tradehub_actors::host::{HostConfig, partition_host_name, partition_host_spec};
 use tradehub_actors::mailbox::{Mailbox, MailboxResult, Partition, StreamName};
 use tradehub_actors::partner::{
-    BreakerConfig, PartnerConfig, RetryPolicy, partner_connection_name, partner_connection_spec,
+    BreakerConfig, PartnerConfig, RetryPolicy, partner_connection_name,
 };
 use tradehub_actors::supervisor::{
     AddChild, RemoveChild, Supervisor, SupervisorConfig, SupervisorEvent,
 };
 
 use super::leases::{LeaseManager, LeaseTiming, NodeRegistry, PartitionWork};
+use super::odoo_feed::OdooFeed;
+use super::wiring::{Broker, Flow, Secrets, WiringError};
 use crate::api::{self, Readiness};
 use crate::config::{HubConfig, PartnerLimits};
-use crate::partners::echo::EchoTransport;
+use crate::partners::config::Layout;
+use crate::partners::edifact_file::InboxWatcher;
+use crate::partners::odoo::{OdooClient, Poller, PollerConfig};
 use crate::store::RedisMailbox;
 use crate::telemetry::names;
 use crate::workflow::echo::EchoSaga;
@@ -58,9 +65,9 @@ pub enum ServeError {
     /// A listener could not be bound.
     #[error("listener: {0}")]
     Listen(String),
-    /// A partner has no transport this build knows.
-    #[error("partner `{0}` has no transport in this build (known: echo)")]
-    UnknownPartner(String),
+    /// The workflow could not be loaded (a file, a template or a setting is wrong).
+    #[error("cannot load the workflow: {0}")]
+    Wiring(#[from] WiringError),
     /// A top-level supervisor gave up.
     #[error("supervisor `{supervisor}` escalated: child `{child}` failed too often: {reason}")]
     Escalated {
@@ -82,112 +89,219 @@ pub struct ServeOptions {
 
 /// Run the service until SIGTERM/SIGINT; returns once everything has stopped.
 pub async fn serve(config: HubConfig, options: ServeOptions) -> Result<(), ServeError> {
-    let redis_err = |reason: String| ServeError::Redis {
-        url: config.redis.url.clone(),
-        reason,
-    };
-    let mailbox = RedisMailbox::connect(config.redis.clone())
-        .await
-        .map_err(|e| redis_err(e.to_string()))?;
-    mailbox.ping().await.map_err(|e| redis_err(e.to_string()))?;
-    let persistence = mailbox
-        .persistence()
-        .await
-        .map_err(|e| redis_err(e.to_string()))?;
-    if !persistence.is_persistent() {
-        if !options.ephemeral {
-            return Err(ServeError::NotPersistent {
-                url: config.redis.url.clone(),
-                detail: persistence.describe(),
-            });
-        }
-        tracing::warn!(url = %config.redis.url, "redis has no persistence; running ephemeral as asked: a Redis restart loses every saga and mailbox");
-    }
-    for name in config.partners.keys() {
-        if name != crate::workflow::echo::ECHO_PARTNER {
-            return Err(ServeError::UnknownPartner(name.clone()));
-        }
-    }
-
-    let node = config.node_id();
-    let readiness = Arc::new(Readiness::default());
-    let (events, mut events_rx) = broadcast::channel(1024);
-    let partitions_sup = Supervisor::new(SupervisorConfig::new("partitions"))
-        .events_to(events.clone())
-        .start();
-    let partners_sup = Supervisor::new(SupervisorConfig::new("partners"))
-        .events_to(events.clone())
-        .start();
-
-    let api_state = api::ApiState {
-        mailbox: mailbox.clone(),
-        partitions: config.runtime.partitions,
-        callbacks: api::callbacks::Callbacks::from_env(crate::partners::config::Layout::new(".")),
-    };
-    let (api_server, api_addr) = api::server(config.http.listen, readiness.clone(), api_state)
-        .map_err(|e| ServeError::Listen(format!("api on {}: {e}", config.http.listen)))?;
-    let api_handle = api_server.handle();
-    let api_task = actix::spawn(api_server);
-    tracing::info!(%api_addr, metrics = %config.metrics.listen, node = %node, partitions = config.runtime.partitions, "tradehub serving");
-
-    let work = Arc::new(Work {
-        partitions_sup: partitions_sup.clone(),
-        partners_sup: partners_sup.clone(),
-        mailbox: mailbox.clone(),
-        config: config.clone(),
-        node: node.clone(),
-        owned: Mutex::new(BTreeSet::new()),
-    });
-    let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let leases = LeaseManager::new(
-        mailbox.clone(),
-        mailbox.clone(),
-        work.clone(),
-        node.clone(),
-        config.runtime.partitions,
-        LeaseTiming {
-            ttl: config.runtime.lease_ttl,
-            renew: config.runtime.lease_renew,
-        },
-        readiness.clone(),
-    );
-    let leases_task = actix::spawn(leases.run(shutdown_rx.clone()));
-    let sampler_task = actix::spawn(maintain(
-        mailbox.clone(),
-        work.clone(),
-        config.metrics.sample_every,
-        config.runtime.trim_keep,
-        shutdown_rx,
-    ));
-
+    let secrets = Secrets::from_env(&config);
+    let mut hub = Hub::start(config, options, secrets).await?;
     let outcome = tokio::select! {
         signal = shutdown_signal() => {
-            tracing::info!(signal, "shutting down: no new reads, in-flight work gets {:?}", config.runtime.shutdown_grace);
+            tracing::info!(signal, "shutting down: no new reads, in-flight work gets {:?}", hub.grace);
             Ok(())
         }
-        escalated = watch_escalation(&mut events_rx) => escalated,
+        escalated = hub.escalated() => Err(escalated),
     };
-
-    readiness.set_draining();
-    // Receivers gone means the tasks already ended; nothing left to tell.
-    let _ = shutdown_tx.send(true);
-    let grace = config.runtime.shutdown_grace;
-    if tokio::time::timeout(grace + Duration::from_secs(2), leases_task)
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            "partitions did not stop within the grace period; their pending entries will be reclaimed"
-        );
-    }
-    drop(sampler_task.await);
-    let shutdown = tradehub_actors::supervisor::Shutdown { grace };
-    delivered(partners_sup.send(shutdown).await, "partners shutdown");
-    delivered(partitions_sup.send(shutdown).await, "partitions shutdown");
-    api_handle.stop(true).await;
-    drop(api_task.await);
-    tracing::info!(node = %node, "tradehub stopped");
+    hub.stop().await;
     outcome
+}
+
+/// A running node: its supervisors, lease manager, background tasks and API listener.
+pub struct Hub {
+    api_addr: SocketAddr,
+    readiness: Arc<Readiness>,
+    events: broadcast::Receiver<SupervisorEvent>,
+    shutdown: watch::Sender<bool>,
+    leases: JoinHandle<()>,
+    tasks: Vec<JoinHandle<()>>,
+    partitions_sup: Addr<Supervisor>,
+    partners_sup: Addr<Supervisor>,
+    api: ServerHandle,
+    api_task: JoinHandle<Result<(), std::io::Error>>,
+    grace: Duration,
+    node: String,
+}
+
+impl Hub {
+    /// Connect to Redis, check it, load the workflow, and start everything. Must run inside
+    /// an actix system.
+    pub async fn start(
+        config: HubConfig,
+        options: ServeOptions,
+        secrets: Secrets,
+    ) -> Result<Self, ServeError> {
+        let redis_err = |reason: String| ServeError::Redis {
+            url: config.redis.url.clone(),
+            reason,
+        };
+        let mailbox = RedisMailbox::connect(config.redis.clone())
+            .await
+            .map_err(|e| redis_err(e.to_string()))?;
+        mailbox.ping().await.map_err(|e| redis_err(e.to_string()))?;
+        let persistence = mailbox
+            .persistence()
+            .await
+            .map_err(|e| redis_err(e.to_string()))?;
+        if !persistence.is_persistent() {
+            if !options.ephemeral {
+                return Err(ServeError::NotPersistent {
+                    url: config.redis.url.clone(),
+                    detail: persistence.describe(),
+                });
+            }
+            tracing::warn!(url = %config.redis.url, "redis has no persistence; running ephemeral as asked: a Redis restart loses every saga and mailbox");
+        }
+        let flow = Arc::new(Flow::load(&config, &secrets)?);
+
+        let node = config.node_id();
+        let readiness = Arc::new(Readiness::default());
+        let (events_tx, events) = broadcast::channel(1024);
+        let partitions_sup = Supervisor::new(SupervisorConfig::new("partitions"))
+            .events_to(events_tx.clone())
+            .start();
+        let partners_sup = Supervisor::new(SupervisorConfig::new("partners"))
+            .events_to(events_tx)
+            .start();
+        let (shutdown, shutdown_rx) = watch::channel(false);
+
+        let layout = Layout::new(&config.runtime.home);
+        let mut tasks = Vec::new();
+        let odoo_feed = match flow.as_ref() {
+            Flow::Echo => None,
+            Flow::Shipment(wiring) => {
+                let client = OdooClient::new(wiring.odoo.clone()).map_err(|e| {
+                    ServeError::Wiring(WiringError {
+                        what: "[odoo]".to_owned(),
+                        reason: e.to_string(),
+                    })
+                })?;
+                let mut poll = PollerConfig::pickings();
+                poll.page_size = config.odoo.page_size;
+                poll.settle = config.odoo.settle;
+                let poller = Poller::new(client, mailbox.connection(), mailbox.keys(), poll);
+                let feed = Arc::new(OdooFeed::new(
+                    poller,
+                    mailbox.clone(),
+                    config.runtime.partitions,
+                    &config.odoo.db,
+                ));
+                let every = config.odoo.poll_every;
+                let (poller, stop) = (feed.clone(), shutdown_rx.clone());
+                tasks.push(actix::spawn(async move { poller.run(every, stop).await }));
+                for broker in wiring.brokers.values() {
+                    if let Broker::Edifact { inbox, .. } = broker {
+                        let watcher = InboxWatcher::new(inbox.clone(), mailbox.clone());
+                        let mut stop = shutdown_rx.clone();
+                        tasks.push(actix::spawn(watcher.run(async move {
+                            drop(stop.wait_for(|stopping| *stopping).await);
+                        })));
+                    }
+                }
+                Some(feed)
+            }
+        };
+
+        let api_state = api::ApiState {
+            mailbox: mailbox.clone(),
+            partitions: config.runtime.partitions,
+            callbacks: secrets
+                .callbacks
+                .clone()
+                .unwrap_or_else(|| api::callbacks::Callbacks::from_env(layout)),
+            odoo: odoo_feed.map(|feed| api::ingest::OdooIngest {
+                feed,
+                secret: secrets.odoo_webhook.clone(),
+            }),
+        };
+        let (api_server, api_addr) = api::server(config.http.listen, readiness.clone(), api_state)
+            .map_err(|e| ServeError::Listen(format!("api on {}: {e}", config.http.listen)))?;
+        let api = api_server.handle();
+        let api_task = actix::spawn(api_server);
+        tracing::info!(%api_addr, metrics = %config.metrics.listen, node = %node, partitions = config.runtime.partitions, workflow = ?config.runtime.workflow, "tradehub serving");
+
+        let work = Arc::new(Work {
+            partitions_sup: partitions_sup.clone(),
+            partners_sup: partners_sup.clone(),
+            mailbox: mailbox.clone(),
+            config: config.clone(),
+            flow,
+            node: node.clone(),
+            owned: Mutex::new(BTreeSet::new()),
+        });
+        let lease_manager = LeaseManager::new(
+            mailbox.clone(),
+            mailbox.clone(),
+            work.clone(),
+            node.clone(),
+            config.runtime.partitions,
+            LeaseTiming {
+                ttl: config.runtime.lease_ttl,
+                renew: config.runtime.lease_renew,
+            },
+            readiness.clone(),
+        );
+        let leases = actix::spawn(lease_manager.run(shutdown_rx.clone()));
+        tasks.push(actix::spawn(maintain(
+            mailbox,
+            work,
+            config.metrics.sample_every,
+            config.runtime.trim_keep,
+            shutdown_rx,
+        )));
+        Ok(Self {
+            api_addr,
+            readiness,
+            events,
+            shutdown,
+            leases,
+            tasks,
+            partitions_sup,
+            partners_sup,
+            api,
+            api_task,
+            grace: config.runtime.shutdown_grace,
+            node,
+        })
+    }
+
+    /// Where the API listens.
+    pub fn api_addr(&self) -> SocketAddr {
+        self.api_addr
+    }
+
+    /// Whether the node owns partitions and is not draining.
+    pub fn is_ready(&self) -> bool {
+        self.readiness.is_ready()
+    }
+
+    /// Wait until a top-level supervisor gives up, logging every other supervision event.
+    pub async fn escalated(&mut self) -> ServeError {
+        watch_escalation(&mut self.events).await
+    }
+
+    /// Stop reading, give in-flight work the grace period, stop the partners, the partitions
+    /// and the API, in that order.
+    pub async fn stop(self) {
+        self.readiness.set_draining();
+        // Receivers gone means the tasks already ended; nothing left to tell.
+        let _ = self.shutdown.send(true);
+        if tokio::time::timeout(self.grace + Duration::from_secs(2), self.leases)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "partitions did not stop within the grace period; their pending entries will be reclaimed"
+            );
+        }
+        for task in self.tasks {
+            drop(task.await);
+        }
+        let shutdown = tradehub_actors::supervisor::Shutdown { grace: self.grace };
+        delivered(self.partners_sup.send(shutdown).await, "partners shutdown");
+        delivered(
+            self.partitions_sup.send(shutdown).await,
+            "partitions shutdown",
+        );
+        self.api.stop(true).await;
+        drop(self.api_task.await);
+        tracing::info!(node = %self.node, "tradehub stopped");
+    }
 }
 
 /// Log a message a supervisor could not receive (it has stopped).
@@ -198,9 +312,7 @@ fn delivered<T>(sent: Result<T, actix::MailboxError>, what: &str) {
 }
 
 /// Wait for a top-level supervisor to give up, logging every other event.
-async fn watch_escalation(
-    events: &mut broadcast::Receiver<SupervisorEvent>,
-) -> Result<(), ServeError> {
+async fn watch_escalation(events: &mut broadcast::Receiver<SupervisorEvent>) -> ServeError {
     loop {
         match events.recv().await {
             Ok(SupervisorEvent::Escalated {
@@ -209,11 +321,11 @@ async fn watch_escalation(
                 reason,
             }) => {
                 tracing::error!(%supervisor, %child, %reason, "supervisor escalated; stopping the node so it restarts from durable state");
-                return Err(ServeError::Escalated {
+                return ServeError::Escalated {
                     supervisor,
                     child,
                     reason,
-                });
+                };
             }
             Ok(SupervisorEvent::Down {
                 supervisor,
@@ -253,6 +365,7 @@ struct Work {
     partners_sup: Addr<Supervisor>,
     mailbox: RedisMailbox,
     config: HubConfig,
+    flow: Arc<Flow>,
     node: String,
     owned: Mutex<BTreeSet<Partition>>,
 }
@@ -261,10 +374,10 @@ impl Work {
     fn streams(&self) -> Vec<StreamName> {
         std::iter::once(StreamName::Inbox)
             .chain(
-                self.config
-                    .partners
-                    .keys()
-                    .map(|p| StreamName::Commands(p.clone())),
+                self.flow
+                    .connections()
+                    .into_iter()
+                    .map(StreamName::Commands),
             )
             .collect()
     }
@@ -279,12 +392,13 @@ impl Work {
     /// Rebuild every partner connection over the partitions now owned.
     async fn refresh_partners(&self) {
         let partitions = self.owned();
-        for (name, limits) in &self.config.partners {
+        for name in self.flow.connections() {
+            let limits = self.config.partners.get(&name).cloned().unwrap_or_default();
             let grace = self.config.runtime.shutdown_grace;
             let removed = self
                 .partners_sup
                 .send(RemoveChild {
-                    name: partner_connection_name(name),
+                    name: partner_connection_name(&name),
                     grace,
                 })
                 .await;
@@ -292,15 +406,11 @@ impl Work {
             if partitions.is_empty() {
                 continue;
             }
-            let config = partner_config(name, limits, &self.node, partitions.clone(), &self.config);
-            let conn = self.mailbox.connection();
-            let prefix = self.config.redis.prefix.clone();
-            let spec = partner_connection_spec(
-                config,
-                self.mailbox.clone(),
-                move || Ok(EchoTransport::new(conn.clone(), &prefix)),
-                Arc::new(SystemClock),
-            );
+            let config =
+                partner_config(&name, &limits, &self.node, partitions.clone(), &self.config);
+            let spec = self
+                .flow
+                .partner_spec(config, &self.mailbox, &self.config.redis.prefix);
             delivered(
                 self.partners_sup.send(AddChild(spec)).await,
                 "partner start",
@@ -321,13 +431,23 @@ impl PartitionWork for Work {
             ))
             .await;
         }
-        let spec = partition_host_spec(
-            partition,
-            host_config(&self.config, &self.node),
-            self.mailbox.clone(),
-            Arc::new(EchoSaga),
-            Arc::new(SystemClock),
-        );
+        let host = host_config(&self.config, &self.node);
+        let spec = match self.flow.as_ref() {
+            Flow::Echo => partition_host_spec(
+                partition,
+                host,
+                self.mailbox.clone(),
+                Arc::new(EchoSaga),
+                Arc::new(SystemClock),
+            ),
+            Flow::Shipment(wiring) => partition_host_spec(
+                partition,
+                host,
+                self.mailbox.clone(),
+                wiring.saga.clone(),
+                Arc::new(SystemClock),
+            ),
+        };
         delivered(
             self.partitions_sup.send(AddChild(spec)).await,
             "partition start",

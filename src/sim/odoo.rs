@@ -27,7 +27,7 @@ use serde_json::{Map, Value, json};
 
 pub use db::SimError;
 pub use domain::parse_datetime_micros;
-pub use seed::ADMIN_UID;
+pub use seed::{ADMIN_UID, SDN_CUSTOMERS};
 
 /// How to start the simulator.
 #[derive(Debug, Clone)]

@@ -131,6 +131,7 @@ fn start_hub(mailbox: &RedisMailbox) -> Hub {
         mailbox: mailbox.clone(),
         partitions: PARTITIONS,
         callbacks: callbacks(),
+        odoo: None,
     };
     let (server, addr) =
         api::server(loopback(), Arc::new(Readiness::default()), state).expect("bind the API");

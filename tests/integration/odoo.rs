@@ -654,21 +654,23 @@ async fn the_partner_transport_maps_commands_and_failures_for_the_runtime() {
             json!([["picking_type_code", "=", "outgoing"]]),
         )
         .expect("search")[0];
-    let command = |id: &str, body: serde_json::Value| {
-        Envelope::new(id, "odoo/demo/picking", "odoo.command", body)
+    let command = |id: &str, kind: &str, body: serde_json::Value| {
+        Envelope::new(id, "odoo/demo/picking", kind, body)
     };
 
-    let shipment = partner
+    let read = partner
         .call(&command(
             "c1",
-            json!({"op": "read_shipment", "picking": picking}),
+            "odoo.read_shipment",
+            json!({"shipment_id": "odoo/demo/picking", "picking_id": picking}),
         ))
         .await
         .expect("read");
-    assert_eq!(shipment["odoo"]["picking"]["id"], json!(picking));
+    assert_eq!(read["shipment"]["odoo"]["picking"]["id"], json!(picking));
     let write = command(
         "c2",
-        json!({"op": "write_status", "picking": picking, "status": "RELEASED", "mrn": "26DE123456789012A1"}),
+        "odoo.write_picking",
+        json!({"picking_id": picking, "values": {"x_trade_status": "RELEASED", "x_trade_hold": false, "x_trade_mrn": "26DE123456789012A1"}}),
     );
     assert_eq!(
         partner.call(&write).await.expect("write"),
@@ -680,7 +682,8 @@ async fn the_partner_transport_maps_commands_and_failures_for_the_runtime() {
     );
     let note = command(
         "c3",
-        json!({"op": "post_note", "picking": picking, "body": "Released by customs"}),
+        "odoo.post_note",
+        json!({"picking_id": picking, "body": "Released by customs"}),
     );
     partner.call(&note).await.expect("note");
     assert_eq!(
@@ -695,14 +698,30 @@ async fn the_partner_transport_maps_commands_and_failures_for_the_runtime() {
     );
 
     let err = partner
-        .call(&command("c4", json!({"op": "launch_rocket"})))
+        .call(&command("c4", "odoo.launch_rocket", json!({})))
         .await
-        .expect_err("unknown op");
-    assert!(matches!(err, CallError::Poison { .. }), "{err:?}");
+        .expect_err("unknown kind");
+    assert!(
+        matches!(&err, CallError::Poison { reason } if reason.contains("odoo.launch_rocket")),
+        "{err:?}"
+    );
+    let err = partner
+        .call(&command(
+            "c4b",
+            "odoo.post_note",
+            json!({"picking_id": picking}),
+        ))
+        .await
+        .expect_err("no body text");
+    assert!(
+        matches!(&err, CallError::Poison { reason } if reason.contains("body")),
+        "{err:?}"
+    );
     let err = partner
         .call(&command(
             "c5",
-            json!({"op": "read_shipment", "picking": 999_999}),
+            "odoo.read_shipment",
+            json!({"picking_id": 999_999}),
         ))
         .await
         .expect_err("missing");
@@ -715,7 +734,8 @@ async fn the_partner_transport_maps_commands_and_failures_for_the_runtime() {
     let err = partner
         .call(&command(
             "c6",
-            json!({"op": "read_shipment", "picking": picking}),
+            "odoo.read_shipment",
+            json!({"picking_id": picking}),
         ))
         .await
         .expect_err("502s");

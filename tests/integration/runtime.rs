@@ -44,6 +44,7 @@ impl Hub {
             .env("TRADEHUB_REDIS__URL", redis_url)
             .env("TRADEHUB_REDIS__PREFIX", PREFIX)
             .env("TRADEHUB_RUNTIME__NODE_ID", node)
+            .env("TRADEHUB_RUNTIME__WORKFLOW", "echo")
             .env("TRADEHUB_RUNTIME__PARTITIONS", partitions.to_string())
             .env("TRADEHUB_RUNTIME__LEASE_TTL", "2s")
             .env("TRADEHUB_RUNTIME__LEASE_RENEW", "300ms")

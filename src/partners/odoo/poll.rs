@@ -152,6 +152,9 @@ pub enum PollError {
     /// A webhook body that is not an Odoo automation payload.
     #[error("webhook payload: {0}")]
     Hint(String),
+    /// The changes could not be made durable; the cursor stays where it was.
+    #[error("ingest: {0}")]
+    Ingest(String),
 }
 
 /// The poller of one model.

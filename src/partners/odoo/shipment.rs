@@ -9,9 +9,10 @@ use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
 use crate::model::{
-    Address, Classification, CountryCode, Currency, DeliveryTerms, Direction, HsCode, Identifier,
-    IdentifierScheme, Jurisdiction, Lenient, Line, Mass, Money, OdooRef, OdooRefs, Party, PartyId,
-    PartyKind, PartyRole, Product, ProductId, Quantity, SchemaVersion, Shipment, ShipmentId, Unit,
+    Address, Classification, CountryCode, Currency, DeliveryTerms, Direction, Document,
+    DocumentKind, HsCode, Identifier, IdentifierScheme, Jurisdiction, Lenient, Line, Mass, Money,
+    OdooRef, OdooRefs, Party, PartyId, PartyKind, PartyRole, Product, ProductId, Quantity,
+    SchemaVersion, Shipment, ShipmentId, Unit,
 };
 
 use super::client::OdooClient;
@@ -341,6 +342,28 @@ struct Context<'a> {
     invoices: &'a BTreeMap<u64, Rec>,
 }
 
+/// The invoice behind the declaration: the posted invoice as the commercial invoice, or, before
+/// one is posted, the confirmed order as the pro forma invoice the declaration is made on.
+fn invoice_document(invoice: Option<&Rec>, order: Option<&Rec>) -> Vec<Document> {
+    let (kind, rec) = match (invoice, order) {
+        (Some(invoice), _) => (DocumentKind::CommercialInvoice, invoice),
+        (None, Some(order)) => (DocumentKind::ProformaInvoice, order),
+        (None, None) => return Vec::new(),
+    };
+    rec.text("name")
+        .map(|number| Document {
+            kind,
+            number: number.to_owned(),
+            date: None,
+            issuer: None,
+            content_hash: None,
+            uri: None,
+            lines: Vec::new(),
+        })
+        .into_iter()
+        .collect()
+}
+
 fn odoo_ref(rec: &Rec) -> OdooRef {
     OdooRef {
         id: rec.id(),
@@ -373,7 +396,7 @@ impl Context<'_> {
                 });
             }
         };
-        let id: ShipmentId = format!("odoo/{}/picking/{picking}", self.db)
+        let id: ShipmentId = shipment_key(self.db, picking)
             .parse()
             .map_err(|e| invalid("id", format!("{e}")))?;
         let sale = p
@@ -424,7 +447,23 @@ impl Context<'_> {
                 model: "res.partner",
                 id: pid,
             })?;
-            parties.push(self.party(rec, roles, picking)?);
+            let party = self.party(rec, roles, picking)?;
+            // A delivery contact is screened as its company: the same party, more roles.
+            match parties.iter_mut().find(|known| known.id == party.id) {
+                Some(known) => {
+                    for role in party.roles {
+                        if !known.roles.contains(&role) {
+                            known.roles.push(role);
+                        }
+                    }
+                    for alias in party.aliases {
+                        if alias != known.name && !known.aliases.contains(&alias) {
+                            known.aliases.push(alias);
+                        }
+                    }
+                }
+                None => parties.push(party),
+            }
             Ok(())
         };
         let company = self.refs.company_partner;
@@ -514,7 +553,7 @@ impl Context<'_> {
             freight: None,
             insurance: None,
             transport: None,
-            documents: Vec::new(),
+            documents: invoice_document(invoice, order),
         })
     }
 
@@ -707,4 +746,9 @@ fn unit_of(name: &str) -> Option<Unit> {
         "m³" | "m3" => Unit::CubicMetre,
         _ => return None,
     })
+}
+
+/// The shipment id (saga key) of picking `picking` in database `db`.
+pub fn shipment_key(db: &str, picking: u64) -> String {
+    format!("odoo/{db}/picking/{picking}")
 }

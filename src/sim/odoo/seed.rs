@@ -328,6 +328,14 @@ const INCOTERMS: &[(&str, &str)] = &[
     ("DDP", "DELIVERED DUTY PAID"),
 ];
 
+/// The customers whose names appear on the OFAC SDN list (see [`CUSTOMERS`]): a compliance
+/// officer reviewing a potential match on them confirms it.
+pub const SDN_CUSTOMERS: [&str; 3] = [
+    "ASCOTEC HOLDING GMBH",
+    "IRASCO S.R.L.",
+    "BANCO NACIONAL DE CUBA",
+];
+
 /// Customers: name, street, city, zip, country, VAT. Three of them carry names that appear on the
 /// OFAC SDN list (snapshot of 2024-05-03 in the shared data: uids 11608, 11611 and 306), so the
 /// screening step has something to find.

@@ -197,3 +197,15 @@ fn failing_calls_and_unknown_names_use_odoo_exception_classes() {
         .result;
     assert_eq!(rows[0]["code"], json!("DE"));
 }
+
+#[test]
+fn the_sdn_customers_are_seeded_customers() {
+    let db = seeded();
+    for name in seed::SDN_CUSTOMERS {
+        assert_eq!(
+            search(&db, "res.partner", json!([["name", "=", name]])).len(),
+            1,
+            "{name} is a seeded partner"
+        );
+    }
+}

@@ -8,21 +8,21 @@ fn cc(s: &str) -> Option<CountryCode> {
 fn shipped_table_parses_and_routes() {
     let p = RoutingPolicy::shipped().unwrap();
     let uk = p.route(cc("GB"), Direction::Import, Some(TransportMode::Air));
-    assert_eq!(uk.partner, "broker-edi");
+    assert_eq!(uk.partner, "edifact-broker");
     assert_eq!(uk.route, Some("UK imports through the EDIFACT broker"));
     let de_sea = p.route(cc("DE"), Direction::Export, Some(TransportMode::Sea));
-    assert_eq!(de_sea.partner, "broker-edi");
+    assert_eq!(de_sea.partner, "edifact-broker");
     let us = p.route(cc("US"), Direction::Export, Some(TransportMode::Sea));
-    assert_eq!(us.partner, "broker-rest");
+    assert_eq!(us.partner, "rest-broker");
     assert_eq!(us.route, None);
     assert_eq!(us.version, p.version);
     // A route conditioned on a mode never matches a shipment without one.
     let de_none = p.route(cc("DE"), Direction::Import, None);
-    assert_eq!(de_none.partner, "broker-rest");
+    assert_eq!(de_none.partner, "rest-broker");
     // Nor does a destination-conditioned route match a shipment without a destination.
     assert_eq!(
         p.route(None, Direction::Import, None).partner,
-        "broker-rest"
+        "rest-broker"
     );
 }
 

@@ -66,9 +66,11 @@ impl Step<'_> {
 
     // ---- Odoo hints and direct submission -------------------------------------------------
 
+    /// The picking is confirmed: the first hint starts the saga; later ones say "confirmed,
+    /// perhaps changed" (the poller cannot tell the two apart) and count as a change.
     fn on_confirmed(&mut self, picking_id: u64) {
         if self.s.stage != Stage::Received {
-            return self.ignore("picking already confirmed");
+            return self.on_changed(picking_id);
         }
         self.s.picking_id = Some(picking_id);
         self.enrich("picking confirmed in Odoo");
@@ -1164,6 +1166,10 @@ impl Step<'_> {
                 self.s.stage.as_str()
             )),
             Stage::Cancelling => self.ignore("already cancelling"),
+            Stage::Closed | Stage::Cancelled => self.ignore(format!(
+                "the shipment is already {}; a cancellation changes nothing",
+                self.s.stage.as_str()
+            )),
             Stage::Filing
             | Stage::OutcomeUnknown
             | Stage::AwaitingRelease
@@ -1184,9 +1190,7 @@ impl Step<'_> {
             | Stage::OnHold
             | Stage::Rating
             | Stage::Rejected
-            | Stage::Blocked
-            | Stage::Closed
-            | Stage::Cancelled => {
+            | Stage::Blocked => {
                 self.goto(Stage::Cancelling, "cancelled in Odoo before filing");
                 self.finish_cancel("nothing was filed with customs");
             }

@@ -254,7 +254,7 @@ fn happy_path_import_from_confirmation_to_closed() {
     assert_eq!(r.stage(), Stage::Filing);
     let file = r.one(FILE_DECLARATION);
     assert_eq!(
-        file.partner, "broker-edi",
+        file.partner, "edifact-broker",
         "UK imports are routed to the EDIFACT broker"
     );
     let lrn = r.lrn();
@@ -352,7 +352,7 @@ fn export_records_that_no_estimate_was_made_and_settles_on_the_invoice() {
     r.drive_to_filing(export_json());
     assert_eq!(
         r.one(FILE_DECLARATION).partner,
-        "broker-rest",
+        "rest-broker",
         "default route"
     );
     assert_eq!(
@@ -441,10 +441,11 @@ fn duplicate_and_superseded_partner_results_are_ignored() {
     let mut r = Run::new(IMPORT_KEY);
     r.input(PICKING_CONFIRMED, json!({ "picking_id": PICKING }));
     let first = r.one(READ_SHIPMENT);
+    // The poller cannot tell a new confirmation from a change: a repeat reads the picking again.
     r.input(PICKING_CONFIRMED, json!({ "picking_id": PICKING }));
-    assert!(r.last_ignored().unwrap().contains("already confirmed"));
-    r.input(PICKING_CHANGED, json!({ "picking_id": PICKING }));
     let second = r.one(READ_SHIPMENT);
+    r.input(PICKING_CONFIRMED, json!({ "picking_id": PICKING + 1 }));
+    assert!(r.last_ignored().unwrap().contains("not this shipment's"));
     assert_ne!(first.envelope.id, second.envelope.id);
     r.succeed(&first, json!({ "shipment": import_json() }));
     assert!(

@@ -406,7 +406,7 @@ fn cancellation_after_filing_withdraws_the_declaration() {
     );
     assert_eq!(r.stage(), Stage::Cancelling);
     let cancel = r.one(CANCEL_DECLARATION);
-    assert_eq!(cancel.partner, "broker-edi");
+    assert_eq!(cancel.partner, "edifact-broker");
     assert_eq!(cancel.envelope.body["lrn"], r.lrn().as_str());
     assert_eq!(cancel.envelope.body["mrn"], "26GB0000000000001");
     assert!(
@@ -501,7 +501,7 @@ fn ack_timeout_queries_the_broker_and_a_late_ack_resolves_it() {
     r.fire(&ack_timer);
     assert_eq!(r.open(), [ExceptionType::AckTimeout]);
     let query = r.one(QUERY_STATUS);
-    assert_eq!(query.partner, "broker-edi");
+    assert_eq!(query.partner, "edifact-broker");
     // Firing the same timer again (a redelivery) is stale now.
     r.fire(&ack_timer);
     assert_eq!(r.last_ignored().as_deref(), Some("stale ack timer"));
