@@ -1,5 +1,6 @@
 //! Benchmarks that run against real Redis and report figures as one JSON
 //! document (`tradehub bench …`); criterion runs the same code in `benches/`.
 
+pub mod e2e;
 pub mod measured;
 pub mod runtime;

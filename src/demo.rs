@@ -36,6 +36,8 @@ pub struct Outcome {
     pub open_exceptions: Vec<String>,
     /// Odoo write-backs the hub completed for it.
     pub odoo_writebacks: u64,
+    /// Declaration versions the hub filed (0: none; 2: the first was amended and refiled).
+    pub declarations: u32,
     /// From the picking's creation to its terminal status in Odoo.
     pub latency_ms: Option<u64>,
 }
@@ -143,40 +145,52 @@ pub fn percentile(sorted: &[u64], p: usize) -> u64 {
 
 /// Run the demo: start the world, create the pickings, let the people work until every
 /// shipment is terminal or `options.deadline` passes, and summarise. `progress` is told
-/// `(finished, total)` as shipments finish.
+/// `(finished, total)` after every round.
 pub async fn run(
     options: DemoOptions,
-    mut progress: impl FnMut(usize, usize),
+    progress: impl FnMut(usize, usize),
 ) -> Result<Summary, world::DemoError> {
     let world = World::start(&options).await?;
-    let started = Instant::now();
     let mut people = people::People::new(&world, &options)?;
-    let total = people.len();
+    let run = drive(&world, &mut people, &options, progress).await;
+    let summary = match run {
+        Ok((elapsed, timed_out)) => people.outcomes(&world).await.map(|outcomes| {
+            Summary::new(
+                &outcomes,
+                elapsed,
+                timed_out,
+                world.redis_description(),
+                people.actions(),
+            )
+        }),
+        Err(error) => Err(error),
+    };
+    world.stop().await;
+    summary
+}
+
+/// Let the people work, round after round, until every shipment is terminal or the deadline
+/// passes; returns how long it took and whether the deadline passed.
+pub async fn drive(
+    world: &World,
+    people: &mut people::People,
+    options: &DemoOptions,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<(Duration, bool), world::DemoError> {
+    let started = Instant::now();
     let deadline = started + options.deadline;
-    let mut timed_out = false;
+    let total = people.len();
     loop {
-        let finished = people.round(&world).await?;
+        let finished = people.round(world).await?;
         progress(finished, total);
         if finished == total {
-            break;
+            return Ok((started.elapsed(), false));
         }
         if Instant::now() >= deadline {
-            timed_out = true;
-            break;
+            return Ok((started.elapsed(), true));
         }
         tokio::time::sleep(options.tick).await;
     }
-    let elapsed = started.elapsed();
-    let outcomes = people.outcomes(&world).await?;
-    let summary = Summary::new(
-        &outcomes,
-        elapsed,
-        timed_out,
-        world.redis_description(),
-        people.actions(),
-    );
-    world.stop().await;
-    Ok(summary)
 }
 
 #[cfg(test)]

@@ -25,6 +25,8 @@ mod formats;
 mod brokers;
 #[path = "integration/duty.rs"]
 mod duty;
+#[path = "integration/e2e.rs"]
+mod e2e;
 #[path = "integration/odoo.rs"]
 mod odoo;
 #[path = "integration/screening.rs"]

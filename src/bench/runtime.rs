@@ -258,7 +258,8 @@ async fn prefill(
     Ok(())
 }
 
-async fn commands_processed(conn: &mut ConnectionManager) -> Result<u64, BenchError> {
+/// Commands Redis has executed since it started (`INFO stats`).
+pub async fn commands_processed(conn: &mut ConnectionManager) -> Result<u64, BenchError> {
     let info: String = redis::cmd("INFO")
         .arg("stats")
         .query_async(conn)

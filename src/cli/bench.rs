@@ -32,11 +32,28 @@ enum Which {
         #[arg(long)]
         json: bool,
     },
+    /// Complete shipment lifecycles per second through the hub and the simulators.
+    E2e {
+        /// Pickings to create.
+        #[arg(long, default_value_t = 1_000)]
+        shipments: usize,
+        /// Folder holding config/ and data/.
+        #[arg(long, default_value = ".")]
+        home: std::path::PathBuf,
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Run the chosen benchmark.
 pub fn run_bench(args: BenchArgs) -> ExitCode {
     match args.which {
+        Which::E2e {
+            shipments,
+            home,
+            json,
+        } => e2e(shipments, home, json),
         Which::Runtime {
             seconds,
             partitions,
@@ -90,5 +107,49 @@ pub fn run_bench(args: BenchArgs) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+    }
+}
+
+fn e2e(shipments: usize, home: std::path::PathBuf, json: bool) -> ExitCode {
+    if shipments == 0 {
+        eprintln!("bench e2e: --shipments must be positive");
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let report = match actix::System::new().block_on(crate::bench::e2e::run(shipments, home)) {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("bench e2e: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if json {
+        println!("{}", serde_json::to_string(&report).unwrap_or_default());
+    } else {
+        println!(
+            "end-to-end benchmark: {} shipments, {} finished in {:.1} s (all as expected: {})",
+            report.shipments, report.finished, report.seconds, report.all_as_expected
+        );
+        println!(
+            "  shipments/s              {:>10.1}",
+            report.shipments_per_sec
+        );
+        println!(
+            "  saga step p50 / p99      {:>7.2} ms / {:.2} ms",
+            report.step_p50_ms, report.step_p99_ms
+        );
+        println!(
+            "  shipment p50 / p99       {:>7} ms / {} ms",
+            report.latency_p50_ms, report.latency_p99_ms
+        );
+        println!(
+            "  redis cmds / shipment    {:>10.1}",
+            report.redis_cmds_per_shipment
+        );
+        println!("  rss (hub + simulators)   {:>10.1} MiB", report.rss_mb);
+    }
+    if report.finished == report.shipments {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }

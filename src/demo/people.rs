@@ -462,6 +462,9 @@ impl People {
                             .filter(|e| e["event"] == "odoo_written")
                             .count() as u64
                     }),
+                declarations: state
+                    .and_then(|s| s["declaration"]["version"].as_u64())
+                    .map_or(0, |v| v as u32),
                 latency_ms: t
                     .finished
                     .map(|f| f.duration_since(t.created).as_millis() as u64),

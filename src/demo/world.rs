@@ -8,7 +8,7 @@ use crate::api::callbacks::Secret;
 use crate::config::{BrokerLink, HubConfig, Workflow};
 use crate::partners::config::Layout;
 use crate::partners::odoo::{OdooClient, OdooTransport};
-use crate::service::redis_server::{Persistence, RedisServer};
+use crate::service::redis_server::{Persistence, RedisServer, free_port};
 use crate::service::run::{Hub, ServeError, ServeOptions};
 use crate::service::wiring::Secrets;
 use crate::sim::broker::{BrokerSimConfig, CallbackTarget, Faults, RestBrokerSim};
@@ -44,6 +44,19 @@ pub struct DemoOptions {
     pub home: PathBuf,
     /// Partitions of the hub.
     pub partitions: u16,
+    /// Where the hub runs.
+    pub hub: HubMode,
+    /// Always start a private `redis-server` (AOF everysec), even when `REDIS_URL` answers.
+    pub private_redis: bool,
+}
+
+/// Where the demo's hub runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HubMode {
+    /// In this process, on its actix system.
+    InProcess,
+    /// As `<binary> serve --config <file>`, a child process that can be killed and restarted.
+    Process(PathBuf),
 }
 
 impl Default for DemoOptions {
@@ -58,6 +71,8 @@ impl Default for DemoOptions {
             broker_fault_rate: 0.02,
             home: PathBuf::from("."),
             partitions: 8,
+            hub: HubMode::InProcess,
+            private_redis: false,
         }
     }
 }
@@ -86,7 +101,7 @@ fn start_error(what: &'static str) -> impl FnOnce(String) -> DemoError {
 }
 
 /// Which Redis the demo uses.
-enum RedisChoice {
+pub enum RedisChoice {
     /// `REDIS_URL` (or the default local Redis) answered.
     External(String),
     /// A private `redis-server` in a temporary folder.
@@ -94,10 +109,10 @@ enum RedisChoice {
 }
 
 impl RedisChoice {
-    async fn pick() -> Result<Self, DemoError> {
+    async fn pick(private: bool) -> Result<Self, DemoError> {
         let url =
             std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
-        if answers(&url).await {
+        if !private && answers(&url).await {
             return Ok(Self::External(url));
         }
         let server = RedisServer::start(Persistence::AofEverySec)
@@ -108,7 +123,8 @@ impl RedisChoice {
         Ok(Self::Private(server))
     }
 
-    fn url(&self) -> String {
+    /// The `redis://` URL.
+    pub fn url(&self) -> String {
         match self {
             Self::External(url) => url.clone(),
             Self::Private(server) => server.url(),
@@ -130,9 +146,66 @@ async fn answers(url: &str) -> bool {
         .is_ok()
 }
 
+/// The hub, in this process or as a child process.
+enum HubRun {
+    InProcess(Hub),
+    Process {
+        child: Option<std::process::Child>,
+        binary: PathBuf,
+        config: PathBuf,
+        log: PathBuf,
+        env: Vec<(String, String)>,
+        ephemeral: bool,
+    },
+}
+
+impl HubRun {
+    fn spawn(&mut self) -> Result<(), DemoError> {
+        let Self::Process {
+            child,
+            binary,
+            config,
+            log,
+            env,
+            ephemeral,
+        } = self
+        else {
+            return Ok(());
+        };
+        let output = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&*log)
+            .map_err(|e| e.to_string())
+            .map_err(start_error("the hub's log file"))?;
+        let errors = output
+            .try_clone()
+            .map_err(|e| e.to_string())
+            .map_err(start_error("the hub's log file"))?;
+        let mut command = std::process::Command::new(&*binary);
+        command.arg("serve").arg("--config").arg(&*config);
+        if *ephemeral {
+            command.arg("--ephemeral");
+        }
+        command
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env_remove("REDIS_URL")
+            .stdout(output)
+            .stderr(errors);
+        *child = Some(
+            command
+                .spawn()
+                .map_err(|e| format!("{}: {e}", binary.display()))
+                .map_err(start_error("the hub process"))?,
+        );
+        Ok(())
+    }
+}
+
 /// Everything the demo started; stopped by [`World::stop`].
 pub struct World {
-    redis: RedisChoice,
+    /// The Redis in use.
+    pub redis: RedisChoice,
     /// The key prefix of this run (runs never see each other's keys).
     pub prefix: String,
     /// Partitions of the hub.
@@ -145,8 +218,7 @@ pub struct World {
     pub edifact_broker: EdifactBrokerSim,
     /// The carrier.
     pub carrier: CarrierSim,
-    /// The hub.
-    hub: Hub,
+    hub: HubRun,
     /// The hub's API base URL.
     pub api: String,
     /// HTTP client for the API.
@@ -157,7 +229,7 @@ pub struct World {
 impl World {
     /// Start Redis (or use `REDIS_URL`), the simulators and the hub.
     pub async fn start(options: &DemoOptions) -> Result<Self, DemoError> {
-        let redis = RedisChoice::pick().await?;
+        let redis = RedisChoice::pick(options.private_redis).await?;
         let prefix = format!("demo{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         let folders = tempfile::tempdir()
             .map_err(|e| e.to_string())
@@ -170,6 +242,10 @@ impl World {
                 .map_err(start_error("the EDI folders"))?;
         }
         let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+        let api_port = free_port()
+            .map_err(|e| e.to_string())
+            .map_err(start_error("the hub's API port"))?;
+        let api = format!("http://127.0.0.1:{api_port}");
         let odoo = sim_odoo::start(
             SimConfig {
                 seed: options.seed,
@@ -190,9 +266,16 @@ impl World {
                 ..Faults::default()
             },
         };
+        let secret = hex::encode(uuid::Uuid::new_v4().as_bytes());
+        let webhook_secret = hex::encode(uuid::Uuid::new_v4().as_bytes());
         let rest_broker = RestBrokerSim::start(loopback, &broker_config)
             .map_err(|e| e.to_string())
             .map_err(start_error("the REST broker simulator"))?;
+        rest_broker.set_callback(CallbackTarget {
+            url: format!("{api}/v1/partners/{REST_BROKER}/callbacks"),
+            header: "X-Tradehub-Signature".to_owned(),
+            secret: Secret::new(secret.as_bytes()),
+        });
         let edifact_broker = EdifactBrokerSim::start(EdifactSimConfig {
             outbox: outbox.clone(),
             inbox: inbox.clone(),
@@ -201,37 +284,6 @@ impl World {
                 faults: Faults::default(),
                 ..broker_config.clone()
             },
-        });
-
-        let secret = hex::encode(uuid::Uuid::new_v4().as_bytes());
-        let webhook_secret = hex::encode(uuid::Uuid::new_v4().as_bytes());
-        let layout = Layout::new(&options.home);
-        let mut callback_partners = vec![REST_BROKER];
-        callback_partners.extend(CARRIERS);
-        let callbacks = Secrets::callbacks_with(&layout, &callback_partners, &secret)
-            .map_err(start_error("the callback secrets"))?;
-        let config = hub_config(
-            options,
-            &redis.url(),
-            &prefix,
-            &odoo,
-            &rest_broker,
-            outbox,
-            inbox,
-        );
-        let secrets = Secrets {
-            odoo_api_key: Some(odoo.api_key().to_owned()),
-            odoo_webhook: Some(webhook_secret.clone()),
-            callbacks: Some(callbacks),
-        };
-        let ephemeral = matches!(redis, RedisChoice::External(_));
-        let hub = Hub::start(config, ServeOptions { ephemeral }, secrets).await?;
-        let api = format!("http://{}", hub.api_addr());
-
-        rest_broker.set_callback(CallbackTarget {
-            url: format!("{api}/v1/partners/{REST_BROKER}/callbacks"),
-            header: "X-Tradehub-Signature".to_owned(),
-            secret: Secret::new(secret.as_bytes()),
         });
         let carrier = CarrierSim::new(CarrierSimConfig {
             dcsa: CarrierEndpoint {
@@ -250,6 +302,66 @@ impl World {
         })
         .map_err(|e| e.to_string())
         .map_err(start_error("the carrier simulator"))?;
+
+        let mut config = hub_config(
+            options,
+            &redis.url(),
+            &prefix,
+            &odoo,
+            &rest_broker,
+            outbox,
+            inbox,
+        );
+        config.http.listen = SocketAddr::from(([127, 0, 0, 1], api_port));
+        let ephemeral = matches!(redis, RedisChoice::External(_));
+        let mut hub = match &options.hub {
+            HubMode::InProcess => {
+                let layout = Layout::new(&options.home);
+                let mut callback_partners = vec![REST_BROKER];
+                callback_partners.extend(CARRIERS);
+                let callbacks = Secrets::callbacks_with(&layout, &callback_partners, &secret)
+                    .map_err(start_error("the callback secrets"))?;
+                let secrets = Secrets {
+                    odoo_api_key: Some(odoo.api_key().to_owned()),
+                    odoo_webhook: Some(webhook_secret.clone()),
+                    callbacks: Some(callbacks),
+                };
+                HubRun::InProcess(Hub::start(config, ServeOptions { ephemeral }, secrets).await?)
+            }
+            HubMode::Process(binary) => {
+                config.metrics.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+                let path = folders.path().join("hub.toml");
+                let text = toml::to_string(&config)
+                    .map_err(|e| e.to_string())
+                    .map_err(start_error("the hub's configuration file"))?;
+                std::fs::write(&path, text)
+                    .map_err(|e| e.to_string())
+                    .map_err(start_error("the hub's configuration file"))?;
+                let env = vec![
+                    (config.odoo.api_key_env.clone(), odoo.api_key().to_owned()),
+                    (
+                        config.odoo.webhook_secret_env.clone(),
+                        webhook_secret.clone(),
+                    ),
+                    (
+                        "TRADEHUB_REST_BROKER_HMAC_SECRET".to_owned(),
+                        secret.clone(),
+                    ),
+                    ("TRADEHUB_CARRIER_DCSA_SECRET".to_owned(), secret.clone()),
+                    ("TRADEHUB_CARRIER_X12_SECRET".to_owned(), secret.clone()),
+                ];
+                let mut run = HubRun::Process {
+                    child: None,
+                    binary: binary.clone(),
+                    config: path,
+                    log: folders.path().join("hub.log"),
+                    env,
+                    ephemeral,
+                };
+                run.spawn()?;
+                run
+            }
+        };
 
         let client = OdooClient::new(crate::partners::odoo::OdooConfig::new(
             &odoo.url(),
@@ -275,7 +387,16 @@ impl World {
             .build()
             .map_err(|e| e.to_string())
             .map_err(start_error("the HTTP client"))?;
-        let world = Self {
+        if let Err(e) = Self::wait_ready_at(&http, &api, Duration::from_secs(60)).await {
+            if let HubRun::InProcess(hub) = hub {
+                hub.stop().await;
+            } else if let HubRun::Process { child: Some(c), .. } = &mut hub {
+                drop(c.kill());
+                drop(c.wait());
+            }
+            return Err(e);
+        }
+        Ok(Self {
             redis,
             prefix,
             partitions: options.partitions,
@@ -287,23 +408,55 @@ impl World {
             api,
             http,
             _folders: folders,
-        };
-        world.wait_ready(Duration::from_secs(30)).await?;
-        Ok(world)
+        })
     }
 
-    async fn wait_ready(&self, within: Duration) -> Result<(), DemoError> {
+    /// Wait until the hub at `api` answers `/readyz` with 200.
+    async fn wait_ready_at(
+        http: &reqwest::Client,
+        api: &str,
+        within: Duration,
+    ) -> Result<(), DemoError> {
         let until = tokio::time::Instant::now() + within;
-        while !self.hub.is_ready() {
+        loop {
+            let ready = http
+                .get(format!("{api}/readyz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ready {
+                return Ok(());
+            }
             if tokio::time::Instant::now() > until {
                 return Err(DemoError::Start {
                     what: "the hub",
-                    reason: format!("not ready after {within:?} (no partitions owned)"),
+                    reason: format!("{api}/readyz not ready after {within:?}"),
                 });
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Ok(())
+    }
+
+    /// Kill the hub process with SIGKILL (process mode only; in-process hubs cannot be killed).
+    pub fn kill_hub(&mut self) -> Result<(), DemoError> {
+        match &mut self.hub {
+            HubRun::Process { child, .. } => {
+                if let Some(mut c) = child.take() {
+                    drop(c.kill());
+                    drop(c.wait());
+                }
+                Ok(())
+            }
+            HubRun::InProcess(_) => Err(DemoError::Run(
+                "an in-process hub cannot be killed; start the world with HubMode::Process".into(),
+            )),
+        }
+    }
+
+    /// Start the killed hub process again and wait until it is ready.
+    pub async fn restart_hub(&mut self) -> Result<(), DemoError> {
+        self.hub.spawn()?;
+        Self::wait_ready_at(&self.http, &self.api, Duration::from_secs(60)).await
     }
 
     /// Which Redis this run uses, for the summary.
@@ -320,9 +473,26 @@ impl World {
         }
     }
 
-    /// Stop the hub and the simulators.
+    /// Stop the hub (gracefully) and the simulators.
     pub async fn stop(self) {
-        self.hub.stop().await;
+        match self.hub {
+            HubRun::InProcess(hub) => hub.stop().await,
+            HubRun::Process {
+                child: Some(mut child),
+                ..
+            } => {
+                let terminated = std::process::Command::new("kill")
+                    .arg("-TERM")
+                    .arg(child.id().to_string())
+                    .status()
+                    .is_ok_and(|s| s.success());
+                if !terminated {
+                    drop(child.kill());
+                }
+                drop(child.wait());
+            }
+            HubRun::Process { child: None, .. } => {}
+        }
         self.rest_broker.stop().await;
         self.edifact_broker.stop();
         self.odoo.stop().await;
@@ -351,7 +521,6 @@ fn hub_config(
     config.runtime.reclaim_idle = Duration::from_secs(5);
     config.runtime.reclaim_every = Duration::from_secs(1);
     config.runtime.shutdown_grace = Duration::from_secs(2);
-    config.http.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     config.odoo.url = odoo.url();
     config.odoo.db = odoo.db().to_owned();
     config.odoo.login = odoo.login().to_owned();

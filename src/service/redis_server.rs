@@ -164,6 +164,7 @@ impl Drop for RedisServer {
     }
 }
 
-fn free_port() -> std::io::Result<u16> {
+/// A port nothing listens on now (the OS picks it; another process may take it before use).
+pub fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }

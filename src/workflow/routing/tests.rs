@@ -16,8 +16,14 @@ fn shipped_table_parses_and_routes() {
     assert_eq!(us.partner, "rest-broker");
     assert_eq!(us.route, None);
     assert_eq!(us.version, p.version);
+    let de_import = p.route(cc("DE"), Direction::Import, None);
+    assert_eq!(de_import.partner, "edifact-broker");
+    assert_eq!(
+        de_import.route,
+        Some("EU imports through the EDIFACT broker")
+    );
     // A route conditioned on a mode never matches a shipment without one.
-    let de_none = p.route(cc("DE"), Direction::Import, None);
+    let de_none = p.route(cc("DE"), Direction::Export, None);
     assert_eq!(de_none.partner, "rest-broker");
     // Nor does a destination-conditioned route match a shipment without a destination.
     assert_eq!(
