@@ -127,18 +127,13 @@ impl Flow {
             Workflow::Shipment => Self::Shipment(Arc::new(ShipmentWiring::load(config, secrets)?)),
         };
         let connections = flow.connections();
-        if let Some(unknown) = config
-            .partners
-            .keys()
-            .find(|name| !connections.contains(name))
-        {
-            return Err(WiringError {
-                what: format!("partners.{unknown}"),
-                reason: format!(
-                    "no such partner connection in this workflow (connections: {})",
-                    connections.join(", ")
-                ),
-            });
+        for unknown in config.partners.keys().filter(|n| !connections.contains(n)) {
+            tracing::warn!(
+                partner = %unknown,
+                workflow = ?config.runtime.workflow,
+                connections = %connections.join(", "),
+                "partners.{unknown} names no connection of this workflow; its limits are not used"
+            );
         }
         Ok(flow)
     }

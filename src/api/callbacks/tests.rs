@@ -26,8 +26,12 @@ fn partners_come_from_their_templates() {
         Err(CallbackConfigError::Kind(_))
     ));
     assert!(matches!(
-        CallbackPartner::from_template(&layout, "carrier-x12"),
+        CallbackPartner::from_template(&layout, "edifact-broker"),
         Err(CallbackConfigError::NoHmac(_))
+    ));
+    assert!(matches!(
+        CallbackPartner::from_template(&layout, "carrier-x12"),
+        Err(CallbackConfigError::MissingSecret(var)) if var == "TRADEHUB_CARRIER_X12_SECRET"
     ));
 }
 
