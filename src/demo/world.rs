@@ -388,13 +388,31 @@ impl World {
             .map_err(|e| e.to_string())
             .map_err(start_error("the HTTP client"))?;
         if let Err(e) = Self::wait_ready_at(&http, &api, Duration::from_secs(60)).await {
-            if let HubRun::InProcess(hub) = hub {
-                hub.stop().await;
-            } else if let HubRun::Process { child: Some(c), .. } = &mut hub {
-                drop(c.kill());
-                drop(c.wait());
-            }
-            return Err(e);
+            return Err(match hub {
+                HubRun::InProcess(hub) => {
+                    hub.stop().await;
+                    e
+                }
+                HubRun::Process { child, log, .. } => {
+                    if let Some(mut c) = child {
+                        drop(c.kill());
+                        drop(c.wait());
+                    }
+                    let text = std::fs::read_to_string(&log).unwrap_or_default();
+                    let tail: String = text
+                        .chars()
+                        .rev()
+                        .take(2000)
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                        .rev()
+                        .collect();
+                    DemoError::Start {
+                        what: "the hub process",
+                        reason: format!("{e}; its log ends:\n{tail}"),
+                    }
+                }
+            });
         }
         Ok(Self {
             redis,
