@@ -11,6 +11,7 @@
 //! | [`bench`] | benchmarks against real Redis (`tradehub bench`) |
 //! | [`cli`] | the `tradehub` subcommands |
 //! | [`config`] | figment-layered service configuration |
+//! | [`finance`] | settlement documents, the duty reconciliation batch and its Odoo posting |
 //! | [`formats`] | codecs (EDIFACT, X12, XML, CSV/fixed width, JSON) into one tree, and jq mappings |
 //! | [`model`] | the canonical data model v1: shipments, parties, products, documents, declarations, code newtypes |
 //! | [`partners`] | partner transports: the Odoo client (JSON-RPC, JSON-2), its poller and write-back |
@@ -26,6 +27,7 @@ pub mod api;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod finance;
 pub mod formats;
 pub mod model;
 pub mod partners;

@@ -25,6 +25,8 @@ mod formats;
 mod brokers;
 #[path = "integration/duty.rs"]
 mod duty;
+#[path = "integration/finance.rs"]
+mod finance;
 #[path = "integration/odoo.rs"]
 mod odoo;
 #[path = "integration/screening.rs"]
