@@ -34,6 +34,7 @@ use crate::model::{Money, Shipment};
 use crate::partners::config::Layout;
 use crate::partners::filing::{self, Ledger};
 use crate::partners::odoo::OdooClient;
+use crate::sim::settlement::ShipmentLookup;
 use crate::store::RedisMailbox;
 use crate::tariff::duty::{TableError, TariffBook};
 use crate::tariff::reconcile::InvoiceItemKind;
@@ -245,27 +246,11 @@ impl FinanceInbox {
         }
         let Some(key) = key else { return Ok(None) };
         if dossier.shipment.is_none() {
-            dossier.shipment = self.saga_shipment(&key).await?.map(Box::new);
+            dossier.shipment = saga_shipment(&self.mailbox, self.partitions, &key)
+                .await?
+                .map(Box::new);
         }
         Ok(Some((key, dossier)))
-    }
-
-    /// The shipment in the saga's state, when the saga has one.
-    async fn saga_shipment(&self, key: &str) -> Result<Option<Shipment>, PollError> {
-        let stored = self
-            .mailbox
-            .load(partition_of(key, self.partitions), key)
-            .await
-            .map_err(|source| filing::IngestError {
-                id: format!("load {key}"),
-                key: key.to_owned(),
-                source,
-            })?;
-        Ok(stored
-            .state
-            .and_then(|s| serde_json::from_str::<Value>(&s).ok())
-            .and_then(|v| v.get("shipment").cloned())
-            .and_then(|s| serde_json::from_value(s).ok()))
     }
 
     async fn settle(&self, lrn: &str, report: &mut InboxReport) -> Result<(), PollError> {
@@ -435,6 +420,43 @@ impl FinanceInbox {
             }
         }
     }
+}
+
+/// The shipment in the saga state of `key`, when the saga has one.
+pub async fn saga_shipment(
+    mailbox: &RedisMailbox,
+    partitions: u16,
+    key: &str,
+) -> Result<Option<Shipment>, filing::IngestError> {
+    let stored = mailbox
+        .load(partition_of(key, partitions), key)
+        .await
+        .map_err(|source| filing::IngestError {
+            id: format!("load {key}"),
+            key: key.to_owned(),
+            source,
+        })?;
+    Ok(stored
+        .state
+        .and_then(|s| serde_json::from_str::<Value>(&s).ok())
+        .and_then(|v| v.get("shipment").cloned())
+        .and_then(|s| serde_json::from_value(s).ok()))
+}
+
+/// A [`ShipmentLookup`] for the broker simulators' `finance_drop`: LRN → saga key through the
+/// ledger → the shipment in the saga's state.
+pub fn saga_shipments(mailbox: RedisMailbox, partitions: u16) -> ShipmentLookup {
+    let ledger = Ledger::of(&mailbox);
+    Arc::new(move |lrn: String| {
+        let (mailbox, ledger) = (mailbox.clone(), ledger.clone());
+        Box::pin(async move {
+            let key = ledger.lrn_key(&lrn).await.ok().flatten()?;
+            saga_shipment(&mailbox, partitions, &key)
+                .await
+                .ok()
+                .flatten()
+        })
+    })
 }
 
 /// `(broker, folder)` for each broker subfolder, by name.

@@ -320,8 +320,12 @@ pub fn reconcile(input: &ReconcileInput<'_>, tolerance: Tolerance) -> Reconcilia
         compare_lines(&mut v, shipment, estimate, assessed, tolerance);
     }
     check_invoice(&mut v, invoice, assessed.total(), fees);
-    let recoverable = !estimate.recoverable_taxes.is_zero();
-    finish(shipment.id.to_string(), v, invoice, recoverable)
+    let capitalise = if estimate.recoverable_taxes.is_zero() {
+        Capitalise::AllButNothing
+    } else {
+        Capitalise::AllButVat
+    };
+    finish(shipment.id.to_string(), v, invoice, capitalise)
 }
 
 /// Checks the broker invoice of a declaration customs assesses nothing for (an export): it may
@@ -337,7 +341,7 @@ pub fn reconcile_invoice_only(
         tax: Decimal::ZERO,
     };
     check_invoice(&mut v, invoice, nothing, fees);
-    finish(shipment.to_owned(), v, invoice, false)
+    finish(shipment.to_owned(), v, invoice, Capitalise::Nothing)
 }
 
 fn compare_fx(v: &mut Findings, estimate: &DutyResult, assessed: &Assessment) {
@@ -555,30 +559,50 @@ fn check_invoice(
     }
 }
 
+/// What of an invoice becomes landed cost of the goods.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Capitalise {
+    /// Duty, fees and tax (import VAT not recoverable).
+    AllButNothing,
+    /// Duty and fees; the import VAT is recovered.
+    AllButVat,
+    /// Nothing: an export's fees are a cost of the sale, not of stock.
+    Nothing,
+}
+
 fn finish(
     shipment: String,
     v: Findings,
     invoice: &BrokerInvoice,
-    vat_recoverable: bool,
+    capitalise: Capitalise,
 ) -> Reconciliation {
     let reconciled = v.0.is_empty();
     let posting = reconciled.then(|| {
         let billed_duty = sum_of(invoice, InvoiceItemKind::Duty);
         let billed_tax = sum_of(invoice, InvoiceItemKind::Tax);
         let fee_total = sum_of(invoice, InvoiceItemKind::Fee);
-        let recoverable_vat = if vat_recoverable {
+        let recoverable_vat = if capitalise == Capitalise::AllButVat {
             billed_tax
         } else {
             Decimal::ZERO
         };
-        Posting {
-            vendor_bill: invoice.items.clone(),
-            landed_cost: billed_duty + fee_total + (billed_tax - recoverable_vat),
-            landed_cost_parts: LandedCostParts {
+        let parts = if capitalise == Capitalise::Nothing {
+            LandedCostParts {
+                duty: Decimal::ZERO,
+                fees: Decimal::ZERO,
+                non_recoverable_tax: Decimal::ZERO,
+            }
+        } else {
+            LandedCostParts {
                 duty: billed_duty,
                 fees: fee_total,
                 non_recoverable_tax: billed_tax - recoverable_vat,
-            },
+            }
+        };
+        Posting {
+            vendor_bill: invoice.items.clone(),
+            landed_cost: parts.duty + parts.fees + parts.non_recoverable_tax,
+            landed_cost_parts: parts,
             recoverable_vat,
         }
     });

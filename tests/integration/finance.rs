@@ -369,3 +369,145 @@ async fn a_lost_odoo_is_retried_on_the_next_poll() {
     assert_eq!(s.bills(&lrn).await.len(), 1);
     assert_eq!(s.inputs(&key).await.len(), 2);
 }
+
+fn tradehub_reconcile(folder: &Path) -> (Option<i32>, Value, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tradehub"))
+        .args(["reconcile", "--json", "--folder"])
+        .arg(folder)
+        .output()
+        .expect("the tradehub binary runs");
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (
+        out.status.code(),
+        doc,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn reconcile_command_exits_by_what_it_found() {
+    let book = TariffBook::load(&default_dir()).expect("tables");
+    let folder = tempfile::tempdir().expect("temp folder");
+    let dir = folder.path().join("rest-broker");
+    std::fs::create_dir_all(&dir).expect("broker folder");
+    let write = |key: &str| {
+        let lrn = lrn_for(key, 1);
+        for (name, bytes) in documents(
+            &import_shipment(key, 1),
+            &lrn,
+            BrokerStyle::Rest,
+            SEED,
+            &book,
+        ) {
+            std::fs::write(dir.join(name), bytes).expect("write");
+        }
+        lrn
+    };
+
+    let ok = write(&key_where(false, "CLI"));
+    let (code, doc, stderr) = tradehub_reconcile(folder.path());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(doc["declarations"][0]["lrn"], json!(ok));
+    assert_eq!(doc["declarations"][0]["status"], json!("reconciled"));
+    assert!(doc["declarations"][0]["comparison"]["estimate_duty"].is_string());
+
+    let bad = write(&key_where(true, "CLI"));
+    let (code, doc, _) = tradehub_reconcile(folder.path());
+    assert_eq!(code, Some(1));
+    let variance = doc["declarations"]
+        .as_array()
+        .expect("declarations")
+        .iter()
+        .find(|d| d["lrn"] == json!(bad))
+        .expect("the variance is listed");
+    assert_eq!(variance["status"], json!("variance"));
+    assert!(
+        variance["reasons"][0]
+            .as_str()
+            .is_some_and(|r| r.starts_with("DUTY: "))
+    );
+
+    std::fs::write(dir.join("broken.xml"), "<MetaData><Response>").expect("write");
+    let (code, doc, _) = tradehub_reconcile(folder.path());
+    assert_eq!(code, Some(2));
+    assert!(
+        doc["unreadable"][0]
+            .as_str()
+            .is_some_and(|u| u.contains("rest-broker/broken.xml")),
+        "{doc}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edifact_broker_drops_settlement_after_release_and_the_inbox_settles_it() {
+    use tradehub::partners::edifact_file::{EdifactFileConfig, EdifactFileTransport};
+    use tradehub::sim::broker::{BrokerSimConfig, Scenario};
+    use tradehub::sim::broker_edifact::{EdifactBrokerSim, EdifactSimConfig};
+    use tradehub::sim::settlement::FinanceDrop;
+    use tradehub_actors::partner::Transport;
+
+    let s = setup().await;
+    let picking = first_picking(&s.client).await;
+    let key = (0..10_000)
+        .map(|i| format!("WH/IN/E2E{i:05}"))
+        .find(|k| {
+            Scenario::for_shipment(SEED, k) == Scenario::AcceptedReleased
+                && !settlement_variance(SEED, &lrn_for(k, 1))
+        })
+        .expect("a plain release");
+    let lrn = lrn_for(&key, 1);
+    let shipment = import_shipment(&key, picking);
+    Ledger::of(&s.mailbox)
+        .record_lrn(&lrn, &key)
+        .await
+        .expect("ledger");
+    let edi = tempfile::tempdir().expect("edi folders");
+    let transport = EdifactFileTransport::new(
+        EdifactFileConfig {
+            partner: "edifact-broker".into(),
+            layout: Layout::new(root()),
+            outbox: edi.path().join("out"),
+        },
+        Ledger::of(&s.mailbox),
+    );
+    let filing = Envelope::new(
+        format!("{key}:file:{lrn}"),
+        &key,
+        "customs.file",
+        json!({ "lrn": lrn, "version": 1, "previous_lrn": null, "shipment": shipment, "estimate": null, "route": null }),
+    );
+    transport.call(&filing).await.expect("CUSDEC written");
+
+    let lookup_shipment = shipment.clone();
+    let sim = EdifactBrokerSim::start(EdifactSimConfig {
+        outbox: edi.path().join("out"),
+        inbox: edi.path().join("in"),
+        poll: Duration::from_millis(20),
+        broker: BrokerSimConfig {
+            seed: SEED,
+            step_delay: Duration::from_millis(10),
+            finance_drop: Some(FinanceDrop {
+                folder: s.folder.path().to_owned(),
+                shipments: Arc::new(move |_lrn| {
+                    let s = lookup_shipment.clone();
+                    Box::pin(async move { Some(s) })
+                }),
+                book: Arc::new(TariffBook::load(&default_dir()).expect("tables")),
+            }),
+            ..BrokerSimConfig::default()
+        },
+    });
+    let drop_dir = s.folder.path().join("edifact-broker");
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while !drop_dir.join(format!("{lrn}.invoice.csv")).is_file() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no settlement documents after release"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    sim.stop();
+    let report = s.inbox.poll_once().await.expect("poll");
+    assert_eq!((report.processed, report.reconciled), (3, 1), "{report:?}");
+    assert_eq!(s.bills(&lrn).await.len(), 1);
+}
