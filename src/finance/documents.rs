@@ -604,8 +604,7 @@ pub fn read_invoice_csv(
             ));
         }
         let what = match kind {
-            InvoiceItemKind::Duty => format!("{duty_type} advanced"),
-            InvoiceItemKind::Tax => format!("{duty_type} advanced"),
+            InvoiceItemKind::Duty | InvoiceItemKind::Tax => format!("{duty_type} advanced"),
             InvoiceItemKind::Fee => description.clone(),
         };
         let line = field("line").filter(|l| *l != "0");
