@@ -14,6 +14,7 @@ mod formats;
 mod model;
 mod odoo;
 mod ops;
+mod reconcile;
 mod screening;
 mod serve;
 mod sim;
@@ -47,6 +48,8 @@ enum Command {
     Validate(model::ValidateArgs),
     /// Duty, import taxes, fees and landed cost of an import shipment, with the working.
     Duty(duty::DutyArgs),
+    /// Reconcile a folder of settlement documents once (estimate, assessment, broker invoice).
+    Reconcile(reconcile::ReconcileArgs),
     /// Print the JSON Schema of a canonical model type.
     Schema(model::SchemaArgs),
     /// Convert a document between formats: edifact | x12 | xml | csv | json.
@@ -76,6 +79,7 @@ pub fn main(cli: Cli) -> ExitCode {
         Command::Replay(args) => ops::replay(args),
         Command::Audit(args) => ops::audit(args),
         Command::Validate(args) => model::validate_cmd(args),
+        Command::Reconcile(args) => reconcile::reconcile_cmd(args),
         Command::Schema(args) => model::schema_cmd(args),
         Command::Duty(args) => duty::duty_cmd(args),
         Command::Convert(args) => formats::convert(args),

@@ -54,6 +54,8 @@ pub struct HubConfig {
     pub screening: ScreeningLink,
     /// Per-deployment overrides of broker templates' transports, by partner name.
     pub brokers: BTreeMap<String, BrokerLink>,
+    /// The settlement documents' inbox and the duty reconciliation batch.
+    pub finance: crate::finance::FinanceConfig,
     /// Partner connections' runtime limits, by partner name; a connection without an entry
     /// gets the defaults.
     pub partners: BTreeMap<String, PartnerLimits>,

@@ -12,6 +12,7 @@
 //! | [`cli`] | the `tradehub` subcommands |
 //! | [`config`] | figment-layered service configuration |
 //! | [`demo`] | `tradehub demo`: the hub with simulated Odoo, brokers and carriers, and the people around them |
+//! | [`finance`] | settlement documents, the duty reconciliation batch and its Odoo posting |
 //! | [`formats`] | codecs (EDIFACT, X12, XML, CSV/fixed width, JSON) into one tree, and jq mappings |
 //! | [`model`] | the canonical data model v1: shipments, parties, products, documents, declarations, code newtypes |
 //! | [`partners`] | partner transports: the Odoo client (JSON-RPC, JSON-2), its poller and write-back |
@@ -28,6 +29,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod finance;
 pub mod formats;
 pub mod model;
 pub mod partners;

@@ -8,8 +8,10 @@
 //! | [`broker_edifact`] | the EDIFACT CUSDEC/CUSRES broker over a folder pair |
 //! | [`carrier`] | a carrier posting DCSA JSON events and X12 214 to the hub |
 //! | [`odoo`] | an in-memory Odoo over JSON-RPC and JSON-2, with demo data and webhooks |
+//! | [`settlement`] | the settlement documents (assessment, invoice CSV) brokers drop after release |
 
 pub mod broker;
 pub mod broker_edifact;
 pub mod carrier;
 pub mod odoo;
+pub mod settlement;

@@ -27,6 +27,8 @@ mod brokers;
 mod duty;
 #[path = "integration/e2e.rs"]
 mod e2e;
+#[path = "integration/finance.rs"]
+mod finance;
 #[path = "integration/odoo.rs"]
 mod odoo;
 #[path = "integration/screening.rs"]

@@ -164,6 +164,7 @@ async fn broker(args: BrokerArgs) -> Result<(), String> {
         seed: args.common.seed,
         step_delay: args.common.step_delay,
         faults: args.common.faults(),
+        finance_drop: None,
     };
     match args.kind {
         BrokerKind::Rest => {

@@ -269,6 +269,7 @@ impl People {
                 self.count("customs operator amended a rejected declaration");
                 Ok(true)
             }
+            "SETTLING" => self.accept_variance(world, &key).await,
             "RELEASED" if !self.tracked[index].shipped => {
                 let format = CarrierFormat::for_shipment(self.seed, &key);
                 drop(world.carrier.dispatch(&key, format));
@@ -396,20 +397,43 @@ impl People {
             )
         };
         let url = format!("{}/v1/shipments/{key}/screening/decision", world.api);
-        let response = world
-            .http
-            .post(&url)
-            .json(&json!({ "decision": decision, "reviewer": "demo.compliance", "reason": reason }))
-            .send()
-            .await
-            .map_err(|e| DemoError::Run(format!("POST {url}: {e}")))?;
-        if !response.status().is_success() {
-            let status = response.status();
-            let body = response.text().await.unwrap_or_default();
-            return Err(DemoError::Run(format!("POST {url}: {status}: {body}")));
-        }
+        post(
+            world,
+            &url,
+            json!({ "decision": decision, "reviewer": "demo.compliance", "reason": reason }),
+        )
+        .await?;
         self.count(action);
         Ok(())
+    }
+
+    /// Finance: accept an open duty variance after checking it (the broker's figures stand).
+    async fn accept_variance(&mut self, world: &World, key: &str) -> Result<bool, DemoError> {
+        let state = shipment(world, key).await?;
+        let open = state["state"]["exceptions"].as_array().and_then(|e| {
+            e.iter()
+                .find(|x| x["type"] == "DUTY_VARIANCE" && x["state"]["kind"] == "open")
+                .and_then(|x| x["id"].as_str().map(str::to_owned))
+        });
+        let Some(exception) = open else {
+            return Ok(false);
+        };
+        let url = format!(
+            "{}/v1/shipments/{key}/exceptions/{exception}/resolve",
+            world.api
+        );
+        post(
+            world,
+            &url,
+            json!({
+                "by": "demo.finance",
+                "action": "accept",
+                "note": "checked against the customs assessment: the assessed figures stand",
+            }),
+        )
+        .await?;
+        self.count("finance accepted a duty variance");
+        Ok(true)
     }
 
     /// How every shipment ended, from the hub and from Odoo.
@@ -472,6 +496,23 @@ impl People {
         }
         Ok(outcomes)
     }
+}
+
+/// POST `body` to the hub; anything but a 2xx stops the run.
+async fn post(world: &World, url: &str, body: Value) -> Result<(), DemoError> {
+    let response = world
+        .http
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| DemoError::Run(format!("POST {url}: {e}")))?;
+    if response.status().is_success() {
+        return Ok(());
+    }
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    Err(DemoError::Run(format!("POST {url}: {status}: {text}")))
 }
 
 /// `GET /v1/shipments/{key}`.

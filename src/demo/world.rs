@@ -2,10 +2,12 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::callbacks::Secret;
 use crate::config::{BrokerLink, HubConfig, Workflow};
+use crate::finance::inbox::saga_shipments;
 use crate::partners::config::Layout;
 use crate::partners::odoo::{OdooClient, OdooTransport};
 use crate::service::redis_server::{Persistence, RedisServer, free_port};
@@ -15,6 +17,9 @@ use crate::sim::broker::{BrokerSimConfig, CallbackTarget, Faults, RestBrokerSim}
 use crate::sim::broker_edifact::{EdifactBrokerSim, EdifactSimConfig};
 use crate::sim::carrier::{CarrierEndpoint, CarrierSim, CarrierSimConfig};
 use crate::sim::odoo::{self as sim_odoo, SimConfig, SimOdoo, WebhookRule};
+use crate::sim::settlement::FinanceDrop;
+use crate::store::{RedisMailbox, StoreConfig};
+use crate::tariff::duty::TariffBook;
 
 /// The REST broker's partner (template) name.
 pub const REST_BROKER: &str = "rest-broker";
@@ -256,6 +261,18 @@ impl World {
         )
         .map_err(|e| e.to_string())
         .map_err(start_error("the Odoo simulator"))?;
+        let finance_folder = folders.path().join("finance");
+        let store = RedisMailbox::connect(StoreConfig {
+            url: redis.url(),
+            prefix: prefix.clone(),
+            ..StoreConfig::default()
+        })
+        .await
+        .map_err(|e| e.to_string())
+        .map_err(start_error("the brokers' view of Redis"))?;
+        let book = TariffBook::load(&options.home.join("config/tariffs"))
+            .map_err(|e| e.to_string())
+            .map_err(start_error("the brokers' tariff tables"))?;
         let broker_config = BrokerSimConfig {
             seed: options.seed,
             step_delay: options.step_delay,
@@ -265,6 +282,11 @@ impl World {
                 retry_after_secs: 1,
                 ..Faults::default()
             },
+            finance_drop: Some(FinanceDrop {
+                folder: finance_folder.clone(),
+                shipments: saga_shipments(store, options.partitions),
+                book: Arc::new(book),
+            }),
         };
         let secret = hex::encode(uuid::Uuid::new_v4().as_bytes());
         let webhook_secret = hex::encode(uuid::Uuid::new_v4().as_bytes());
@@ -313,8 +335,11 @@ impl World {
             inbox,
         );
         config.http.listen = SocketAddr::from(([127, 0, 0, 1], api_port));
+        config.finance.enabled = true;
+        config.finance.folder = finance_folder;
+        config.finance.poll = Duration::from_millis(200);
         let ephemeral = matches!(redis, RedisChoice::External(_));
-        let mut hub = match &options.hub {
+        let hub = match &options.hub {
             HubMode::InProcess => {
                 let layout = Layout::new(&options.home);
                 let mut callback_partners = vec![REST_BROKER];

@@ -33,6 +33,7 @@ use super::odoo_feed::OdooFeed;
 use super::wiring::{Broker, Flow, Secrets, WiringError};
 use crate::api::{self, Readiness};
 use crate::config::{HubConfig, PartnerLimits};
+use crate::finance::FinanceInbox;
 use crate::partners::config::Layout;
 use crate::partners::edifact_file::InboxWatcher;
 use crate::partners::odoo::{OdooClient, Poller, PollerConfig};
@@ -174,7 +175,8 @@ impl Hub {
                 let mut poll = PollerConfig::pickings();
                 poll.page_size = config.odoo.page_size;
                 poll.settle = config.odoo.settle;
-                let poller = Poller::new(client, mailbox.connection(), mailbox.keys(), poll);
+                let poller =
+                    Poller::new(client.clone(), mailbox.connection(), mailbox.keys(), poll);
                 let feed = Arc::new(OdooFeed::new(
                     poller,
                     mailbox.clone(),
@@ -184,6 +186,25 @@ impl Hub {
                 let every = config.odoo.poll_every;
                 let (poller, stop) = (feed.clone(), shutdown_rx.clone());
                 tasks.push(actix::spawn(async move { poller.run(every, stop).await }));
+                if config.finance.enabled {
+                    let inbox = FinanceInbox::new(
+                        config.finance.clone(),
+                        layout.clone(),
+                        mailbox.clone(),
+                        config.runtime.partitions,
+                        Some(client),
+                    )
+                    .map_err(|e| {
+                        ServeError::Wiring(WiringError {
+                            what: "[finance]".to_owned(),
+                            reason: e.to_string(),
+                        })
+                    })?;
+                    let mut stop = shutdown_rx.clone();
+                    tasks.push(actix::spawn(inbox.run(async move {
+                        drop(stop.wait_for(|stopping| *stopping).await);
+                    })));
+                }
                 for broker in wiring.brokers.values() {
                     if let Broker::Edifact { inbox, .. } = broker {
                         let watcher = InboxWatcher::new(inbox.clone(), mailbox.clone());

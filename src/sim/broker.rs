@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 
 use crate::model::DeclarationStatus;
 use crate::partners::config::sign;
+use crate::sim::settlement::{BrokerStyle, FinanceDrop, drop_documents};
 use crate::workflow::shipment::lrn_for;
 
 #[cfg(test)]
@@ -159,6 +160,8 @@ pub struct BrokerSimConfig {
     pub step_delay: Duration,
     /// Faults at start (changeable while running).
     pub faults: Faults,
+    /// Where to drop the settlement documents of each released declaration; none: not written.
+    pub finance_drop: Option<FinanceDrop>,
 }
 
 impl Default for BrokerSimConfig {
@@ -167,6 +170,7 @@ impl Default for BrokerSimConfig {
             seed: 7,
             step_delay: Duration::from_millis(50),
             faults: Faults::default(),
+            finance_drop: None,
         }
     }
 }
@@ -237,6 +241,7 @@ pub(crate) struct Shared {
     declarations: Mutex<HashMap<String, SimDeclaration>>,
     counters: Counters,
     callback: Mutex<Option<CallbackTarget>>,
+    pub(crate) finance: Option<FinanceDrop>,
 }
 
 /// Which fault, if any, a request meets.
@@ -257,6 +262,7 @@ impl Shared {
             declarations: Mutex::new(HashMap::new()),
             counters: Counters::default(),
             callback: Mutex::new(None),
+            finance: config.finance_drop.clone(),
         })
     }
 
@@ -327,6 +333,16 @@ impl Shared {
             status: DeclarationStatus::Received,
             mrn: None,
             filings: 1,
+        }
+    }
+
+    /// Drops the settlement documents of `lrn` once customs released it.
+    pub(crate) async fn settle(&self, lrn: &str, style: BrokerStyle) {
+        let released = self
+            .get(lrn)
+            .is_some_and(|d| d.status == DeclarationStatus::Released);
+        if let (Some(drop), true) = (&self.finance, released) {
+            drop_documents(drop, lrn, style, self.seed).await;
         }
     }
 
@@ -705,4 +721,5 @@ async fn lifecycle(shared: Arc<Shared>, client: reqwest::Client, lrn: String, sc
             shared.failed();
         }
     }
+    shared.settle(&lrn, BrokerStyle::Rest).await;
 }

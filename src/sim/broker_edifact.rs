@@ -17,6 +17,7 @@ use serde_json::Value;
 use super::broker::{BrokerCounters, BrokerSimConfig, Faults, Scenario, Shared, SimDeclaration};
 use crate::model::DeclarationStatus;
 use crate::partners::edifact_file::write_atomically;
+use crate::sim::settlement::BrokerStyle;
 
 #[cfg(test)]
 mod tests;
@@ -299,4 +300,5 @@ async fn lifecycle(
         let name = format!("{our_ref:08}_CUSRES_{lrn}_{}", gis_code(*status));
         write_answer(&shared, &inbox, &name, &text);
     }
+    shared.settle(&lrn, BrokerStyle::Edifact).await;
 }

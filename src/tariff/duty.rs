@@ -8,6 +8,8 @@ mod allocate;
 mod rate;
 mod tables;
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fmt;
 use std::sync::Arc;
 
@@ -382,6 +384,7 @@ struct Ctx<'a> {
     j: &'a Jurisdiction,
     book: &'a TariffBook,
     fx_date: Date,
+    /// The rates used, in the order first used; each is looked up once per computation.
     fx_used: Vec<FxRate>,
 }
 
@@ -392,21 +395,34 @@ impl Ctx<'_> {
         from: Currency,
     ) -> Result<(Decimal, Decimal), DutyError> {
         let to = self.j.config.currency;
-        let fx = self
-            .book
-            .fx
-            .lookup(from, to, self.fx_date)
-            .ok_or(DutyError::NoFxRate {
-                from,
-                to,
-                date: self.fx_date,
-            })?;
-        let rate = fx.rate;
-        if from != to && !self.fx_used.contains(&fx) {
+        let rate = if from == to {
+            Decimal::ONE
+        } else if let Some(known) = self.fx_used.iter().find(|r| r.from == from) {
+            known.rate
+        } else {
+            let fx = self
+                .book
+                .fx
+                .lookup(from, to, self.fx_date)
+                .ok_or(DutyError::NoFxRate {
+                    from,
+                    to,
+                    date: self.fx_date,
+                })?;
+            let rate = fx.rate;
             self.fx_used.push(fx);
-        }
+            rate
+        };
         Ok((self.j.config.rounding.apply(amount * rate), rate))
     }
+}
+
+/// The rate rows for one (code, origin): looked up once per computation, however many lines
+/// share them.
+struct Rows<'a> {
+    mfn: &'a RateRow,
+    preferential: Option<&'a RateRow>,
+    additional: Vec<&'a RateRow>,
 }
 
 fn has_proof(s: &Shipment, line: &Line) -> bool {
@@ -647,6 +663,7 @@ pub fn compute(s: &Shipment, book: &TariffBook) -> Result<DutyResult, DutyError>
     let table = j.config.rates.as_str();
 
     let mut lines = Vec::with_capacity(s.lines.len());
+    let mut rows_of: HashMap<(HsCode, Option<CountryCode>), Rows<'_>> = HashMap::new();
     for (i, line) in s.lines.iter().enumerate() {
         let (value, goods, fx) = converted[i];
         let code = line
@@ -664,14 +681,23 @@ pub fn compute(s: &Shipment, book: &TariffBook) -> Result<DutyResult, DutyError>
         let insurance_adj = insurance_parts[i] * Decimal::from(insurance_sign);
         let cv = goods + freight_adj + insurance_adj;
 
-        let mfn = j
-            .best(Measure::Mfn, code, origin, date)
-            .ok_or_else(|| DutyError::NoMfnRate {
-                line: line.number,
-                code,
-                table: table.to_owned(),
-            })?;
-        let pref = j.best(Measure::Preferential, code, origin, date);
+        let rows = match rows_of.entry((code, origin)) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(Rows {
+                mfn: j.best(Measure::Mfn, code, origin, date).ok_or_else(|| {
+                    DutyError::NoMfnRate {
+                        line: line.number,
+                        code,
+                        table: table.to_owned(),
+                    }
+                })?,
+                preferential: j.best(Measure::Preferential, code, origin, date),
+                additional: j
+                    .matching(Measure::Additional, code, origin, date)
+                    .collect(),
+            }),
+        };
+        let (mfn, pref) = (rows.mfn, rows.preferential);
         let (applied, kind, preference) = match pref {
             Some(p) if line.preference_claimed && (!p.proof_required || has_proof(s, line)) => (
                 p,
@@ -693,11 +719,9 @@ pub fn compute(s: &Shipment, book: &TariffBook) -> Result<DutyResult, DutyError>
             None if line.preference_claimed => (mfn, ChargeKind::Mfn, PreferenceOutcome::NoRate),
             None => (mfn, ChargeKind::Mfn, PreferenceOutcome::None),
         };
-        let mut duties = Vec::with_capacity(1);
-        let additional = j.matching(Measure::Additional, code, origin, date);
-        for (row, kind) in
-            std::iter::once((applied, kind)).chain(additional.map(|r| (r, ChargeKind::Additional)))
-        {
+        let mut duties = Vec::with_capacity(1 + rows.additional.len());
+        let additional = rows.additional.iter().map(|r| (*r, ChargeKind::Additional));
+        for (row, kind) in std::iter::once((applied, kind)).chain(additional) {
             let (mut exact, mut formula) = evaluate(&row.rate, cv, line)?;
             if duty_relief {
                 exact = Decimal::ZERO;

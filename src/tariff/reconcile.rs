@@ -32,16 +32,19 @@ pub struct AssessedFx {
     pub date: Date,
 }
 
-/// One assessed item, keyed by our shipment line number.
+/// One assessed item, keyed by our shipment line number. What the customs document does not
+/// say (a DMSTAX names no commodity code, a CUSRES no preference) is `None` and not compared.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssessedLine {
     pub line: u32,
-    pub hs_code: HsCode,
-    pub preference: bool,
+    #[serde(default)]
+    pub hs_code: Option<HsCode>,
+    #[serde(default)]
+    pub preference: Option<bool>,
     #[serde(default)]
     pub quantity: Option<Quantity>,
-    #[serde(with = "rust_decimal::serde::str")]
-    pub customs_value: Decimal,
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    pub customs_value: Option<Decimal>,
     #[serde(with = "rust_decimal::serde::str")]
     pub duty: Decimal,
     #[serde(with = "rust_decimal::serde::str")]
@@ -57,7 +60,33 @@ pub struct Assessment {
     pub value_basis: Option<ValueBasis>,
     #[serde(default)]
     pub fx: Vec<AssessedFx>,
+    /// Per item, when the document has items; empty when it gives declaration totals only.
     pub lines: Vec<AssessedLine>,
+    /// Declaration totals; used when `lines` is empty.
+    #[serde(default)]
+    pub totals: Option<AssessedTotals>,
+}
+
+/// Duty and tax customs assessed for the whole declaration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssessedTotals {
+    #[serde(with = "rust_decimal::serde::str")]
+    pub duty: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub tax: Decimal,
+}
+
+impl Assessment {
+    /// Total duty and tax assessed: the items' sums, or the declaration totals without items.
+    pub fn total(&self) -> AssessedTotals {
+        match (self.lines.is_empty(), self.totals) {
+            (true, Some(t)) => t,
+            _ => AssessedTotals {
+                duty: self.lines.iter().map(|l| l.duty).sum(),
+                tax: self.lines.iter().map(|l| l.tax).sum(),
+            },
+        }
+    }
 }
 
 /// What a broker invoice line is for.
@@ -169,12 +198,22 @@ pub struct Variance {
 /// What to post to Odoo when everything agrees.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Posting {
-    /// Draft vendor bill lines for the broker: (description, amount).
-    pub vendor_bill: Vec<(String, Decimal)>,
-    /// Duty (and fees) capitalised as landed cost.
+    /// Draft vendor bill lines for the broker: duty and tax advanced, fees.
+    pub vendor_bill: Vec<InvoiceItem>,
+    /// Duty, fees and non-recoverable tax capitalised as landed cost.
     pub landed_cost: Decimal,
+    /// The parts of `landed_cost`: duty, fees, non-recoverable tax.
+    pub landed_cost_parts: LandedCostParts,
     /// Import VAT to the recoverable VAT account.
     pub recoverable_vat: Decimal,
+}
+
+/// What the landed cost is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LandedCostParts {
+    pub duty: Decimal,
+    pub fees: Decimal,
+    pub non_recoverable_tax: Decimal,
 }
 
 /// The outcome for one declaration.
@@ -196,6 +235,29 @@ pub struct ReconcileInput<'a> {
     pub fees: &'a [AgreedFee],
 }
 
+/// The reasons found so far.
+#[derive(Default)]
+struct Findings(Vec<Variance>);
+
+impl Findings {
+    fn push(
+        &mut self,
+        kind: VarianceKind,
+        line: Option<u32>,
+        ours: String,
+        theirs: String,
+        message: String,
+    ) {
+        self.0.push(Variance {
+            kind,
+            line,
+            ours,
+            theirs,
+            message,
+        });
+    }
+}
+
 /// Compares our estimate, the assessment and the broker invoice of one declaration.
 pub fn reconcile(input: &ReconcileInput<'_>, tolerance: Tolerance) -> Reconciliation {
     let ReconcileInput {
@@ -205,22 +267,13 @@ pub fn reconcile(input: &ReconcileInput<'_>, tolerance: Tolerance) -> Reconcilia
         invoice,
         fees,
     } = *input;
-    let mut v = Vec::new();
-    let mut push = |kind, line, ours: String, theirs: String, message: String| {
-        v.push(Variance {
-            kind,
-            line,
-            ours,
-            theirs,
-            message,
-        });
-    };
+    let mut v = Findings::default();
     for (what, theirs) in [
         ("assessment", assessed.currency),
         ("broker invoice", invoice.currency),
     ] {
         if theirs != estimate.currency {
-            push(
+            v.push(
                 VarianceKind::Currency,
                 None,
                 estimate.currency.to_string(),
@@ -235,7 +288,7 @@ pub fn reconcile(input: &ReconcileInput<'_>, tolerance: Tolerance) -> Reconcilia
     if let Some(basis) = assessed.value_basis
         && basis != estimate.value_basis
     {
-        push(
+        v.push(
             VarianceKind::ValueBasis,
             None,
             format!("{:?}", estimate.value_basis),
@@ -243,9 +296,58 @@ pub fn reconcile(input: &ReconcileInput<'_>, tolerance: Tolerance) -> Reconcilia
             "customs valued on another basis (CIF vs FOB)".into(),
         );
     }
+    compare_fx(&mut v, estimate, assessed);
+    if assessed.lines.is_empty() {
+        let totals = assessed.total();
+        for (kind, mine, theirs) in [
+            (VarianceKind::Duty, estimate.total_duty, totals.duty),
+            (VarianceKind::Tax, estimate.total_taxes, totals.tax),
+        ] {
+            if tolerance.exceeded(mine, theirs) {
+                v.push(
+                    kind,
+                    None,
+                    mine.to_string(),
+                    theirs.to_string(),
+                    format!(
+                        "declaration total {kind:?} differs by {} beyond tolerance",
+                        theirs - mine
+                    ),
+                );
+            }
+        }
+    } else {
+        compare_lines(&mut v, shipment, estimate, assessed, tolerance);
+    }
+    check_invoice(&mut v, invoice, assessed.total(), fees);
+    let capitalise = if estimate.recoverable_taxes.is_zero() {
+        Capitalise::AllButNothing
+    } else {
+        Capitalise::AllButVat
+    };
+    finish(shipment.id.to_string(), v, invoice, capitalise)
+}
+
+/// Checks the broker invoice of a declaration customs assesses nothing for (an export): it may
+/// hold agreed fees only, no duty or tax advanced.
+pub fn reconcile_invoice_only(
+    shipment: &str,
+    invoice: &BrokerInvoice,
+    fees: &[AgreedFee],
+) -> Reconciliation {
+    let mut v = Findings::default();
+    let nothing = AssessedTotals {
+        duty: Decimal::ZERO,
+        tax: Decimal::ZERO,
+    };
+    check_invoice(&mut v, invoice, nothing, fees);
+    finish(shipment.to_owned(), v, invoice, Capitalise::Nothing)
+}
+
+fn compare_fx(v: &mut Findings, estimate: &DutyResult, assessed: &Assessment) {
     for fx in &assessed.fx {
         match estimate.fx_rates.iter().find(|r| r.from == fx.from) {
-            None => push(
+            None => v.push(
                 VarianceKind::FxRate,
                 None,
                 "none".into(),
@@ -254,7 +356,7 @@ pub fn reconcile(input: &ReconcileInput<'_>, tolerance: Tolerance) -> Reconcilia
             ),
             Some(ours) => {
                 if ours.rate != fx.rate {
-                    push(
+                    v.push(
                         VarianceKind::FxRate,
                         None,
                         ours.rate.to_string(),
@@ -263,7 +365,7 @@ pub fn reconcile(input: &ReconcileInput<'_>, tolerance: Tolerance) -> Reconcilia
                     );
                 }
                 if ours.date != fx.date {
-                    push(
+                    v.push(
                         VarianceKind::FxDate,
                         None,
                         ours.date.to_string(),
@@ -274,10 +376,19 @@ pub fn reconcile(input: &ReconcileInput<'_>, tolerance: Tolerance) -> Reconcilia
             }
         }
     }
+}
+
+fn compare_lines(
+    v: &mut Findings,
+    shipment: &Shipment,
+    estimate: &DutyResult,
+    assessed: &Assessment,
+    tolerance: Tolerance,
+) {
     for ours in &estimate.lines {
         let n = ours.line;
         let Some(theirs) = assessed.lines.iter().find(|l| l.line == n) else {
-            push(
+            v.push(
                 VarianceKind::LineMissing,
                 Some(n),
                 "declared".into(),
@@ -286,12 +397,14 @@ pub fn reconcile(input: &ReconcileInput<'_>, tolerance: Tolerance) -> Reconcilia
             );
             continue;
         };
-        if theirs.hs_code != ours.hs_code {
-            push(
+        if let Some(code) = theirs.hs_code
+            && code != ours.hs_code
+        {
+            v.push(
                 VarianceKind::HsCode,
                 Some(n),
                 ours.hs_code.to_string(),
-                theirs.hs_code.to_string(),
+                code.to_string(),
                 format!("line {n} was reclassified"),
             );
         }
@@ -299,12 +412,14 @@ pub fn reconcile(input: &ReconcileInput<'_>, tolerance: Tolerance) -> Reconcilia
             .duties
             .first()
             .is_some_and(|d| d.kind == ChargeKind::Preferential);
-        if ours_pref != theirs.preference {
-            push(
+        if let Some(pref) = theirs.preference
+            && pref != ours_pref
+        {
+            v.push(
                 VarianceKind::Preference,
                 Some(n),
                 ours_pref.to_string(),
-                theirs.preference.to_string(),
+                pref.to_string(),
                 if ours_pref {
                     format!("line {n}: preference denied; expect the MFN difference")
                 } else {
@@ -321,7 +436,7 @@ pub fn reconcile(input: &ReconcileInput<'_>, tolerance: Tolerance) -> Reconcilia
                     .find(|x| x.unit() == q.unit())
             });
             if mine.is_none_or(|m| m.value() != q.value()) {
-                push(
+                v.push(
                     VarianceKind::Quantity,
                     Some(n),
                     mine.map_or("none".into(), |m| m.value().to_string()),
@@ -336,11 +451,13 @@ pub fn reconcile(input: &ReconcileInput<'_>, tolerance: Tolerance) -> Reconcilia
                 ours.customs_value,
                 theirs.customs_value,
             ),
-            (VarianceKind::Duty, ours.duty, theirs.duty),
-            (VarianceKind::Tax, ours.tax, theirs.tax),
+            (VarianceKind::Duty, ours.duty, Some(theirs.duty)),
+            (VarianceKind::Tax, ours.tax, Some(theirs.tax)),
         ] {
-            if tolerance.exceeded(mine, theirs_amount) {
-                push(
+            if let Some(theirs_amount) = theirs_amount
+                && tolerance.exceeded(mine, theirs_amount)
+            {
+                v.push(
                     kind,
                     Some(n),
                     mine.to_string(),
@@ -355,7 +472,7 @@ pub fn reconcile(input: &ReconcileInput<'_>, tolerance: Tolerance) -> Reconcilia
     }
     for theirs in &assessed.lines {
         if !estimate.lines.iter().any(|l| l.line == theirs.line) {
-            push(
+            v.push(
                 VarianceKind::UnexpectedLine,
                 Some(theirs.line),
                 "absent".into(),
@@ -367,23 +484,32 @@ pub fn reconcile(input: &ReconcileInput<'_>, tolerance: Tolerance) -> Reconcilia
             );
         }
     }
-    let assessed_duty: Decimal = assessed.lines.iter().map(|l| l.duty).sum();
-    let assessed_tax: Decimal = assessed.lines.iter().map(|l| l.tax).sum();
-    let sum_of = |k: InvoiceItemKind| -> Decimal {
-        invoice
-            .items
-            .iter()
-            .filter(|i| i.kind == k)
-            .map(|i| i.amount)
-            .sum()
-    };
-    let (billed_duty, billed_tax) = (sum_of(InvoiceItemKind::Duty), sum_of(InvoiceItemKind::Tax));
+}
+
+fn sum_of(invoice: &BrokerInvoice, kind: InvoiceItemKind) -> Decimal {
+    invoice
+        .items
+        .iter()
+        .filter(|i| i.kind == kind)
+        .map(|i| i.amount)
+        .sum()
+}
+
+/// The invoice must advance exactly what customs assessed and charge only agreed fees.
+fn check_invoice(
+    v: &mut Findings,
+    invoice: &BrokerInvoice,
+    due: AssessedTotals,
+    fees: &[AgreedFee],
+) {
+    let billed_duty = sum_of(invoice, InvoiceItemKind::Duty);
+    let billed_tax = sum_of(invoice, InvoiceItemKind::Tax);
     for (what, billed, due) in [
-        ("duty", billed_duty, assessed_duty),
-        ("tax", billed_tax, assessed_tax),
+        ("duty", billed_duty, due.duty),
+        ("tax", billed_tax, due.tax),
     ] {
         if billed != due {
-            push(
+            v.push(
                 VarianceKind::Disbursement,
                 None,
                 due.to_string(),
@@ -403,7 +529,7 @@ pub fn reconcile(input: &ReconcileInput<'_>, tolerance: Tolerance) -> Reconcilia
             .as_deref()
             .and_then(|c| fees.iter().find(|f| f.code == c));
         match agreed {
-            None => push(
+            None => v.push(
                 VarianceKind::Fee,
                 None,
                 "not agreed".into(),
@@ -417,7 +543,7 @@ pub fn reconcile(input: &ReconcileInput<'_>, tolerance: Tolerance) -> Reconcilia
             Some(f) => {
                 let expected = f.expected(disbursements);
                 if item.amount != expected {
-                    push(
+                    v.push(
                         VarianceKind::Fee,
                         None,
                         expected.to_string(),
@@ -431,33 +557,59 @@ pub fn reconcile(input: &ReconcileInput<'_>, tolerance: Tolerance) -> Reconcilia
             }
         }
     }
-    let reconciled = v.is_empty();
+}
+
+/// What of an invoice becomes landed cost of the goods.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Capitalise {
+    /// Duty, fees and tax (import VAT not recoverable).
+    AllButNothing,
+    /// Duty and fees; the import VAT is recovered.
+    AllButVat,
+    /// Nothing: an export's fees are a cost of the sale, not of stock.
+    Nothing,
+}
+
+fn finish(
+    shipment: String,
+    v: Findings,
+    invoice: &BrokerInvoice,
+    capitalise: Capitalise,
+) -> Reconciliation {
+    let reconciled = v.0.is_empty();
     let posting = reconciled.then(|| {
-        let fee_total: Decimal = invoice
-            .items
-            .iter()
-            .filter(|i| i.kind == InvoiceItemKind::Fee)
-            .map(|i| i.amount)
-            .sum();
-        let recoverable_vat = if estimate.recoverable_taxes.is_zero() {
-            Decimal::ZERO
-        } else {
+        let billed_duty = sum_of(invoice, InvoiceItemKind::Duty);
+        let billed_tax = sum_of(invoice, InvoiceItemKind::Tax);
+        let fee_total = sum_of(invoice, InvoiceItemKind::Fee);
+        let recoverable_vat = if capitalise == Capitalise::AllButVat {
             billed_tax
+        } else {
+            Decimal::ZERO
+        };
+        let parts = if capitalise == Capitalise::Nothing {
+            LandedCostParts {
+                duty: Decimal::ZERO,
+                fees: Decimal::ZERO,
+                non_recoverable_tax: Decimal::ZERO,
+            }
+        } else {
+            LandedCostParts {
+                duty: billed_duty,
+                fees: fee_total,
+                non_recoverable_tax: billed_tax - recoverable_vat,
+            }
         };
         Posting {
-            vendor_bill: invoice
-                .items
-                .iter()
-                .map(|i| (i.description.clone(), i.amount))
-                .collect(),
-            landed_cost: billed_duty + fee_total + (billed_tax - recoverable_vat),
+            vendor_bill: invoice.items.clone(),
+            landed_cost: parts.duty + parts.fees + parts.non_recoverable_tax,
+            landed_cost_parts: parts,
             recoverable_vat,
         }
     });
     Reconciliation {
-        shipment: shipment.id.to_string(),
+        shipment,
         reconciled,
-        variances: v,
+        variances: v.0,
         posting,
     }
 }

@@ -669,6 +669,7 @@ async fn edifact_file_drop_round_trip() {
             seed,
             step_delay: Duration::from_millis(20),
             faults: Faults::default(),
+            finance_drop: None,
         },
     });
     assert_eq!(sim.expected_outcome(&lrn), Scenario::ControlReleased);

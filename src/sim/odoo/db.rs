@@ -531,14 +531,64 @@ impl Db {
         Ok(out)
     }
 
-    /// `create`: one record; keeps one2many inverses in step.
+    /// `create`: one record; keeps one2many inverses in step. One2many values may hold
+    /// `(0, 0, {vals})` commands: those lines are created with the record, as Odoo does.
     pub fn create(
         &mut self,
         model: &str,
         vals: &Map<String, Value>,
         now: i64,
     ) -> Result<u64, SimError> {
-        let values = self.normalise(model, vals)?;
+        let mut vals = vals.clone();
+        let mut children = Vec::new();
+        for (name, field) in &self.model(model)?.fields {
+            if field.ttype != FieldType::One2many {
+                continue;
+            }
+            let Some(Value::Array(items)) = vals.get_mut(name) else {
+                continue;
+            };
+            let (creates, rest): (Vec<Value>, Vec<Value>) = items
+                .drain(..)
+                .partition(|i| i.get(0).and_then(Value::as_u64) == Some(0));
+            *items = rest;
+            for command in creates {
+                let Some(Value::Object(child)) = command.get(2).cloned() else {
+                    return Err(SimError::value(format!(
+                        "Wrong create command {command} for {model}.{name}"
+                    )));
+                };
+                let (Some(comodel), Some(inverse)) =
+                    (field.relation.clone(), field.inverse.clone())
+                else {
+                    return Err(SimError::value(format!(
+                        "{model}.{name} has no comodel or inverse"
+                    )));
+                };
+                children.push((comodel, inverse, child));
+            }
+        }
+        for (comodel, _, child) in &children {
+            self.normalise(comodel, child)?;
+        }
+        let id = self.create_one(model, &vals, now)?;
+        for (comodel, inverse, mut child) in children {
+            child.insert(inverse, json!(id));
+            self.create_one(&comodel, &child, now)?;
+        }
+        Ok(id)
+    }
+
+    fn create_one(
+        &mut self,
+        model: &str,
+        vals: &Map<String, Value>,
+        now: i64,
+    ) -> Result<u64, SimError> {
+        let mut values = self.normalise(model, vals)?;
+        if model == "account.move" && !values.contains_key("state") {
+            values.insert("state".to_owned(), json!("draft"));
+        }
         let m = self.model_mut(model)?;
         let id = m.next_id;
         m.next_id += 1;

@@ -201,6 +201,40 @@ pub fn schema(db: &mut Db) {
             plain("amount_total", T::Monetary),
             plain("invoice_date", T::Date),
             plain("invoice_origin", T::Char),
+            plain("ref", T::Char),
+            o2m("invoice_line_ids", "account.move.line", "move_id"),
+        ],
+    );
+    db.define(
+        "account.move.line",
+        "name",
+        &[
+            plain("name", T::Char),
+            m2o("move_id", "account.move"),
+            plain("quantity", T::Float),
+            plain("price_unit", T::Float),
+        ],
+    );
+    db.define(
+        "stock.landed.cost",
+        "name",
+        &[
+            plain("name", T::Char),
+            plain("date", T::Date),
+            plain("state", T::Selection),
+            m2o("vendor_bill_id", "account.move"),
+            ("picking_ids", T::Many2many, Some("stock.picking"), None),
+            o2m("cost_lines", "stock.landed.cost.lines", "cost_id"),
+        ],
+    );
+    db.define(
+        "stock.landed.cost.lines",
+        "name",
+        &[
+            plain("name", T::Char),
+            m2o("cost_id", "stock.landed.cost"),
+            plain("price_unit", T::Monetary),
+            plain("split_method", T::Selection),
         ],
     );
     db.define(
@@ -806,8 +840,20 @@ pub fn demo(db: &mut Db, seed: u64, pickings: usize, now: i64) -> Result<Refs, S
             create_export(db, &mut refs, &mut rng, lines, now)?;
         }
     }
+    // Created last so that every other record keeps its id.
+    for name in BROKER_PARTNERS {
+        db.create(
+            "res.partner",
+            &vals(&[("name", json!(name)), ("is_company", json!(true))]),
+            now,
+        )?;
+    }
     Ok(refs)
 }
+
+/// The customs brokers the demo company works with, as vendors (`config/reconcile.toml`
+/// names them as the brokers' Odoo partners).
+pub const BROKER_PARTNERS: [&str; 2] = ["Thames Customs Brokers Ltd", "Hanse Zollagentur GmbH"];
 
 /// Pick an element; the lists are never empty once seeded.
 fn pick(rng: &mut StdRng, list: &[u64]) -> u64 {

@@ -35,23 +35,24 @@ fn assessment() -> Assessment {
         lines: vec![
             AssessedLine {
                 line: 10,
-                hs_code: "9018908490".parse().unwrap(),
-                preference: true,
+                hs_code: Some("9018908490".parse().unwrap()),
+                preference: Some(true),
                 quantity: Some(Quantity::new(d("4"), Unit::Piece).unwrap()),
-                customs_value: d("28989.20"),
+                customs_value: Some(d("28989.20")),
                 duty: d("0"),
                 tax: d("5797.84"),
             },
             AssessedLine {
                 line: 20,
-                hs_code: "850760".parse().unwrap(),
-                preference: false,
+                hs_code: Some("850760".parse().unwrap()),
+                preference: Some(false),
                 quantity: None,
-                customs_value: d("3385.60"),
+                customs_value: Some(d("3385.60")),
                 duty: d("91.41"),
                 tax: d("695.40"),
             },
         ],
+        totals: None,
     }
 }
 
@@ -193,12 +194,12 @@ fn each_kind_of_variance_is_flagged() {
         ),
         (
             "reclassified",
-            |_, a, _, _| a.lines[1].hs_code = "850780".parse().unwrap(),
+            |_, a, _, _| a.lines[1].hs_code = Some("850780".parse().unwrap()),
             vec![V::HsCode],
         ),
         (
             "preference denied",
-            |_, a, _, _| a.lines[0].preference = false,
+            |_, a, _, _| a.lines[0].preference = Some(false),
             vec![V::Preference],
         ),
         (
@@ -226,7 +227,7 @@ fn each_kind_of_variance_is_flagged() {
         ),
         (
             "customs value beyond tolerance",
-            |_, a, _, _| a.lines[0].customs_value = d("30000"),
+            |_, a, _, _| a.lines[0].customs_value = Some(d("30000")),
             vec![V::CustomsValue],
         ),
         (

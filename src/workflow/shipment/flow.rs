@@ -4,9 +4,9 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::inputs::{
-    AssessedDuty, BrokerAnswer, BrokerInvoice, CallOutcome, Decision, Input, MilestoneReport,
-    Override, PartnerResult, ReadAnswer, Resolution, ResolveAction, ReviewDecision,
-    ScreeningAnswer, ScreeningOutcome, StatusReport, TimerFired,
+    AssessedDuty, BatchVerdict, BrokerAnswer, BrokerInvoice, CallOutcome, Decision, Input,
+    MilestoneReport, Override, PartnerResult, ReadAnswer, Resolution, ResolveAction,
+    ReviewDecision, ScreeningAnswer, ScreeningOutcome, StatusReport, TimerFired,
 };
 use super::step::Step;
 use super::{
@@ -1074,7 +1074,7 @@ impl Step<'_> {
         }
         self.audited(
             "broker_invoice",
-            json!({ "invoice": i.invoice, "duty": i.duty, "fees": i.fees }),
+            json!({ "invoice": i.invoice, "duty": i.duty, "fees": i.fees, "reconciliation": i.reconciliation }),
         );
         self.s.invoice = Some(i);
         self.try_reconcile();
@@ -1099,7 +1099,24 @@ impl Step<'_> {
     }
 
     fn try_reconcile(&mut self) {
-        if self.s.stage != Stage::Settling || self.s.has_open(ExceptionType::DutyVariance) {
+        if self.s.stage != Stage::Settling {
+            return;
+        }
+        let verdict = self
+            .s
+            .invoice
+            .as_ref()
+            .and_then(|i| i.reconciliation.clone());
+        if let Some(verdict) = verdict.filter(|v| v.reconciled)
+            && self.s.has_open(ExceptionType::DutyVariance)
+        {
+            self.resolve_kind(
+                ExceptionType::DutyVariance,
+                "a corrected invoice reconciles",
+            );
+            return self.settle_on(&verdict);
+        }
+        if self.s.has_open(ExceptionType::DutyVariance) {
             return;
         }
         let import = self
@@ -1110,6 +1127,9 @@ impl Step<'_> {
         let Some(invoice) = self.s.invoice.as_ref() else {
             return;
         };
+        if let Some(verdict) = invoice.reconciliation.clone() {
+            return self.settle_on(&verdict);
+        }
         let invoice_duty = invoice.duty;
         let assessed = self.s.assessed.as_ref().map(|a| a.duty);
         if import && assessed.is_none() {
@@ -1143,6 +1163,27 @@ impl Step<'_> {
                 None,
             );
         }
+    }
+
+    /// Settles on the reconciliation batch's verdict: close, or raise DUTY_VARIANCE naming
+    /// every reason the batch found.
+    fn settle_on(&mut self, verdict: &BatchVerdict) {
+        if verdict.reconciled {
+            return self.reconciled(
+                "the reconciliation batch found estimate, assessment and invoice in agreement",
+            );
+        }
+        let detail = if verdict.reasons.is_empty() {
+            "the reconciliation batch found a variance but named no reason".to_owned()
+        } else {
+            verdict.reasons.join("; ")
+        };
+        self.open(
+            ExceptionType::DutyVariance,
+            detail,
+            json!({ "reasons": verdict.reasons, "assessed": self.s.assessed, "invoice": self.s.invoice, "estimate": self.s.estimate }),
+            None,
+        );
     }
 
     fn reconciled(&mut self, why: &str) {

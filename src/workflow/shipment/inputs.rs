@@ -302,6 +302,27 @@ pub struct BrokerInvoice {
     /// The broker's own fees.
     #[serde(default)]
     pub fees: Option<Money>,
+    /// The reconciliation batch's verdict, when the invoice came through the finance inbox.
+    /// With a verdict the saga settles on it instead of its own check of the totals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconciliation: Option<BatchVerdict>,
+}
+
+/// What the reconciliation batch decided for a declaration (`crate::finance`): the three-way
+/// comparison of estimate, assessment and invoice, and what it posted to Odoo.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct BatchVerdict {
+    /// Everything agrees within tolerance.
+    pub reconciled: bool,
+    /// Every variance found, one sentence each; empty when reconciled.
+    #[serde(default)]
+    pub reasons: Vec<String>,
+    /// The draft vendor bill (`account.move` id) posted for a reconciled declaration.
+    #[serde(default)]
+    pub vendor_bill: Option<u64>,
+    /// The `stock.landed.cost` id posted with it, when there was landed cost to post.
+    #[serde(default)]
+    pub landed_cost: Option<u64>,
 }
 
 /// What a person does with an exception.

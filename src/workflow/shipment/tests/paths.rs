@@ -824,3 +824,52 @@ fn resolving_an_unknown_or_closed_exception_is_ignored() {
     );
     assert!(r.last_ignored().unwrap().contains("already resolved"));
 }
+
+#[test]
+fn batch_verdict_names_every_reason_and_a_corrected_invoice_closes() {
+    let mut r = Run::new(IMPORT_KEY);
+    r.drive_to_filing(import_json());
+    r.status("RELEASED", json!({}));
+    r.input(CARRIER_MILESTONE, json!({ "code": "DELIVERED" }));
+    r.input(ASSESSED_DUTY, json!({ "duty": money("100.00", "GBP") }));
+    r.input(
+        BROKER_INVOICE,
+        json!({ "invoice": "BR-4", "duty": money("100.00", "GBP"),
+                "reconciliation": { "reconciled": false,
+                                    "reasons": ["DUTY: line 10 differs", "FEE: Storage is not agreed"] } }),
+    );
+    assert_eq!(r.stage(), Stage::Settling);
+    let e = r.exception(ExceptionType::DutyVariance);
+    assert!(
+        e.detail.contains("DUTY: line 10 differs")
+            && e.detail.contains("FEE: Storage is not agreed"),
+        "{}",
+        e.detail
+    );
+    r.input(
+        BROKER_INVOICE,
+        json!({ "invoice": "BR-4a", "duty": money("100.00", "GBP"),
+                "reconciliation": { "reconciled": true, "vendor_bill": 7 } }),
+    );
+    assert_eq!(r.stage(), Stage::Closed);
+}
+
+#[test]
+fn batch_verdict_decides_over_the_inline_totals_check() {
+    let mut r = Run::new(IMPORT_KEY);
+    r.drive_to_filing(import_json());
+    // Both arrive before delivery: kept until SETTLING.
+    r.input(ASSESSED_DUTY, json!({ "duty": money("100.00", "GBP") }));
+    r.input(
+        BROKER_INVOICE,
+        json!({ "invoice": "BR-5", "duty": money("180.00", "GBP"),
+                "reconciliation": { "reconciled": true, "vendor_bill": 8, "landed_cost": 3 } }),
+    );
+    r.status("RELEASED", json!({}));
+    r.input(CARRIER_MILESTONE, json!({ "code": "DELIVERED" }));
+    assert_eq!(
+        r.stage(),
+        Stage::Closed,
+        "the inline check alone would have raised a variance (180 vs 100)"
+    );
+}

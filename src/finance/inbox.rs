@@ -1,0 +1,528 @@
+//! The finance inbox, a batch job of the scheduler: it polls a folder for settlement
+//! documents, keeps each one durably in Redis under its declaration, and reconciles every
+//! declaration whose documents are complete.
+//!
+//! Layout: `<folder>/<broker>/` per broker (named as its partner template). A readable file
+//! moves to `<broker>/processed/`; an unreadable one, or one naming an LRN this hub did not
+//! file, moves to `<broker>/failed/` with `<name>.reason` beside it. Nothing is deleted.
+//!
+//! Redis: `<prefix>:{sys}:finance:<LRN>` is a hash with the saga `key` and one JSON field per
+//! document (`assessment`, `invoice`, `declaration`) and the last `outcome`;
+//! `<prefix>:{sys}:finance:retry` holds LRNs whose Odoo posting must be tried again.
+//!
+//! A complete declaration is reconciled against the estimate recomputed from the shipment as
+//! declared (the broker's declaration copy, or the saga's state). A reconciled one is posted
+//! to Odoo (draft vendor bill and landed cost, idempotently) and only then given to the saga;
+//! the saga gets `finance.assessed_duty` (imports) and `finance.broker_invoice` carrying the
+//! batch's verdict, so it closes, or raises DUTY_VARIANCE naming every reason. Inputs are
+//! ingested with content-derived idempotency keys: a re-run feeds nothing twice.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use redis::AsyncCommands;
+use serde_json::{Value, json};
+use tradehub_actors::envelope::partition_of;
+use tradehub_actors::mailbox::Mailbox;
+
+use super::batch::{self, Dossier, Outcome, Status};
+use super::documents::{self, Settlement};
+use super::post::{self, PostError};
+use super::settings::{FinanceConfig, ReconcileSettings, SettingsError};
+use crate::model::{Money, Shipment};
+use crate::partners::config::Layout;
+use crate::partners::filing::{self, Ledger};
+use crate::partners::odoo::OdooClient;
+use crate::sim::settlement::ShipmentLookup;
+use crate::store::RedisMailbox;
+use crate::tariff::duty::{TableError, TariffBook};
+use crate::tariff::reconcile::InvoiceItemKind;
+use crate::workflow::shipment::inputs::{ASSESSED_DUTY, BROKER_INVOICE, BatchVerdict};
+
+/// The inbox could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    /// The reconciliation settings.
+    #[error("reconciliation settings: {0}")]
+    Settings(#[from] SettingsError),
+    /// The tariff tables.
+    #[error("tariff tables for the reconciliation estimate: {0}")]
+    Tariffs(#[from] TableError),
+}
+
+/// A poll could not finish; files and declarations left stay for the next poll.
+#[derive(Debug, thiserror::Error)]
+pub enum PollError {
+    /// Redis did not answer.
+    #[error("finance inbox in Redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    /// The saga's inbox refused an input.
+    #[error("finance inbox: {0}")]
+    Ingest(#[from] filing::IngestError),
+    /// The LRN ledger.
+    #[error("finance inbox: {0}")]
+    Ledger(#[from] filing::LedgerError),
+}
+
+/// What one poll did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct InboxReport {
+    /// Files read and kept.
+    pub processed: usize,
+    /// Files moved to `failed/`.
+    pub failed: usize,
+    /// Declarations still missing a document.
+    pub waiting: usize,
+    /// Declarations reconciled (and posted when Odoo is configured).
+    pub reconciled: usize,
+    /// Declarations with a variance.
+    pub variances: usize,
+    /// Declarations whose Odoo posting failed (retried on the next poll).
+    pub post_failures: usize,
+}
+
+/// The finance inbox; see the module docs.
+#[derive(Debug, Clone)]
+pub struct FinanceInbox {
+    config: FinanceConfig,
+    settings: Arc<ReconcileSettings>,
+    book: Arc<TariffBook>,
+    layout: Layout,
+    mailbox: RedisMailbox,
+    ledger: Ledger,
+    partitions: u16,
+    odoo: Option<OdooClient>,
+}
+
+impl FinanceInbox {
+    /// An inbox reading `config.settings` and the tariff tables in `config.tariffs` (paths
+    /// relative to `layout.root` unless absolute), posting to `odoo` when given.
+    pub fn new(
+        config: FinanceConfig,
+        layout: Layout,
+        mailbox: RedisMailbox,
+        partitions: u16,
+        odoo: Option<OdooClient>,
+    ) -> Result<Self, InboxError> {
+        let settings = ReconcileSettings::load(&layout.root.join(&config.settings))?;
+        let book = TariffBook::load(&layout.root.join(&config.tariffs))?;
+        Ok(Self::with_parts(
+            config,
+            Arc::new(settings),
+            Arc::new(book),
+            layout,
+            mailbox,
+            partitions,
+            odoo,
+        ))
+    }
+
+    /// An inbox from settings and tables already loaded (shared with the saga).
+    pub fn with_parts(
+        config: FinanceConfig,
+        settings: Arc<ReconcileSettings>,
+        book: Arc<TariffBook>,
+        layout: Layout,
+        mailbox: RedisMailbox,
+        partitions: u16,
+        odoo: Option<OdooClient>,
+    ) -> Self {
+        let ledger = Ledger::of(&mailbox);
+        Self {
+            config,
+            settings,
+            book,
+            layout,
+            mailbox,
+            ledger,
+            partitions,
+            odoo,
+        }
+    }
+
+    fn dossier_key(&self, lrn: &str) -> String {
+        self.ledger.key(&format!("finance:{lrn}"))
+    }
+
+    fn retry_key(&self) -> String {
+        self.ledger.key("finance:retry")
+    }
+
+    /// Reads every new file once, then reconciles the declarations they completed and those
+    /// whose posting is to be retried.
+    pub async fn poll_once(&self) -> Result<InboxReport, PollError> {
+        let mut report = InboxReport::default();
+        let mut touched = BTreeSet::new();
+        for (broker, dir) in broker_dirs(&self.config.folder) {
+            for path in files(&dir) {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let bytes = match std::fs::read(&path) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        set_aside(&path, &format!("{name}: cannot be read: {e}"));
+                        report.failed += 1;
+                        continue;
+                    }
+                };
+                match self.keep(&name, &bytes, &broker).await? {
+                    Ok(lrns) => {
+                        touched.extend(lrns);
+                        move_into(&path, "processed", None);
+                        report.processed += 1;
+                    }
+                    Err(reason) => {
+                        tracing::warn!(broker = %broker, file = %path.display(), %reason, "settlement document set aside");
+                        set_aside(&path, &reason);
+                        report.failed += 1;
+                    }
+                }
+            }
+        }
+        let mut conn = self.mailbox.connection();
+        let retry: Vec<String> = conn.smembers(self.retry_key()).await?;
+        touched.extend(retry);
+        for lrn in touched {
+            self.settle(&lrn, &mut report).await?;
+        }
+        Ok(report)
+    }
+
+    /// Reads a file and keeps its documents; `Err` is why the file is set aside.
+    async fn keep(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        broker: &str,
+    ) -> Result<Result<Vec<String>, String>, PollError> {
+        let settlements = match documents::read(name, bytes, broker, &self.layout) {
+            Ok(s) => s,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        let mut keyed = Vec::with_capacity(settlements.len());
+        for s in settlements {
+            let Some(key) = self.ledger.lrn_key(s.lrn()).await? else {
+                return Ok(Err(format!(
+                    "{name}: LRN {} was not filed through this hub",
+                    s.lrn()
+                )));
+            };
+            keyed.push((key, s));
+        }
+        let mut conn = self.mailbox.connection();
+        let mut lrns = Vec::with_capacity(keyed.len());
+        for (key, s) in keyed {
+            let body = serde_json::to_string(&s).unwrap_or_default();
+            let () = conn
+                .hset_multiple(
+                    self.dossier_key(s.lrn()),
+                    &[("key", key.as_str()), (s.slot(), body.as_str())],
+                )
+                .await?;
+            lrns.push(s.lrn().to_owned());
+        }
+        Ok(Ok(lrns))
+    }
+
+    /// The dossier of `lrn` as kept in Redis, with its saga key.
+    async fn dossier(&self, lrn: &str) -> Result<Option<(String, Dossier)>, PollError> {
+        let mut conn = self.mailbox.connection();
+        let fields: Vec<(String, String)> = conn.hgetall(self.dossier_key(lrn)).await?;
+        let mut key = None;
+        let mut dossier = Dossier::new(lrn);
+        for (field, value) in fields {
+            match field.as_str() {
+                "key" => key = Some(value),
+                "assessment" | "invoice" | "declaration" => {
+                    if let Ok(s) = serde_json::from_str::<Settlement>(&value) {
+                        dossier.add(s);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some(key) = key else { return Ok(None) };
+        if dossier.shipment.is_none() {
+            dossier.shipment = saga_shipment(&self.mailbox, self.partitions, &key)
+                .await?
+                .map(Box::new);
+        }
+        Ok(Some((key, dossier)))
+    }
+
+    async fn settle(&self, lrn: &str, report: &mut InboxReport) -> Result<(), PollError> {
+        let Some((key, dossier)) = self.dossier(lrn).await? else {
+            return Ok(());
+        };
+        let outcome = batch::settle(&dossier, &self.book, &self.settings);
+        let mut conn = self.mailbox.connection();
+        let () = conn
+            .hset(
+                self.dossier_key(lrn),
+                "outcome",
+                serde_json::to_string(&outcome).unwrap_or_default(),
+            )
+            .await?;
+        let verdict = match outcome.status {
+            Status::Waiting => {
+                report.waiting += 1;
+                return Ok(());
+            }
+            Status::Variance => {
+                report.variances += 1;
+                BatchVerdict {
+                    reconciled: false,
+                    reasons: outcome.reasons.clone(),
+                    vendor_bill: None,
+                    landed_cost: None,
+                }
+            }
+            Status::Reconciled => match self.post(&dossier, &outcome).await {
+                Ok(posted) => {
+                    report.reconciled += 1;
+                    BatchVerdict {
+                        reconciled: true,
+                        reasons: Vec::new(),
+                        vendor_bill: posted.map(|p| p.vendor_bill),
+                        landed_cost: posted.and_then(|p| p.landed_cost),
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(lrn, error = %e, "reconciled, but the Odoo posting failed; retried on the next poll");
+                    report.post_failures += 1;
+                    let () = conn.sadd(self.retry_key(), lrn).await?;
+                    return Ok(());
+                }
+            },
+        };
+        let () = conn.srem(self.retry_key(), lrn).await?;
+        self.feed(&key, &dossier, verdict).await
+    }
+
+    async fn post(
+        &self,
+        dossier: &Dossier,
+        outcome: &Outcome,
+    ) -> Result<Option<post::Posted>, PostError> {
+        let (Some(odoo), Some(shipment), Some(invoice), Some(posting)) = (
+            &self.odoo,
+            &dossier.shipment,
+            &dossier.invoice,
+            outcome
+                .reconciliation
+                .as_ref()
+                .and_then(|r| r.posting.as_ref()),
+        ) else {
+            return Ok(None);
+        };
+        let partner = self
+            .settings
+            .brokers
+            .get(&invoice.broker)
+            .map(|t| t.odoo_partner.as_str())
+            .unwrap_or(invoice.broker.as_str());
+        post::post(
+            odoo,
+            &dossier.lrn,
+            partner,
+            shipment,
+            invoice,
+            posting,
+            self.settings.split_method,
+        )
+        .await
+        .map(Some)
+    }
+
+    /// Gives the saga the assessment and the invoice with the batch's verdict.
+    async fn feed(&self, key: &str, d: &Dossier, verdict: BatchVerdict) -> Result<(), PollError> {
+        let Some(invoice) = &d.invoice else {
+            return Ok(());
+        };
+        if let Some((reference, assessed)) = &d.assessment {
+            let body = json!({
+                "duty": Money::new(assessed.total().duty, assessed.currency),
+                "reference": reference,
+            });
+            let id = format!(
+                "finance:{}:assessed:{}",
+                d.lrn,
+                filing::content_hash(body.to_string().as_bytes())
+            );
+            filing::ingest(
+                &self.mailbox,
+                self.partitions,
+                key,
+                ASSESSED_DUTY,
+                &id,
+                body,
+            )
+            .await?;
+        }
+        let sum = |kind| -> rust_decimal::Decimal {
+            invoice
+                .items
+                .iter()
+                .filter(|i| i.kind == kind)
+                .map(|i| i.amount)
+                .sum()
+        };
+        let body = json!({
+            "invoice": invoice.number,
+            "duty": Money::new(sum(InvoiceItemKind::Duty), invoice.currency),
+            "fees": Money::new(sum(InvoiceItemKind::Fee), invoice.currency),
+            "reconciliation": verdict,
+        });
+        let id = format!(
+            "finance:{}:invoice:{}",
+            d.lrn,
+            filing::content_hash(body.to_string().as_bytes())
+        );
+        filing::ingest(
+            &self.mailbox,
+            self.partitions,
+            key,
+            BROKER_INVOICE,
+            &id,
+            body,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Polls until `stop` resolves.
+    pub async fn run(self, stop: impl std::future::Future<Output = ()>) {
+        tokio::pin!(stop);
+        loop {
+            match self.poll_once().await {
+                Ok(r) if r != InboxReport::default() => {
+                    tracing::info!(
+                        processed = r.processed,
+                        failed = r.failed,
+                        reconciled = r.reconciled,
+                        variances = r.variances,
+                        waiting = r.waiting,
+                        post_failures = r.post_failures,
+                        "finance inbox polled"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "finance inbox poll failed; files stay for the next poll");
+                }
+            }
+            tokio::select! {
+                () = &mut stop => return,
+                () = tokio::time::sleep(self.config.poll) => {}
+            }
+        }
+    }
+}
+
+/// The shipment in the saga state of `key`, when the saga has one.
+pub async fn saga_shipment(
+    mailbox: &RedisMailbox,
+    partitions: u16,
+    key: &str,
+) -> Result<Option<Shipment>, filing::IngestError> {
+    let stored = mailbox
+        .load(partition_of(key, partitions), key)
+        .await
+        .map_err(|source| filing::IngestError {
+            id: format!("load {key}"),
+            key: key.to_owned(),
+            source,
+        })?;
+    Ok(stored
+        .state
+        .and_then(|s| serde_json::from_str::<Value>(&s).ok())
+        .and_then(|v| v.get("shipment").cloned())
+        .and_then(|s| serde_json::from_value(s).ok()))
+}
+
+/// A [`ShipmentLookup`] for the broker simulators' `finance_drop`: LRN → saga key through the
+/// ledger → the shipment in the saga's state.
+pub fn saga_shipments(mailbox: RedisMailbox, partitions: u16) -> ShipmentLookup {
+    let ledger = Ledger::of(&mailbox);
+    Arc::new(move |lrn: String| {
+        let (mailbox, ledger) = (mailbox.clone(), ledger.clone());
+        Box::pin(async move {
+            let key = ledger.lrn_key(&lrn).await.ok().flatten()?;
+            saga_shipment(&mailbox, partitions, &key)
+                .await
+                .ok()
+                .flatten()
+        })
+    })
+}
+
+/// `(broker, folder)` for each broker subfolder, by name.
+pub fn broker_dirs(root: &Path) -> Vec<(String, PathBuf)> {
+    let mut dirs: Vec<(String, PathBuf)> = std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .filter_map(|p| {
+            let name = p.file_name()?.to_str()?.to_owned();
+            (!name.starts_with('.')).then_some((name, p))
+        })
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// The documents waiting in a broker folder, by name (temporary and hidden files skipped).
+pub fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                !n.starts_with('.') && !n.ends_with(".tmp") && !n.ends_with(".reason")
+            })
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+fn set_aside(path: &Path, reason: &str) {
+    move_into(path, "failed", Some(reason));
+}
+
+/// Moves `path` into its sibling folder `folder` (a suffix keeps an earlier file of the same
+/// name), with a `.reason` file beside it when given.
+fn move_into(path: &Path, folder: &str, reason: Option<&str>) {
+    let (Some(dir), Some(name)) = (path.parent().map(|d| d.join(folder)), path.file_name()) else {
+        return;
+    };
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        tracing::error!(dir = %dir.display(), error = %e, "cannot make the folder; the file stays where it is");
+        return;
+    }
+    let name = name.to_string_lossy().into_owned();
+    let mut target = dir.join(&name);
+    let mut n = 1;
+    while target.exists() {
+        target = dir.join(format!("{name}.{n}"));
+        n += 1;
+    }
+    if let Some(reason) = reason {
+        let mut reason_file = target.clone().into_os_string();
+        reason_file.push(".reason");
+        if let Err(e) = std::fs::write(&reason_file, format!("{reason}\n")) {
+            tracing::error!(file = %path.display(), error = %e, "cannot write the reason file");
+        }
+    }
+    if let Err(e) = std::fs::rename(path, &target) {
+        tracing::error!(file = %path.display(), error = %e, "cannot move the file; it stays where it is");
+    }
+}
