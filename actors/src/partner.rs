@@ -11,6 +11,11 @@
 //!
 //! While the breaker is open, the connection stops reading: commands wait in
 //! their streams, durable and visible as queue depth.
+//!
+//! Commands of one key (one saga) are called one at a time, in stream order: the
+//! next waits until the one before has its result (retries in memory included), so
+//! write-backs such as "status AWAITING_RELEASE" then "status RELEASED" land in that
+//! order. A retry long enough to be deferred to the timer set frees the key.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
@@ -355,6 +360,9 @@ pub struct PartnerConnection<M: Mailbox, T: Transport, C: Clock> {
     rng: StdRng,
     ready: VecDeque<Work>,
     known: HashSet<(Partition, EntryId)>,
+    /// Keys with a command being called (or waiting to be retried), and that command: a key's
+    /// next command waits for it, so one saga's commands reach the partner in order.
+    busy: HashMap<String, (Partition, EntryId)>,
     reading: HashMap<Partition, (SpawnHandle, usize)>,
     waiting: usize,
     in_flight: usize,
@@ -391,6 +399,7 @@ impl<M: Mailbox, T: Transport, C: Clock> PartnerConnection<M, T, C> {
             rng,
             ready: VecDeque::new(),
             known: HashSet::new(),
+            busy: HashMap::new(),
             reading: HashMap::new(),
             waiting: 0,
             in_flight: 0,
@@ -488,6 +497,14 @@ impl<M: Mailbox, T: Transport, C: Clock> PartnerConnection<M, T, C> {
             if !self.breaker.allows(now) {
                 break;
             }
+            // The oldest command whose key has nothing else in progress.
+            let Some(index) = self.ready.iter().position(|w| {
+                self.busy.get(&w.envelope.key).is_none_or(|owner| {
+                    *owner == (w.delivery.partition, w.delivery.entry_id.clone())
+                })
+            }) else {
+                break;
+            };
             if let Err(not_until) = self.limiter.check() {
                 let wait = not_until.wait_time_from(self.limiter.clock().now());
                 self.wake_after(wait, ctx);
@@ -496,9 +513,13 @@ impl<M: Mailbox, T: Transport, C: Clock> PartnerConnection<M, T, C> {
             let Some(probe) = self.breaker.acquire(now) else {
                 break;
             };
-            let Some(work) = self.ready.pop_front() else {
+            let Some(work) = self.ready.remove(index) else {
                 break;
             };
+            self.busy.insert(
+                work.envelope.key.clone(),
+                (work.delivery.partition, work.delivery.entry_id.clone()),
+            );
             self.call(work, probe, ctx);
         }
         self.report_breaker();
@@ -842,8 +863,9 @@ impl<M: Mailbox, T: Transport, C: Clock> PartnerConnection<M, T, C> {
 
     fn done(&mut self, delivery: &Delivery) {
         self.in_flight -= 1;
-        self.known
-            .remove(&(delivery.partition, delivery.entry_id.clone()));
+        let id = (delivery.partition, delivery.entry_id.clone());
+        self.busy.retain(|_, owner| *owner != id);
+        self.known.remove(&id);
         self.drain_check();
     }
 

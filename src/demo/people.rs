@@ -269,7 +269,28 @@ impl People {
                 self.count("customs operator amended a rejected declaration");
                 Ok(true)
             }
-            "SETTLING" => self.accept_variance(world, &key).await,
+            "SETTLING" => {
+                self.resolve_open(
+                    world,
+                    &key,
+                    "DUTY_VARIANCE",
+                    "accept",
+                    "checked against the customs assessment: the assessed figures stand",
+                    "finance accepted a duty variance",
+                )
+                .await
+            }
+            "CANCELLING" => {
+                self.resolve_open(
+                    world,
+                    &key,
+                    "PARTNER_FAILED",
+                    "force_cancel",
+                    "the goods stay here; customs invalidates the unused declaration",
+                    "customs operator closed a cancellation the broker refused",
+                )
+                .await
+            }
             "RELEASED" if !self.tracked[index].shipped => {
                 let format = CarrierFormat::for_shipment(self.seed, &key);
                 drop(world.carrier.dispatch(&key, format));
@@ -407,12 +428,20 @@ impl People {
         Ok(())
     }
 
-    /// Finance: accept an open duty variance after checking it (the broker's figures stand).
-    async fn accept_variance(&mut self, world: &World, key: &str) -> Result<bool, DemoError> {
+    /// Resolve the shipment's open exception of type `kind` with `action`, if there is one.
+    async fn resolve_open(
+        &mut self,
+        world: &World,
+        key: &str,
+        kind: &str,
+        action: &str,
+        note: &str,
+        done: &str,
+    ) -> Result<bool, DemoError> {
         let state = shipment(world, key).await?;
         let open = state["state"]["exceptions"].as_array().and_then(|e| {
             e.iter()
-                .find(|x| x["type"] == "DUTY_VARIANCE" && x["state"]["kind"] == "open")
+                .find(|x| x["type"] == kind && x["state"]["kind"] == "open")
                 .and_then(|x| x["id"].as_str().map(str::to_owned))
         });
         let Some(exception) = open else {
@@ -425,14 +454,10 @@ impl People {
         post(
             world,
             &url,
-            json!({
-                "by": "demo.finance",
-                "action": "accept",
-                "note": "checked against the customs assessment: the assessed figures stand",
-            }),
+            json!({ "by": "demo.people", "action": action, "note": note }),
         )
         .await?;
-        self.count("finance accepted a duty variance");
+        self.count(done);
         Ok(true)
     }
 

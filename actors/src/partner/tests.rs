@@ -576,3 +576,59 @@ proptest! {
         }
     }
 }
+
+/// Logs when each call starts and ends; a command's body `delay_ms` sets how long it takes.
+#[derive(Clone, Default)]
+struct OrderLog(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl OrderLog {
+    fn events(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+
+    fn at(&self, event: &str) -> usize {
+        self.events()
+            .iter()
+            .position(|e| e == event)
+            .unwrap_or_else(|| panic!("{event} not in {:?}", self.events()))
+    }
+}
+
+impl Transport for OrderLog {
+    async fn call(&self, command: &Envelope) -> Result<serde_json::Value, CallError> {
+        self.0.lock().unwrap().push(format!("start:{}", command.id));
+        let delay = command.body["delay_ms"].as_u64().unwrap_or(0);
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+        self.0.lock().unwrap().push(format!("end:{}", command.id));
+        Ok(json!({}))
+    }
+}
+
+#[actix::test]
+async fn one_keys_commands_are_called_in_order_while_other_keys_proceed() {
+    let (mb, clock) = setup();
+    for (id, key, delay) in [("a1", "ka", 300), ("a2", "ka", 0), ("b1", "kb", 0)] {
+        let envelope = Envelope::new(id, key, "echo.call", json!({ "delay_ms": delay }));
+        mb.append_raw(0, &cmd_stream(), &serde_json::to_string(&envelope).unwrap());
+    }
+    let log = OrderLog::default();
+    let _conn = PartnerConnection::new(
+        testing::partner_config("n1", vec![0]),
+        mb.clone(),
+        log.clone(),
+        Arc::new(clock.clone()),
+        ChildGuard::detached(),
+    )
+    .start();
+    assert!(wait_until(BOUND, || inbox(&mb, 0).len() == 3).await);
+    assert!(
+        log.at("end:a1") < log.at("start:a2"),
+        "a2 waits for a1: {:?}",
+        log.events()
+    );
+    assert!(
+        log.at("end:b1") < log.at("end:a1"),
+        "another key does not wait: {:?}",
+        log.events()
+    );
+}
