@@ -382,7 +382,14 @@ impl HubConfig {
         }
         let mut figment = Figment::from(Serialized::defaults(HubConfig::default()))
             .merge(Toml::file(path))
-            .merge(Env::prefixed("TRADEHUB_").split("__"));
+            // Only `TRADEHUB_<SECTION>__<KEY>`: every setting sits in a section, and the secrets'
+            // variables (`TRADEHUB_ODOO_API_KEY`, `TRADEHUB_REST_BROKER_HMAC_SECRET`, …) share the
+            // prefix without being settings.
+            .merge(
+                Env::prefixed("TRADEHUB_")
+                    .filter(|key| key.as_str().contains("__"))
+                    .split("__"),
+            );
         if let Ok(url) = std::env::var("REDIS_URL") {
             figment = figment.merge(Serialized::default("redis.url", url));
         }

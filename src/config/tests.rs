@@ -32,3 +32,15 @@ fn missing_required_file_is_named() {
         .to_string();
     assert!(err.contains("/nonexistent/hub.toml"), "{err}");
 }
+
+#[test]
+fn secrets_variables_sharing_the_prefix_are_not_settings() {
+    figment::Jail::expect_with(|jail| {
+        jail.set_env("TRADEHUB_REST_BROKER_HMAC_SECRET", "s3cret");
+        jail.set_env("TRADEHUB_ODOO_API_KEY", "k");
+        jail.set_env("TRADEHUB_RUNTIME__PARTITIONS", "4");
+        let config = HubConfig::load(Path::new("absent.toml"), false).map_err(|e| e.to_string())?;
+        assert_eq!(config.runtime.partitions, 4);
+        Ok(())
+    });
+}

@@ -424,17 +424,9 @@ impl World {
                         drop(c.wait());
                     }
                     let text = std::fs::read_to_string(&log).unwrap_or_default();
-                    let tail: String = text
-                        .chars()
-                        .rev()
-                        .take(2000)
-                        .collect::<Vec<_>>()
-                        .into_iter()
-                        .rev()
-                        .collect();
                     DemoError::Start {
                         what: "the hub process",
-                        reason: format!("{e}; its log ends:\n{tail}"),
+                        reason: format!("{e}; its log ends:\n{}", tail(&text, 2000)),
                     }
                 }
             });
@@ -477,6 +469,16 @@ impl World {
                 });
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The last `chars` characters of the hub process's log (empty for an in-process hub).
+    pub fn hub_log_tail(&self, chars: usize) -> String {
+        match &self.hub {
+            HubRun::Process { log, .. } => {
+                tail(&std::fs::read_to_string(log).unwrap_or_default(), chars)
+            }
+            HubRun::InProcess(_) => String::new(),
         }
     }
 
@@ -586,4 +588,10 @@ fn hub_config(
         },
     );
     config
+}
+
+/// The last `chars` characters of `text`.
+fn tail(text: &str, chars: usize) -> String {
+    let skip = text.chars().count().saturating_sub(chars);
+    text.chars().skip(skip).collect()
 }

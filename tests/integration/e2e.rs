@@ -161,7 +161,12 @@ async fn a_hub_killed_twice_mid_run_ends_every_shipment_once_without_duplicate_f
         },
     )
     .await;
-    assert_eq!(kills, 2, "the hub was killed twice");
+    assert_eq!(
+        kills,
+        2,
+        "the hub was killed twice; {finished}/{total} finished; hub log:\n{}",
+        world.hub_log_tail(6000)
+    );
     let outcomes = people.outcomes(&world).await.expect("outcomes");
     assert_eq!(finished, total, "{:#?}", unexpected(&outcomes));
     assert!(
