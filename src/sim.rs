@@ -15,3 +15,24 @@ pub mod broker_edifact;
 pub mod carrier;
 pub mod odoo;
 pub mod settlement;
+
+use std::time::Duration;
+
+/// Redeliver a callback the hub did not take (down, restarting, answering 5xx), as real webhook
+/// senders do: `send` again after 100 ms, doubling up to 2 s, for about half a minute in all.
+/// Returns whether one attempt was taken.
+pub async fn redeliver<F, Fut>(mut send: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let mut delay = Duration::from_millis(100);
+    for _ in 0..20 {
+        if send().await {
+            return true;
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(2));
+    }
+    false
+}

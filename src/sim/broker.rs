@@ -696,9 +696,8 @@ async fn lifecycle(shared: Arc<Shared>, client: reqwest::Client, lrn: String, sc
         event["occurred_at"] = json!(crate::partners::filing::now_rfc3339());
         let body = event.to_string();
         let signature = sign(target.secret.expose(), body.as_bytes());
-        let mut delivered = false;
-        for attempt in 0..5u32 {
-            let sent = client
+        let delivered = super::redeliver(|| async {
+            client
                 .post(&target.url)
                 .header(target.header.as_str(), &signature)
                 .header(
@@ -708,13 +707,10 @@ async fn lifecycle(shared: Arc<Shared>, client: reqwest::Client, lrn: String, sc
                 .header("Content-Type", "application/json")
                 .body(body.clone())
                 .send()
-                .await;
-            if sent.is_ok_and(|r| r.status().is_success()) {
-                delivered = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
-        }
+                .await
+                .is_ok_and(|r| r.status().is_success())
+        })
+        .await;
         if delivered {
             shared.sent();
         } else {

@@ -108,7 +108,7 @@ pub struct CarrierCounters {
     pub posted: u64,
     /// Events dropped on purpose.
     pub dropped: u64,
-    /// Events the hub refused or that could not be delivered.
+    /// Events the hub did not take even after redelivery.
     pub failed: u64,
 }
 
@@ -267,8 +267,6 @@ impl CarrierSim {
         let status = response.status();
         if status.is_success() {
             self.inner.posted.fetch_add(1, Ordering::Relaxed);
-        } else {
-            self.inner.failed.fetch_add(1, Ordering::Relaxed);
         }
         Ok(status.as_u16())
     }
@@ -298,9 +296,19 @@ impl CarrierSim {
                     sim.inner.dropped.fetch_add(1, Ordering::Relaxed);
                     continue;
                 }
-                if let Err(e) = sim.post_step(&shipment, format, step).await {
+                let delivered = super::redeliver(|| async {
+                    match sim.post_step(&shipment, format, step).await {
+                        Ok(status) => (200..300).contains(&status),
+                        Err(error) => {
+                            tracing::debug!(shipment, %error, "simulated carrier could not post; retrying");
+                            false
+                        }
+                    }
+                })
+                .await;
+                if !delivered {
                     sim.inner.failed.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(shipment, error = %e, "simulated carrier could not post");
+                    tracing::warn!(shipment, step, "simulated carrier gave up posting an event");
                 }
             }
         })
