@@ -34,6 +34,10 @@ fn missing_required_file_is_named() {
 }
 
 #[test]
+#[expect(
+    clippy::result_large_err,
+    reason = "figment::Jail's closure must return figment's own error type"
+)]
 fn secrets_variables_sharing_the_prefix_are_not_settings() {
     figment::Jail::expect_with(|jail| {
         jail.set_env("TRADEHUB_REST_BROKER_HMAC_SECRET", "s3cret");
