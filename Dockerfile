@@ -8,7 +8,10 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --home-dir /app tradehub
+ && useradd --system --uid 10001 --home-dir /app tradehub \
+ && mkdir -p /var/lib/tradehub \
+ && chown tradehub /var/lib/tradehub
+# /var/lib/tradehub holds the file-drop brokers' folders and the finance inbox; mount a volume there.
 WORKDIR /app
 COPY --from=build /src/target/release/tradehub /usr/local/bin/tradehub
 COPY config/ /app/config/
