@@ -193,18 +193,7 @@ impl People {
             .filter(|t| t.finished.is_none())
             .map(|t| t.picking)
             .collect();
-        let statuses: HashMap<u64, String> = world
-            .odoo
-            .read("stock.picking", &open, &["x_trade_status"])
-            .map_err(sim_err("reading statuses"))?
-            .into_iter()
-            .filter_map(|r| {
-                Some((
-                    r.get("id")?.as_u64()?,
-                    r.get("x_trade_status")?.as_str()?.to_owned(),
-                ))
-            })
-            .collect();
+        let statuses = statuses(world, &open)?;
         for index in 0..self.tracked.len() {
             let t = &self.tracked[index];
             if t.finished.is_some() {
@@ -464,18 +453,7 @@ impl People {
     /// How every shipment ended, from the hub and from Odoo.
     pub async fn outcomes(&self, world: &World) -> Result<Vec<Outcome>, DemoError> {
         let ids: Vec<u64> = self.tracked.iter().map(|t| t.picking).collect();
-        let statuses: HashMap<u64, String> = world
-            .odoo
-            .read("stock.picking", &ids, &["x_trade_status"])
-            .map_err(sim_err("reading statuses"))?
-            .into_iter()
-            .filter_map(|r| {
-                Some((
-                    r.get("id")?.as_u64()?,
-                    r.get("x_trade_status")?.as_str()?.to_owned(),
-                ))
-            })
-            .collect();
+        let statuses = statuses(world, &ids)?;
         let mut outcomes = Vec::with_capacity(self.tracked.len());
         for t in &self.tracked {
             let found = shipment(world, &t.key).await.ok();
@@ -521,6 +499,22 @@ impl People {
         }
         Ok(outcomes)
     }
+}
+
+/// Odoo's `x_trade_status` of each of `pickings` that has one.
+fn statuses(world: &World, pickings: &[u64]) -> Result<HashMap<u64, String>, DemoError> {
+    Ok(world
+        .odoo
+        .read("stock.picking", pickings, &["x_trade_status"])
+        .map_err(sim_err("reading statuses"))?
+        .into_iter()
+        .filter_map(|r| {
+            Some((
+                r.get("id")?.as_u64()?,
+                r.get("x_trade_status")?.as_str()?.to_owned(),
+            ))
+        })
+        .collect())
 }
 
 /// POST `body` to the hub; anything but a 2xx stops the run.

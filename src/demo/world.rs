@@ -101,8 +101,11 @@ pub enum DemoError {
     Run(String),
 }
 
-fn start_error(what: &'static str) -> impl FnOnce(String) -> DemoError {
-    move |reason| DemoError::Start { what, reason }
+fn start_error<E: std::fmt::Display>(what: &'static str) -> impl FnOnce(E) -> DemoError {
+    move |reason| DemoError::Start {
+        what,
+        reason: reason.to_string(),
+    }
 }
 
 /// Which Redis the demo uses.
@@ -120,11 +123,9 @@ impl RedisChoice {
         if !private && answers(&url).await {
             return Ok(Self::External(url));
         }
-        let server = RedisServer::start(Persistence::AofEverySec)
-            .map_err(|e| e.to_string())
-            .map_err(start_error(
-                "a private redis-server (none answered at REDIS_URL)",
-            ))?;
+        let server = RedisServer::start(Persistence::AofEverySec).map_err(start_error(
+            "a private redis-server (none answered at REDIS_URL)",
+        ))?;
         Ok(Self::Private(server))
     }
 
@@ -181,11 +182,9 @@ impl HubRun {
             .create(true)
             .append(true)
             .open(&*log)
-            .map_err(|e| e.to_string())
             .map_err(start_error("the hub's log file"))?;
         let errors = output
             .try_clone()
-            .map_err(|e| e.to_string())
             .map_err(start_error("the hub's log file"))?;
         let mut command = std::process::Command::new(&*binary);
         command.arg("serve").arg("--config").arg(&*config);
@@ -236,20 +235,14 @@ impl World {
     pub async fn start(options: &DemoOptions) -> Result<Self, DemoError> {
         let redis = RedisChoice::pick(options.private_redis).await?;
         let prefix = format!("demo{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-        let folders = tempfile::tempdir()
-            .map_err(|e| e.to_string())
-            .map_err(start_error("the EDI folders"))?;
+        let folders = tempfile::tempdir().map_err(start_error("the EDI folders"))?;
         let outbox = folders.path().join("edi/out");
         let inbox = folders.path().join("edi/in");
         for dir in [&outbox, &inbox] {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| e.to_string())
-                .map_err(start_error("the EDI folders"))?;
+            std::fs::create_dir_all(dir).map_err(start_error("the EDI folders"))?;
         }
         let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
-        let api_port = free_port()
-            .map_err(|e| e.to_string())
-            .map_err(start_error("the hub's API port"))?;
+        let api_port = free_port().map_err(start_error("the hub's API port"))?;
         let api = format!("http://127.0.0.1:{api_port}");
         let odoo = sim_odoo::start(
             SimConfig {
@@ -259,7 +252,6 @@ impl World {
             },
             loopback,
         )
-        .map_err(|e| e.to_string())
         .map_err(start_error("the Odoo simulator"))?;
         let finance_folder = folders.path().join("finance");
         let store = RedisMailbox::connect(StoreConfig {
@@ -268,10 +260,8 @@ impl World {
             ..StoreConfig::default()
         })
         .await
-        .map_err(|e| e.to_string())
         .map_err(start_error("the brokers' view of Redis"))?;
         let book = TariffBook::load(&options.home.join("config/tariffs"))
-            .map_err(|e| e.to_string())
             .map_err(start_error("the brokers' tariff tables"))?;
         let broker_config = BrokerSimConfig {
             seed: options.seed,
@@ -291,7 +281,6 @@ impl World {
         let secret = hex::encode(uuid::Uuid::new_v4().as_bytes());
         let webhook_secret = hex::encode(uuid::Uuid::new_v4().as_bytes());
         let rest_broker = RestBrokerSim::start(loopback, &broker_config)
-            .map_err(|e| e.to_string())
             .map_err(start_error("the REST broker simulator"))?;
         rest_broker.set_callback(CallbackTarget {
             url: format!("{api}/v1/partners/{REST_BROKER}/callbacks"),
@@ -322,7 +311,6 @@ impl World {
             step_delay: options.step_delay,
             faults: Faults::default(),
         })
-        .map_err(|e| e.to_string())
         .map_err(start_error("the carrier simulator"))?;
 
         let mut config = hub_config(
@@ -357,11 +345,8 @@ impl World {
                 config.metrics.listen = SocketAddr::from(([127, 0, 0, 1], 0));
                 let path = folders.path().join("hub.toml");
                 let text = toml::to_string(&config)
-                    .map_err(|e| e.to_string())
                     .map_err(start_error("the hub's configuration file"))?;
-                std::fs::write(&path, text)
-                    .map_err(|e| e.to_string())
-                    .map_err(start_error("the hub's configuration file"))?;
+                std::fs::write(&path, text).map_err(start_error("the hub's configuration file"))?;
                 let env = vec![
                     (config.odoo.api_key_env.clone(), odoo.api_key().to_owned()),
                     (
@@ -395,11 +380,9 @@ impl World {
             crate::partners::odoo::Secret::new(odoo.api_key()),
             OdooTransport::OdooJson2,
         ))
-        .map_err(|e| e.to_string())
         .map_err(start_error("the Odoo client"))?;
         crate::partners::odoo::setup(&client)
             .await
-            .map_err(|e| e.to_string())
             .map_err(start_error("the hub's fields in Odoo"))?;
         odoo.set_webhook(Some(WebhookRule {
             url: format!("{api}/v1/ingest/odoo?secret={webhook_secret}"),
@@ -410,7 +393,6 @@ impl World {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
-            .map_err(|e| e.to_string())
             .map_err(start_error("the HTTP client"))?;
         if let Err(e) = Self::wait_ready_at(&http, &api, Duration::from_secs(60)).await {
             return Err(match hub {

@@ -114,9 +114,12 @@ pub struct WiringError {
     pub reason: String,
 }
 
-fn wiring_error(what: impl Into<String>) -> impl FnOnce(String) -> WiringError {
+fn wiring_error<E: std::fmt::Display>(what: impl Into<String>) -> impl FnOnce(E) -> WiringError {
     let what = what.into();
-    move |reason| WiringError { what, reason }
+    move |reason| WiringError {
+        what,
+        reason: reason.to_string(),
+    }
 }
 
 impl Flow {
@@ -186,15 +189,12 @@ impl ShipmentWiring {
         let file = |rel: &str| home.join(rel);
         let routing_path = file("config/routing.toml");
         let routing = RoutingPolicy::load(&routing_path)
-            .map_err(|e| e.to_string())
             .map_err(wiring_error(routing_path.display().to_string()))?;
         let rules_path = file("config/validation.toml");
-        let rules = Rules::load(&rules_path)
-            .map_err(|e| e.to_string())
-            .map_err(wiring_error(rules_path.display().to_string()))?;
+        let rules =
+            Rules::load(&rules_path).map_err(wiring_error(rules_path.display().to_string()))?;
         let tariff_dir = file("config/tariffs");
         let tariff = TariffBook::load(&tariff_dir)
-            .map_err(|e| e.to_string())
             .map_err(wiring_error(tariff_dir.display().to_string()))?;
         let saga = ShipmentSaga::new(ShipmentDeps {
             routing: Arc::new(routing.clone()),
@@ -209,7 +209,6 @@ impl ShipmentWiring {
             .odoo
             .settings()
             .resolve(|_| key.clone())
-            .map_err(|e| e.to_string())
             .map_err(wiring_error("[odoo]"))?;
 
         let screener = Arc::new(load_screener(home, &config.screening.config)?);
@@ -275,15 +274,11 @@ impl ShipmentWiring {
 fn load_screener(home: &std::path::Path, path: &std::path::Path) -> Result<Screener, WiringError> {
     let path = home.join(path);
     let what = path.display().to_string();
-    let mut config = ScreeningConfig::from_file(&path)
-        .map_err(|e| e.to_string())
-        .map_err(wiring_error(what.clone()))?;
+    let mut config = ScreeningConfig::from_file(&path).map_err(wiring_error(what.clone()))?;
     for list in &mut config.lists {
         list.path = home.join(&list.path);
     }
-    let store = ListStore::load_all(&config.lists)
-        .map_err(|e| e.to_string())
-        .map_err(wiring_error(what))?;
+    let store = ListStore::load_all(&config.lists).map_err(wiring_error(what))?;
     Ok(Screener::new(store, config.match_settings()))
 }
 
@@ -295,10 +290,7 @@ fn broker(
     partitions: u16,
 ) -> Result<Broker, WiringError> {
     let what = format!("config/partners/{name}.toml");
-    let template = layout
-        .template(name)
-        .map_err(|e| e.to_string())
-        .map_err(wiring_error(what.clone()))?;
+    let template = layout.template(name).map_err(wiring_error(what.clone()))?;
     if template.kind != PartnerKind::CustomsBroker {
         return Err(WiringError {
             what,
