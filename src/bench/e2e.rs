@@ -1,6 +1,6 @@
 //! `tradehub bench e2e`: complete shipment lifecycles through the demo's world with the
-//! simulators answering at once (no step delays, no injected faults, no cancellations), on a
-//! private Redis with AOF everysec.
+//! simulators answering at once (no step delays, no injected faults, no cancellations) and the
+//! per-partner rate limits lifted, on a private Redis with AOF everysec.
 //!
 //! Reported: shipments per second (picking created → terminal in Odoo, over the whole run), the
 //! hub-side latency of one saga step (apply and commit of one input, the runtime's
@@ -8,6 +8,7 @@
 //! after, everything the hub and its ingest sent), and the process's resident memory at the end.
 //! The simulators run in the same process, so the memory figure includes them.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -15,6 +16,7 @@ use redis::aio::ConnectionManager;
 use serde::Serialize;
 
 use super::runtime::commands_processed;
+use crate::config::PartnerLimits;
 use crate::demo::people::People;
 use crate::demo::world::{DemoOptions, World};
 use crate::demo::{drive, percentile};
@@ -42,6 +44,8 @@ pub struct E2eReport {
     pub latency_p99_ms: u64,
     /// Redis commands executed per shipment (server side, scripts' inner commands included).
     pub redis_cmds_per_shipment: f64,
+    /// The same by command name (`INFO commandstats`), largest first in the text output.
+    pub redis_cmds_by_command: BTreeMap<String, f64>,
     /// Resident memory of the process (hub and simulators) at the end, MiB.
     pub rss_mb: f64,
 }
@@ -61,12 +65,24 @@ pub async fn run(shipments: usize, home: std::path::PathBuf) -> Result<E2eReport
         tick: Duration::from_millis(50),
         deadline: Duration::from_secs(120 + shipments as u64 / 5),
         home,
+        partner_limits: Some(unthrottled()),
         ..DemoOptions::default()
     };
     let world = World::start(&options).await.map_err(|e| e.to_string())?;
     let result = measure(&world, &options, &metrics).await;
     world.stop().await;
     result
+}
+
+/// Partner limits that do not bind: the configured quota (1,000 calls/s per partner by default)
+/// would otherwise cap the run at about 80 shipments/s, since a shipment makes a dozen Odoo calls.
+fn unthrottled() -> PartnerLimits {
+    PartnerLimits {
+        rate_per_sec: 1_000_000,
+        burst: 10_000,
+        concurrency: 64,
+        ..PartnerLimits::default()
+    }
 }
 
 async fn measure(
@@ -81,6 +97,7 @@ async fn measure(
     let before = commands_processed(&mut conn)
         .await
         .map_err(|e| e.to_string())?;
+    let calls_before = command_calls(&mut conn).await?;
     let mut people = People::new(world, options).map_err(|e| e.to_string())?;
     let (elapsed, _) = drive(world, &mut people, options, |_, _| {})
         .await
@@ -88,6 +105,7 @@ async fn measure(
     let after = commands_processed(&mut conn)
         .await
         .map_err(|e| e.to_string())?;
+    let calls_after = command_calls(&mut conn).await?;
     let outcomes = people.outcomes(world).await.map_err(|e| e.to_string())?;
     let mut latencies: Vec<u64> = outcomes.iter().filter_map(|o| o.latency_ms).collect();
     latencies.sort_unstable();
@@ -105,8 +123,40 @@ async fn measure(
         latency_p50_ms: percentile(&latencies, 50),
         latency_p99_ms: percentile(&latencies, 99),
         redis_cmds_per_shipment: after.saturating_sub(before) as f64 / outcomes.len().max(1) as f64,
+        redis_cmds_by_command: calls_after
+            .into_iter()
+            .map(|(name, calls)| {
+                let delta = calls.saturating_sub(calls_before.get(&name).copied().unwrap_or(0));
+                (name, delta as f64 / outcomes.len().max(1) as f64)
+            })
+            .filter(|(_, per)| *per > 0.0)
+            .collect(),
         rss_mb: rss_mb(),
     })
+}
+
+/// Calls per command so far, from `INFO commandstats` (`cmdstat_xadd:calls=12,…`).
+async fn command_calls(conn: &mut ConnectionManager) -> Result<BTreeMap<String, u64>, String> {
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(conn)
+        .await
+        .map_err(|e| format!("INFO commandstats: {e}"))?;
+    Ok(parse_command_calls(&info))
+}
+
+fn parse_command_calls(info: &str) -> BTreeMap<String, u64> {
+    info.lines()
+        .filter_map(|line| {
+            let (name, stats) = line.strip_prefix("cmdstat_")?.split_once(':')?;
+            let calls = stats
+                .split(',')
+                .find_map(|kv| kv.strip_prefix("calls="))?
+                .parse()
+                .ok()?;
+            Some((name.to_owned(), calls))
+        })
+        .collect()
 }
 
 /// The largest of the partitions' commit-duration `quantile` in the rendered metrics, in ms.
@@ -136,7 +186,18 @@ fn rss_mb() -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::quantile_ms;
+    use super::{parse_command_calls, quantile_ms};
+
+    #[test]
+    fn command_calls_are_read_per_command() {
+        let info = "# Commandstats\r\n\
+            cmdstat_xadd:calls=12,usec=40,usec_per_call=3.33,rejected_calls=0,failed_calls=0\r\n\
+            cmdstat_evalsha:calls=7,usec=90,usec_per_call=12.86,rejected_calls=1,failed_calls=0\r\n";
+        let calls = parse_command_calls(info);
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls["xadd"], 12);
+        assert_eq!(calls["evalsha"], 7);
+    }
 
     #[test]
     fn the_worst_partition_quantile_is_read_from_the_exposition() {

@@ -145,6 +145,11 @@ fn e2e(shipments: usize, home: std::path::PathBuf, json: bool) -> ExitCode {
             "  redis cmds / shipment    {:>10.1}",
             report.redis_cmds_per_shipment
         );
+        let mut by_command: Vec<(&String, &f64)> = report.redis_cmds_by_command.iter().collect();
+        by_command.sort_by(|a, b| b.1.total_cmp(a.1));
+        for (name, per) in by_command.iter().take(8) {
+            println!("    {name:<22} {per:>10.1}");
+        }
         println!("  rss (hub + simulators)   {:>10.1} MiB", report.rss_mb);
     }
     if report.finished == report.shipments {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::callbacks::Secret;
-use crate::config::{BrokerLink, HubConfig, Workflow};
+use crate::config::{BrokerLink, HubConfig, PartnerLimits, Workflow};
 use crate::finance::inbox::saga_shipments;
 use crate::partners::config::Layout;
 use crate::partners::odoo::{OdooClient, OdooTransport};
@@ -20,6 +20,7 @@ use crate::sim::odoo::{self as sim_odoo, SimConfig, SimOdoo, WebhookRule};
 use crate::sim::settlement::FinanceDrop;
 use crate::store::{RedisMailbox, StoreConfig};
 use crate::tariff::duty::TariffBook;
+use crate::workflow::shipment::{ODOO, SCREENING};
 
 /// The REST broker's partner (template) name.
 pub const REST_BROKER: &str = "rest-broker";
@@ -53,6 +54,9 @@ pub struct DemoOptions {
     pub hub: HubMode,
     /// Always start a private `redis-server` (AOF everysec), even when `REDIS_URL` answers.
     pub private_redis: bool,
+    /// Limits for every partner connection instead of the defaults (a benchmark lifts the
+    /// per-partner quota so that it measures the hub, not the quota).
+    pub partner_limits: Option<PartnerLimits>,
 }
 
 /// Where the demo's hub runs.
@@ -78,6 +82,7 @@ impl Default for DemoOptions {
             partitions: 8,
             hub: HubMode::InProcess,
             private_redis: false,
+            partner_limits: None,
         }
     }
 }
@@ -553,6 +558,11 @@ fn hub_config(
     config.odoo.login = odoo.login().to_owned();
     config.odoo.poll_every = Duration::from_millis(500);
     config.odoo.settle = Duration::from_secs(1);
+    if let Some(limits) = &options.partner_limits {
+        for name in [ODOO, SCREENING, REST_BROKER, EDIFACT_BROKER] {
+            config.partners.insert(name.to_owned(), limits.clone());
+        }
+    }
     config.brokers.insert(
         REST_BROKER.to_owned(),
         BrokerLink {

@@ -23,6 +23,7 @@ fn options(shipments: usize) -> DemoOptions {
         partitions: 4,
         hub: HubMode::InProcess,
         private_redis: true,
+        partner_limits: None,
     }
 }
 

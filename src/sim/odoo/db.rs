@@ -131,7 +131,9 @@ pub struct Rec {
 #[derive(Debug, Clone, Default)]
 pub struct Model {
     pub fields: BTreeMap<String, Field>,
-    pub records: BTreeMap<u64, Rec>,
+    /// Persistent (structurally shared), so a call's scratch copy of the database costs nothing
+    /// until it writes.
+    pub records: imbl::OrdMap<u64, Rec>,
     pub next_id: u64,
     /// `_inherits`: the parent model and the many2one linking to it (product.product → template).
     pub inherits: Option<(String, String)>,
