@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::runtime::commands_processed;
 use crate::config::PartnerLimits;
 use crate::demo::people::People;
-use crate::demo::world::{DemoOptions, World};
+use crate::demo::world::{DemoOptions, HubMode, World};
 use crate::demo::{drive, percentile};
 
 /// What one run measured.
@@ -46,12 +46,21 @@ pub struct E2eReport {
     pub redis_cmds_per_shipment: f64,
     /// The same by command name (`INFO commandstats`), largest first in the text output.
     pub redis_cmds_by_command: BTreeMap<String, f64>,
-    /// Resident memory of the process (hub and simulators) at the end, MiB.
+    /// Resident memory at the end, MiB: of the hub process alone when it ran as one, else of
+    /// this process (hub and simulators together).
     pub rss_mb: f64,
+    /// Whose memory `rss_mb` is: `"hub process"` or `"hub and simulators"`.
+    pub rss_of: &'static str,
 }
 
-/// Run the benchmark over `shipments` pickings with config and data under `home`.
-pub async fn run(shipments: usize, home: std::path::PathBuf) -> Result<E2eReport, String> {
+/// Run the benchmark over `shipments` pickings with config and data under `home`; with
+/// `hub_binary` the hub runs as that binary's `serve` in a child process, so that its memory
+/// is measured apart from the simulators'.
+pub async fn run(
+    shipments: usize,
+    home: std::path::PathBuf,
+    hub_binary: Option<std::path::PathBuf>,
+) -> Result<E2eReport, String> {
     let metrics = PrometheusBuilder::new()
         .install_recorder()
         .map_err(|e| format!("metrics recorder: {e}"))?;
@@ -66,6 +75,7 @@ pub async fn run(shipments: usize, home: std::path::PathBuf) -> Result<E2eReport
         deadline: Duration::from_secs(120 + shipments as u64 / 5),
         home,
         partner_limits: Some(unthrottled()),
+        hub: hub_binary.map_or(HubMode::InProcess, HubMode::Process),
         ..DemoOptions::default()
     };
     let world = World::start(&options).await.map_err(|e| e.to_string())?;
@@ -110,7 +120,18 @@ async fn measure(
     let mut latencies: Vec<u64> = outcomes.iter().filter_map(|o| o.latency_ms).collect();
     latencies.sort_unstable();
     let finished = latencies.len();
-    let rendered = metrics.render();
+    let (rendered, rss_mb, rss_of) = match world.hub_pid() {
+        Some(pid) => (
+            world.hub_metrics().await.unwrap_or_default(),
+            rss_mb(&format!("/proc/{pid}/status")),
+            "hub process",
+        ),
+        None => (
+            metrics.render(),
+            rss_mb("/proc/self/status"),
+            "hub and simulators",
+        ),
+    };
     let seconds = elapsed.as_secs_f64();
     Ok(E2eReport {
         shipments: outcomes.len(),
@@ -131,7 +152,8 @@ async fn measure(
             })
             .filter(|(_, per)| *per > 0.0)
             .collect(),
-        rss_mb: rss_mb(),
+        rss_mb,
+        rss_of,
     })
 }
 
@@ -171,9 +193,9 @@ fn quantile_ms(rendered: &str, quantile: &str) -> f64 {
         * 1000.0
 }
 
-/// Resident memory of this process, from `/proc/self/status` (0 where there is none).
-fn rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+/// Resident memory from a `/proc/<pid>/status` file (0 where there is none).
+fn rss_mb(status: &str) -> f64 {
+    std::fs::read_to_string(status)
         .ok()
         .and_then(|status| {
             status

@@ -40,6 +40,10 @@ enum Which {
         /// Folder holding config/ and data/.
         #[arg(long, default_value = ".")]
         home: std::path::PathBuf,
+        /// Run the hub as a child `tradehub serve` process (this binary), so that its memory is
+        /// measured alone; otherwise it shares this process with the simulators.
+        #[arg(long)]
+        hub_process: bool,
         /// Print one JSON document.
         #[arg(long)]
         json: bool,
@@ -52,8 +56,9 @@ pub fn run_bench(args: BenchArgs) -> ExitCode {
         Which::E2e {
             shipments,
             home,
+            hub_process,
             json,
-        } => e2e(shipments, home, json),
+        } => e2e(shipments, home, hub_process, json),
         Which::Runtime {
             seconds,
             partitions,
@@ -110,12 +115,24 @@ pub fn run_bench(args: BenchArgs) -> ExitCode {
     }
 }
 
-fn e2e(shipments: usize, home: std::path::PathBuf, json: bool) -> ExitCode {
+fn e2e(shipments: usize, home: std::path::PathBuf, hub_process: bool, json: bool) -> ExitCode {
     if shipments == 0 {
         eprintln!("bench e2e: --shipments must be positive");
         return ExitCode::from(EXIT_USAGE);
     }
-    let report = match actix::System::new().block_on(crate::bench::e2e::run(shipments, home)) {
+    let hub_binary = if hub_process {
+        match std::env::current_exe() {
+            Ok(binary) => Some(binary),
+            Err(e) => {
+                eprintln!("bench e2e: --hub-process needs this program's path: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        None
+    };
+    let run = crate::bench::e2e::run(shipments, home, hub_binary);
+    let report = match actix::System::new().block_on(run) {
         Ok(report) => report,
         Err(error) => {
             eprintln!("bench e2e: {error}");
@@ -150,7 +167,7 @@ fn e2e(shipments: usize, home: std::path::PathBuf, json: bool) -> ExitCode {
         for (name, per) in by_command.iter().take(8) {
             println!("    {name:<22} {per:>10.1}");
         }
-        println!("  rss (hub + simulators)   {:>10.1} MiB", report.rss_mb);
+        println!("  rss ({})  {:>10.1} MiB", report.rss_of, report.rss_mb);
     }
     if report.finished == report.shipments {
         ExitCode::SUCCESS

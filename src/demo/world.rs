@@ -167,6 +167,7 @@ enum HubRun {
         log: PathBuf,
         env: Vec<(String, String)>,
         ephemeral: bool,
+        metrics: SocketAddr,
     },
 }
 
@@ -179,6 +180,7 @@ impl HubRun {
             log,
             env,
             ephemeral,
+            ..
         } = self
         else {
             return Ok(());
@@ -347,7 +349,8 @@ impl World {
                 HubRun::InProcess(Hub::start(config, ServeOptions { ephemeral }, secrets).await?)
             }
             HubMode::Process(binary) => {
-                config.metrics.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+                let metrics_port = free_port().map_err(start_error("a port for the metrics"))?;
+                config.metrics.listen = SocketAddr::from(([127, 0, 0, 1], metrics_port));
                 let path = folders.path().join("hub.toml");
                 let text = toml::to_string(&config)
                     .map_err(start_error("the hub's configuration file"))?;
@@ -372,6 +375,7 @@ impl World {
                     log: folders.path().join("hub.log"),
                     env,
                     ephemeral,
+                    metrics: config.metrics.listen,
                 };
                 run.spawn()?;
                 run
@@ -483,6 +487,28 @@ impl World {
                 "an in-process hub cannot be killed; start the world with HubMode::Process".into(),
             )),
         }
+    }
+
+    /// The hub process's id (none for an in-process hub or a killed one).
+    pub fn hub_pid(&self) -> Option<u32> {
+        match &self.hub {
+            HubRun::Process { child, .. } => child.as_ref().map(std::process::Child::id),
+            HubRun::InProcess(_) => None,
+        }
+    }
+
+    /// The hub process's Prometheus exposition (none for an in-process hub).
+    pub async fn hub_metrics(&self) -> Option<String> {
+        let HubRun::Process { metrics, .. } = &self.hub else {
+            return None;
+        };
+        let response = self
+            .http
+            .get(format!("http://{metrics}/metrics"))
+            .send()
+            .await
+            .ok()?;
+        response.text().await.ok()
     }
 
     /// Start the killed hub process again and wait until it is ready.

@@ -68,11 +68,15 @@ pub fn outbox_name(lrn: &str, cancel: bool) -> String {
     }
 }
 
-/// Writes `bytes` to `dir/name` atomically: a hidden temporary file, then a rename.
+/// Writes `bytes` to `dir/name` atomically: a hidden temporary file, flushed to disk, then a
+/// rename, so the name never shows a partial file, even after a crash of the machine.
 pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    use std::io::Write as _;
     std::fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
     let target = dir.join(name);
     std::fs::rename(&tmp, &target)?;
     Ok(target)
@@ -260,39 +264,34 @@ impl InboxWatcher {
     /// was unavailable; the files stay in the inbox for the next poll.
     pub async fn poll_once(&self) -> Result<PollReport, filing::IngestError> {
         let mut report = PollReport::default();
-        let mut files: Vec<PathBuf> = match std::fs::read_dir(&self.config.inbox) {
-            Ok(entries) => entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.is_file())
-                .filter(|p| {
-                    p.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| !n.starts_with('.') && !n.ends_with(".tmp"))
-                })
-                .collect(),
-            Err(_) => return Ok(report),
-        };
-        files.sort();
+        // File system work runs on the blocking pool, not on the actors' thread.
+        let inbox = self.config.inbox.clone();
+        let files = tokio::task::spawn_blocking(move || inbox_files(&inbox))
+            .await
+            .unwrap_or_default();
         for path in files {
-            let Ok(bytes) = std::fs::read(&path) else {
+            let Ok(bytes) = tokio::fs::read(&path).await else {
                 continue;
             };
-            match self.handle(&bytes).await? {
+            let (folder, reason) = match self.handle(&bytes).await? {
                 FileOutcome::Ingested { duplicate } => {
                     if duplicate {
                         report.duplicates += 1;
                     } else {
                         report.ingested += 1;
                     }
-                    move_into(&path, "done", None);
+                    ("done", None)
                 }
                 FileOutcome::Rejected(reason) => {
                     tracing::warn!(partner = %self.config.partner, file = %path.display(), %reason, "inbound file set aside");
                     report.rejected += 1;
-                    move_into(&path, "error", Some(&reason));
+                    ("error", Some(reason))
                 }
-            }
+            };
+            let _ = tokio::task::spawn_blocking(move || {
+                move_into(&path, folder, reason.as_deref());
+            })
+            .await;
         }
         Ok(report)
     }
@@ -397,7 +396,14 @@ impl InboxWatcher {
             filing::with_template(&self.config.layout, partner, |p| p.acknowledge(bytes, &ctx));
         match contrl {
             Ok(Ok(contrl)) => {
-                if let Err(e) = write_atomically(dir, &format!("CONTRL_{reference}.edi"), &contrl) {
+                let dir = dir.clone();
+                let name = format!("CONTRL_{reference}.edi");
+                let written =
+                    tokio::task::spawn_blocking(move || write_atomically(&dir, &name, &contrl))
+                        .await
+                        .map_err(std::io::Error::other)
+                        .and_then(|r| r);
+                if let Err(e) = written {
                     tracing::warn!(partner = %partner, error = %e, "our CONTRL could not be written");
                 }
             }
@@ -428,6 +434,26 @@ fn store_error(partner: &str, e: filing::LedgerError) -> filing::IngestError {
         key: String::new(),
         source: tradehub_actors::mailbox::MailboxError::Unavailable(e.to_string()),
     }
+}
+
+/// The files waiting in `inbox`, oldest name first: hidden and temporary files are skipped, an
+/// unreadable folder has none.
+fn inbox_files(inbox: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(inbox) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| !n.starts_with('.') && !n.ends_with(".tmp"))
+        })
+        .collect();
+    files.sort();
+    files
 }
 
 /// Moves `path` into its sibling folder `folder`, keeping earlier files of the same

@@ -138,6 +138,75 @@ pub struct Model {
     /// `_inherits`: the parent model and the many2one linking to it (product.product → template).
     pub inherits: Option<(String, String)>,
     pub rec_name: &'static str,
+    /// Equality indexes (field → value → ids) for the fields searched by `=` on large models,
+    /// so that such a search does not scan every record.
+    pub indexes: BTreeMap<String, FieldIndex>,
+}
+
+/// One field's equality index; persistent like the records, so copies stay cheap.
+pub type FieldIndex = imbl::HashMap<IndexKey, imbl::OrdSet<u64>>;
+
+/// A stored value as an index key: numbers by their `f64` bits (as `=` compares them), text as
+/// is. Other values (false, lists) are not indexed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IndexKey {
+    Number(u64),
+    Text(String),
+}
+
+impl IndexKey {
+    fn of(value: &Value) -> Option<Self> {
+        match value {
+            Value::Number(n) => n.as_f64().map(|f| Self::Number(f.to_bits())),
+            Value::String(text) => Some(Self::Text(text.clone())),
+            _ => None,
+        }
+    }
+}
+
+impl Model {
+    fn index_add(&mut self, id: u64, values: &Map<String, Value>) {
+        for (field, index) in &mut self.indexes {
+            if let Some(key) = values.get(field).and_then(IndexKey::of) {
+                index.entry(key).or_default().insert(id);
+            }
+        }
+    }
+
+    fn index_remove(&mut self, id: u64, values: &Map<String, Value>) {
+        for (field, index) in &mut self.indexes {
+            if let Some(key) = values.get(field).and_then(IndexKey::of)
+                && let Some(ids) = index.get_mut(&key)
+            {
+                ids.remove(&id);
+                if ids.is_empty() {
+                    index.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// Ids that can match `node`, from the indexes of its top-level `=` terms; `None` when no
+    /// index narrows the search (every record must be looked at).
+    fn candidates(&self, node: &Node) -> Option<imbl::OrdSet<u64>> {
+        match node {
+            Node::Term {
+                field,
+                op: Op::Eq,
+                value,
+            } => {
+                let index = self.indexes.get(field)?;
+                let key = IndexKey::of(value)?;
+                Some(index.get(&key).cloned().unwrap_or_default())
+            }
+            Node::And(a, b) => match (self.candidates(a), self.candidates(b)) {
+                (Some(x), Some(y)) => Some(x.intersection(y)),
+                (Some(x), None) | (None, Some(x)) => Some(x),
+                (None, None) => None,
+            },
+            _ => None,
+        }
+    }
 }
 
 /// The whole database.
@@ -211,6 +280,35 @@ impl Db {
                 inverse: None,
             });
         }
+    }
+
+    /// Keep an equality index on `model.field` (a field of the model itself, not inherited).
+    pub fn index(&mut self, model: &str, field: &str) -> Result<(), SimError> {
+        let m = self.model_mut(model)?;
+        if !m.fields.contains_key(field) {
+            return Err(SimError::value(format!(
+                "Invalid field {field:?} on model {model:?} for an index"
+            )));
+        }
+        let mut index = FieldIndex::new();
+        for (id, rec) in &m.records {
+            if let Some(key) = rec.values.get(field).and_then(IndexKey::of) {
+                index.entry(key).or_default().insert(*id);
+            }
+        }
+        m.indexes.insert(field.to_owned(), index);
+        Ok(())
+    }
+
+    /// `unlink`: the records are gone, and from the indexes.
+    pub fn unlink(&mut self, model: &str, ids: &[u64]) -> Result<(), SimError> {
+        let m = self.model_mut(model)?;
+        for id in ids {
+            if let Some(rec) = m.records.remove(id) {
+                m.index_remove(*id, &rec.values);
+            }
+        }
+        Ok(())
     }
 
     pub fn model(&self, name: &str) -> Result<&Model, SimError> {
@@ -356,12 +454,27 @@ impl Db {
         let node = domain::parse(domain)?;
         let active_filter = m.fields.contains_key("active") && !node.mentions("active");
         let mut hits = Vec::new();
-        for (id, rec) in &m.records {
+        let mut consider = |id: u64, rec: &Rec| -> Result<(), SimError> {
             if active_filter && rec.values.get("active") == Some(&Value::Bool(false)) {
-                continue;
+                return Ok(());
             }
-            if self.matches(model, *id, rec, &node)? {
-                hits.push(*id);
+            if self.matches(model, id, rec, &node)? {
+                hits.push(id);
+            }
+            Ok(())
+        };
+        match m.candidates(&node) {
+            Some(ids) => {
+                for id in ids {
+                    if let Some(rec) = m.records.get(&id) {
+                        consider(id, rec)?;
+                    }
+                }
+            }
+            None => {
+                for (id, rec) in &m.records {
+                    consider(*id, rec)?;
+                }
             }
         }
         let keys = parse_order(order.unwrap_or("id"))?;
@@ -613,6 +726,7 @@ impl Db {
                     .map(|v| (n.clone(), v))
             })
             .collect();
+        m.index_add(id, &rec.values);
         m.records.insert(id, rec);
         for (link, target) in links {
             self.link_inverse(model, &link, target, id);
@@ -671,12 +785,20 @@ impl Db {
             return Err(SimError::missing(model, &missing));
         }
         let m = self.model_mut(model)?;
+        let reindex = values.keys().any(|k| m.indexes.contains_key(k));
         for id in ids {
-            if let Some(rec) = m.records.get_mut(id) {
-                for (k, v) in &values {
-                    rec.values.insert(k.clone(), v.clone());
-                }
-                rec.write_date = now;
+            let Some(rec) = m.records.get_mut(id) else {
+                continue;
+            };
+            let before = reindex.then(|| rec.values.clone());
+            for (k, v) in &values {
+                rec.values.insert(k.clone(), v.clone());
+            }
+            rec.write_date = now;
+            if let Some(before) = before {
+                let after = rec.values.clone();
+                m.index_remove(*id, &before);
+                m.index_add(*id, &after);
             }
         }
         Ok(())

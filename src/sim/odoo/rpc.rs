@@ -231,13 +231,7 @@ pub fn execute(db: &mut Db, uid: u64, call: &Call, now: i64) -> Result<Outcome, 
             });
         }
         "unlink" => {
-            let m = db
-                .models
-                .get_mut(model)
-                .ok_or_else(|| SimError::missing(model, ids))?;
-            for id in ids {
-                m.records.remove(id);
-            }
+            db.unlink(model, ids)?;
             json!(true)
         }
         "message_post" => json!(message_post(db, model, ids, params, uid, now)?),

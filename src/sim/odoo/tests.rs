@@ -209,3 +209,53 @@ fn the_sdn_customers_are_seeded_customers() {
         );
     }
 }
+
+/// An indexed search finds exactly what a full scan finds, through creates, writes and unlinks.
+#[test]
+fn indexed_searches_agree_with_a_full_scan() {
+    let mut db = seeded();
+    let now = 1_700_000_000_000_000;
+    let mut notes = Vec::new();
+    for i in 0..30_u64 {
+        let vals = json!({"model": "stock.picking", "res_id": i % 4, "body": format!("note {i}")});
+        let id = db
+            .create("mail.message", vals.as_object().expect("object"), now)
+            .expect("create");
+        notes.push(id);
+    }
+    db.write(
+        "mail.message",
+        &notes[..5],
+        json!({"res_id": 9}).as_object().expect("object"),
+        now,
+    )
+    .expect("write");
+    db.unlink("mail.message", &notes[5..8]).expect("unlink");
+    let mut plain = db.clone();
+    plain
+        .models
+        .get_mut("mail.message")
+        .expect("model")
+        .indexes
+        .clear();
+    for domain in [
+        json!([["res_id", "=", 1]]),
+        json!([["res_id", "=", 9], ["model", "=", "stock.picking"]]),
+        json!([["res_id", "=", 3], ["body", "ilike", "note 1"]]),
+        json!(["|", ["res_id", "=", 0], ["res_id", "=", 2]]),
+        json!([["res_id", "=", 42]]),
+        json!([["res_id", "=", false]]),
+    ] {
+        let indexed = search(&db, "mail.message", domain.clone());
+        assert_eq!(
+            indexed,
+            search(&plain, "mail.message", domain.clone()),
+            "{domain}"
+        );
+    }
+    assert_eq!(
+        search(&db, "mail.message", json!([["res_id", "=", 9]])).len(),
+        5
+    );
+    assert!(db.index("mail.message", "no_such_field").is_err());
+}
