@@ -71,7 +71,9 @@ pub async fn run(
         broker_fault_rate: 0.0,
         private_redis: true,
         partitions: 16,
-        tick: Duration::from_millis(50),
+        // The people look at every open picking each round: rounds grow rarer with the run's
+        // size so that watching does not crowd out the simulated Odoo.
+        tick: Duration::from_millis((shipments as u64 / 200).max(50)),
         deadline: Duration::from_secs(120 + shipments as u64 / 5),
         home,
         partner_limits: Some(unthrottled()),

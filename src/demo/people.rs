@@ -213,7 +213,14 @@ impl People {
             if !fresh {
                 continue;
             }
-            let acted = self.act(world, index, &status).await?;
+            let acted = match self.act(world, index, &status).await {
+                Ok(acted) => acted,
+                Err(DemoError::HubBusy(reason)) => {
+                    tracing::debug!(%reason, "a person will try again next round");
+                    false
+                }
+                Err(e) => return Err(e),
+            };
             if acted {
                 self.tracked[index].last_action = Some((status, Instant::now()));
             }
@@ -517,7 +524,8 @@ fn statuses(world: &World, pickings: &[u64]) -> Result<HashMap<u64, String>, Dem
         .collect())
 }
 
-/// POST `body` to the hub; anything but a 2xx stops the run.
+/// POST `body` to the hub. No answer or a 5xx is [`DemoError::HubBusy`] (tried again later);
+/// any other answer but a 2xx stops the run.
 async fn post(world: &World, url: &str, body: Value) -> Result<(), DemoError> {
     let response = world
         .http
@@ -525,13 +533,18 @@ async fn post(world: &World, url: &str, body: Value) -> Result<(), DemoError> {
         .json(&body)
         .send()
         .await
-        .map_err(|e| DemoError::Run(format!("POST {url}: {e}")))?;
+        .map_err(|e| DemoError::HubBusy(format!("POST {url}: {e}")))?;
     if response.status().is_success() {
         return Ok(());
     }
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
-    Err(DemoError::Run(format!("POST {url}: {status}: {text}")))
+    let what = format!("POST {url}: {status}: {text}");
+    Err(if status.is_server_error() {
+        DemoError::HubBusy(what)
+    } else {
+        DemoError::Run(what)
+    })
 }
 
 /// `GET /v1/shipments/{key}`.
@@ -542,9 +555,13 @@ async fn shipment(world: &World, key: &str) -> Result<Value, DemoError> {
         .get(&url)
         .send()
         .await
-        .map_err(|e| DemoError::Run(format!("GET {url}: {e}")))?;
-    if !response.status().is_success() {
-        return Err(DemoError::Run(format!("GET {url}: {}", response.status())));
+        .map_err(|e| DemoError::HubBusy(format!("GET {url}: {e}")))?;
+    let status = response.status();
+    if status.is_server_error() {
+        return Err(DemoError::HubBusy(format!("GET {url}: {status}")));
+    }
+    if !status.is_success() {
+        return Err(DemoError::Run(format!("GET {url}: {status}")));
     }
     response
         .json()

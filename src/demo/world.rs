@@ -104,6 +104,9 @@ pub enum DemoError {
     /// Something the people do failed in a way that stops the run.
     #[error("{0}")]
     Run(String),
+    /// The hub did not answer a person in time or answered 5xx; they try again next round.
+    #[error("the hub did not answer: {0}")]
+    HubBusy(String),
 }
 
 fn start_error<E: std::fmt::Display>(what: &'static str) -> impl FnOnce(E) -> DemoError {

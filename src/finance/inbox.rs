@@ -21,6 +21,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use futures::StreamExt;
 use redis::AsyncCommands;
 use serde_json::{Value, json};
 use tradehub_actors::envelope::partition_of;
@@ -80,7 +81,16 @@ pub struct InboxReport {
     pub variances: usize,
     /// Declarations whose Odoo posting failed (retried on the next poll).
     pub post_failures: usize,
+    /// Files were left for the next poll (at most [`FILES_PER_POLL`] per broker are read).
+    pub more: bool,
 }
+
+/// Declarations settled at once in one poll.
+const SETTLE_AT_ONCE: usize = 16;
+
+/// Files read from one broker's folder in one poll, so that a large drop is settled as it is
+/// read rather than after the last file.
+pub const FILES_PER_POLL: usize = 500;
 
 /// The finance inbox; see the module docs.
 #[derive(Debug, Clone)]
@@ -155,7 +165,9 @@ impl FinanceInbox {
         let mut report = InboxReport::default();
         let mut touched = BTreeSet::new();
         for (broker, dir) in broker_dirs(&self.config.folder) {
-            for path in files(&dir) {
+            let waiting = files(&dir);
+            report.more |= waiting.len() > FILES_PER_POLL;
+            for path in waiting.into_iter().take(FILES_PER_POLL) {
                 let name = path
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
@@ -185,8 +197,21 @@ impl FinanceInbox {
         let mut conn = self.mailbox.connection();
         let retry: Vec<String> = conn.smembers(self.retry_key()).await?;
         touched.extend(retry);
-        for lrn in touched {
-            self.settle(&lrn, &mut report).await?;
+        // Declarations are independent (each posting is looked up before it is made), so
+        // several settle at once: a broker's batch of thousands of invoices does not wait on
+        // one Odoo round trip after another.
+        let mut settled = futures::stream::iter(touched)
+            .map(|lrn| async move {
+                let mut delta = InboxReport::default();
+                self.settle(&lrn, &mut delta).await.map(|()| delta)
+            })
+            .buffer_unordered(SETTLE_AT_ONCE);
+        while let Some(delta) = settled.next().await {
+            let delta = delta?;
+            report.waiting += delta.waiting;
+            report.reconciled += delta.reconciled;
+            report.variances += delta.variances;
+            report.post_failures += delta.post_failures;
         }
         Ok(report)
     }
@@ -397,8 +422,10 @@ impl FinanceInbox {
     pub async fn run(self, stop: impl std::future::Future<Output = ()>) {
         tokio::pin!(stop);
         loop {
+            let mut more = false;
             match self.poll_once().await {
                 Ok(r) if r != InboxReport::default() => {
+                    more = r.more;
                     tracing::info!(
                         processed = r.processed,
                         failed = r.failed,
@@ -414,9 +441,14 @@ impl FinanceInbox {
                     tracing::warn!(error = %e, "finance inbox poll failed; files stay for the next poll");
                 }
             }
+            let pause = if more {
+                std::time::Duration::ZERO
+            } else {
+                self.config.poll
+            };
             tokio::select! {
                 () = &mut stop => return,
-                () = tokio::time::sleep(self.config.poll) => {}
+                () = tokio::time::sleep(pause) => {}
             }
         }
     }

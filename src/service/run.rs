@@ -111,6 +111,8 @@ pub struct Hub {
     shutdown: watch::Sender<bool>,
     leases: JoinHandle<()>,
     tasks: Vec<JoinHandle<()>>,
+    /// The thread the feeds (Odoo poller, file inboxes) run on, apart from the actors.
+    feeds: FeedsThread,
     partitions_sup: Addr<Supervisor>,
     partners_sup: Addr<Supervisor>,
     api: ServerHandle,
@@ -163,6 +165,7 @@ impl Hub {
 
         let layout = Layout::new(&config.runtime.home);
         let mut tasks = Vec::new();
+        let feeds = FeedsThread(actix::Arbiter::new());
         let odoo_feed = match flow.as_ref() {
             Flow::Echo => None,
             Flow::Shipment(wiring) => {
@@ -185,7 +188,10 @@ impl Hub {
                 ));
                 let every = config.odoo.poll_every;
                 let (poller, stop) = (feed.clone(), shutdown_rx.clone());
-                tasks.push(actix::spawn(async move { poller.run(every, stop).await }));
+                tasks.push(spawn_on(
+                    &feeds,
+                    async move { poller.run(every, stop).await },
+                ));
                 if config.finance.enabled {
                     let inbox = FinanceInbox::new(
                         config.finance.clone(),
@@ -201,17 +207,23 @@ impl Hub {
                         })
                     })?;
                     let mut stop = shutdown_rx.clone();
-                    tasks.push(actix::spawn(inbox.run(async move {
-                        drop(stop.wait_for(|stopping| *stopping).await);
-                    })));
+                    tasks.push(spawn_on(
+                        &feeds,
+                        inbox.run(async move {
+                            drop(stop.wait_for(|stopping| *stopping).await);
+                        }),
+                    ));
                 }
                 for broker in wiring.brokers.values() {
                     if let Broker::Edifact { inbox, .. } = broker {
                         let watcher = InboxWatcher::new(inbox.clone(), mailbox.clone());
                         let mut stop = shutdown_rx.clone();
-                        tasks.push(actix::spawn(watcher.run(async move {
-                            drop(stop.wait_for(|stopping| *stopping).await);
-                        })));
+                        tasks.push(spawn_on(
+                            &feeds,
+                            watcher.run(async move {
+                                drop(stop.wait_for(|stopping| *stopping).await);
+                            }),
+                        ));
                     }
                 }
                 Some(feed)
@@ -272,6 +284,7 @@ impl Hub {
             shutdown,
             leases,
             tasks,
+            feeds,
             partitions_sup,
             partners_sup,
             api,
@@ -313,6 +326,7 @@ impl Hub {
         for task in self.tasks {
             drop(task.await);
         }
+        drop(self.feeds);
         let shutdown = tradehub_actors::supervisor::Shutdown { grace: self.grace };
         delivered(self.partners_sup.send(shutdown).await, "partners shutdown");
         delivered(
@@ -323,6 +337,34 @@ impl Hub {
         drop(self.api_task.await);
         tracing::info!(node = %self.node, "tradehub stopped");
     }
+}
+
+/// A thread of its own for the feeds, so that reading files and polling Odoo do not take turns
+/// with the actors on theirs; it stops when dropped (also when `start` fails half-way).
+struct FeedsThread(actix::Arbiter);
+
+impl Drop for FeedsThread {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
+/// Run `task` on the feeds' thread; the handle (on this thread) ends when the task does, or
+/// when that thread stops without running it to the end.
+fn spawn_on<F>(feeds: &FeedsThread, task: F) -> JoinHandle<()>
+where
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (done, ended) = tokio::sync::oneshot::channel::<()>();
+    if !feeds.0.spawn(async move {
+        task.await;
+        let _ = done.send(());
+    }) {
+        tracing::error!("the feeds' thread is gone; a feed task did not start");
+    }
+    actix::spawn(async move {
+        let _ = ended.await;
+    })
 }
 
 /// Log a message a supervisor could not receive (it has stopped).

@@ -330,6 +330,28 @@ async fn malformed_and_foreign_documents_land_in_failed_with_their_reason() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_drop_is_read_a_bounded_batch_per_poll_and_nothing_is_skipped() {
+    let s = setup().await;
+    let dir = s.folder.path().join("rest-broker");
+    std::fs::create_dir_all(&dir).expect("broker folder");
+    let total = tradehub::finance::inbox::FILES_PER_POLL + 3;
+    for n in 0..total {
+        std::fs::write(dir.join(format!("garbled-{n:04}.csv")), "not;an;invoice\n").expect("write");
+    }
+    let first = s.inbox.poll_once().await.expect("poll");
+    assert_eq!(first.failed, tradehub::finance::inbox::FILES_PER_POLL);
+    assert!(first.more, "files are left for the next poll");
+    let second = s.inbox.poll_once().await.expect("poll");
+    assert_eq!((second.failed, second.more), (3, false));
+    let set_aside = std::fs::read_dir(dir.join("failed"))
+        .expect("failed/")
+        .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().ends_with(".reason"))
+        .count();
+    assert_eq!(set_aside, total, "every file was read once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_odoo_is_retried_on_the_next_poll() {
     let s = setup().await;
     let picking = first_picking(&s.client).await;
