@@ -111,15 +111,6 @@ pub struct Outcome {
     pub reconciliation: Option<Reconciliation>,
 }
 
-fn invoiced(invoice: &BrokerInvoice, kind: InvoiceItemKind) -> Decimal {
-    invoice
-        .items
-        .iter()
-        .filter(|i| i.kind == kind)
-        .map(|i| i.amount)
-        .sum()
-}
-
 /// Reconciles one declaration once the documents it needs are in: an import needs the
 /// declaration, the assessment and the invoice; an export or transit the declaration and the
 /// invoice (customs assesses nothing).
@@ -158,9 +149,9 @@ pub fn settle(d: &Dossier, book: &TariffBook, settings: &ReconcileSettings) -> O
         estimate_tax: None,
         assessed_duty: None,
         assessed_tax: None,
-        invoiced_duty: invoiced(invoice, InvoiceItemKind::Duty),
-        invoiced_tax: invoiced(invoice, InvoiceItemKind::Tax),
-        invoiced_fees: invoiced(invoice, InvoiceItemKind::Fee),
+        invoiced_duty: invoice.total_of(InvoiceItemKind::Duty),
+        invoiced_tax: invoice.total_of(InvoiceItemKind::Tax),
+        invoiced_fees: invoice.total_of(InvoiceItemKind::Fee),
     };
     let mut reasons = Vec::new();
     if !settings.brokers.contains_key(&invoice.broker) {

@@ -33,6 +33,7 @@ use super::post::{self, PostError};
 use super::settings::{FinanceConfig, ReconcileSettings, SettingsError};
 use crate::model::{Money, Shipment};
 use crate::partners::config::Layout;
+use crate::partners::edifact_file::{move_into, waiting_files};
 use crate::partners::filing::{self, Ledger};
 use crate::partners::odoo::OdooClient;
 use crate::sim::settlement::ShipmentLookup;
@@ -372,49 +373,33 @@ impl FinanceInbox {
                 "duty": Money::new(assessed.total().duty, assessed.currency),
                 "reference": reference,
             });
-            let id = format!(
-                "finance:{}:assessed:{}",
-                d.lrn,
-                filing::content_hash(body.to_string().as_bytes())
-            );
-            filing::ingest(
-                &self.mailbox,
-                self.partitions,
-                key,
-                ASSESSED_DUTY,
-                &id,
-                body,
-            )
-            .await?;
+            self.tell(key, ASSESSED_DUTY, &d.lrn, "assessed", body)
+                .await?;
         }
-        let sum = |kind| -> rust_decimal::Decimal {
-            invoice
-                .items
-                .iter()
-                .filter(|i| i.kind == kind)
-                .map(|i| i.amount)
-                .sum()
-        };
         let body = json!({
             "invoice": invoice.number,
-            "duty": Money::new(sum(InvoiceItemKind::Duty), invoice.currency),
-            "fees": Money::new(sum(InvoiceItemKind::Fee), invoice.currency),
+            "duty": Money::new(invoice.total_of(InvoiceItemKind::Duty), invoice.currency),
+            "fees": Money::new(invoice.total_of(InvoiceItemKind::Fee), invoice.currency),
             "reconciliation": verdict,
         });
+        self.tell(key, BROKER_INVOICE, &d.lrn, "invoice", body)
+            .await
+    }
+
+    /// Ingest `body` as a `kind` input of saga `key`, once per content (the id hashes it).
+    async fn tell(
+        &self,
+        key: &str,
+        kind: &str,
+        lrn: &str,
+        what: &str,
+        body: Value,
+    ) -> Result<(), PollError> {
         let id = format!(
-            "finance:{}:invoice:{}",
-            d.lrn,
+            "finance:{lrn}:{what}:{}",
             filing::content_hash(body.to_string().as_bytes())
         );
-        filing::ingest(
-            &self.mailbox,
-            self.partitions,
-            key,
-            BROKER_INVOICE,
-            &id,
-            body,
-        )
-        .await?;
+        filing::ingest(&self.mailbox, self.partitions, key, kind, &id, body).await?;
         Ok(())
     }
 
@@ -508,53 +493,12 @@ pub fn broker_dirs(root: &Path) -> Vec<(String, PathBuf)> {
     dirs
 }
 
-/// The documents waiting in a broker folder, by name (temporary and hidden files skipped).
+/// The documents waiting in a broker's folder, oldest name first (temporary and `.reason` files
+/// are not documents).
 pub fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_file())
-        .filter(|p| {
-            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                !n.starts_with('.') && !n.ends_with(".tmp") && !n.ends_with(".reason")
-            })
-        })
-        .collect();
-    files.sort();
-    files
+    waiting_files(dir, |n| !n.ends_with(".tmp") && !n.ends_with(".reason"))
 }
 
 fn set_aside(path: &Path, reason: &str) {
     move_into(path, "failed", Some(reason));
-}
-
-/// Moves `path` into its sibling folder `folder` (a suffix keeps an earlier file of the same
-/// name), with a `.reason` file beside it when given.
-fn move_into(path: &Path, folder: &str, reason: Option<&str>) {
-    let (Some(dir), Some(name)) = (path.parent().map(|d| d.join(folder)), path.file_name()) else {
-        return;
-    };
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        tracing::error!(dir = %dir.display(), error = %e, "cannot make the folder; the file stays where it is");
-        return;
-    }
-    let name = name.to_string_lossy().into_owned();
-    let mut target = dir.join(&name);
-    let mut n = 1;
-    while target.exists() {
-        target = dir.join(format!("{name}.{n}"));
-        n += 1;
-    }
-    if let Some(reason) = reason {
-        let mut reason_file = target.clone().into_os_string();
-        reason_file.push(".reason");
-        if let Err(e) = std::fs::write(&reason_file, format!("{reason}\n")) {
-            tracing::error!(file = %path.display(), error = %e, "cannot write the reason file");
-        }
-    }
-    if let Err(e) = std::fs::rename(path, &target) {
-        tracing::error!(file = %path.display(), error = %e, "cannot move the file; it stays where it is");
-    }
 }

@@ -266,9 +266,10 @@ impl InboxWatcher {
         let mut report = PollReport::default();
         // File system work runs on the blocking pool, not on the actors' thread.
         let inbox = self.config.inbox.clone();
-        let files = tokio::task::spawn_blocking(move || inbox_files(&inbox))
-            .await
-            .unwrap_or_default();
+        let files =
+            tokio::task::spawn_blocking(move || waiting_files(&inbox, |n| !n.ends_with(".tmp")))
+                .await
+                .unwrap_or_default();
         for path in files {
             let Ok(bytes) = tokio::fs::read(&path).await else {
                 continue;
@@ -436,10 +437,10 @@ fn store_error(partner: &str, e: filing::LedgerError) -> filing::IngestError {
     }
 }
 
-/// The files waiting in `inbox`, oldest name first: hidden and temporary files are skipped, an
-/// unreadable folder has none.
-fn inbox_files(inbox: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(inbox) else {
+/// The regular files in `dir` whose names `wanted` accepts, oldest name first; hidden files are
+/// skipped and an unreadable folder has none. Shared by every file-drop inbox.
+pub fn waiting_files(dir: &Path, wanted: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
     let mut files: Vec<PathBuf> = entries
@@ -449,42 +450,39 @@ fn inbox_files(inbox: &Path) -> Vec<PathBuf> {
         .filter(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| !n.starts_with('.') && !n.ends_with(".tmp"))
+                .is_some_and(|n| !n.starts_with('.') && wanted(n))
         })
         .collect();
     files.sort();
     files
 }
 
-/// Moves `path` into its sibling folder `folder`, keeping earlier files of the same
-/// name (a suffix is added), with a `.reason` file beside it when given.
-fn move_into(path: &Path, folder: &str, reason: Option<&str>) {
-    let Some(dir) = path.parent().map(|d| d.join(folder)) else {
+/// Moves `path` into its sibling folder `folder`, keeping earlier files of the same name (a
+/// suffix is added), with a `.reason` file beside it when given, written first so that a file
+/// set aside is never without its reason.
+pub fn move_into(path: &Path, folder: &str, reason: Option<&str>) {
+    let (Some(dir), Some(name)) = (path.parent().map(|d| d.join(folder)), path.file_name()) else {
         return;
     };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     if let Err(e) = std::fs::create_dir_all(&dir) {
-        tracing::error!(dir = %dir.display(), error = %e, "cannot create folder for processed files");
+        tracing::error!(dir = %dir.display(), error = %e, "cannot make the folder; the file stays where it is");
         return;
     }
+    let name = name.to_string_lossy().into_owned();
     let mut target = dir.join(&name);
     let mut n = 1;
     while target.exists() {
         target = dir.join(format!("{name}.{n}"));
         n += 1;
     }
-    if let Err(e) = std::fs::rename(path, &target) {
-        tracing::error!(file = %path.display(), error = %e, "cannot move processed file");
-        return;
-    }
     if let Some(reason) = reason {
-        let mut reason_path = target.clone().into_os_string();
-        reason_path.push(".reason");
-        if let Err(e) = std::fs::write(&reason_path, reason) {
-            tracing::error!(file = %target.display(), error = %e, "cannot write the reason file");
+        let mut reason_file = target.clone().into_os_string();
+        reason_file.push(".reason");
+        if let Err(e) = std::fs::write(&reason_file, reason) {
+            tracing::error!(file = %path.display(), error = %e, "cannot write the reason file");
         }
+    }
+    if let Err(e) = std::fs::rename(path, &target) {
+        tracing::error!(file = %path.display(), error = %e, "cannot move the file; it stays where it is");
     }
 }

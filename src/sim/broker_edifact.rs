@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::broker::{BrokerCounters, BrokerSimConfig, Faults, Scenario, Shared, SimDeclaration};
 use crate::model::DeclarationStatus;
-use crate::partners::edifact_file::write_atomically;
+use crate::partners::edifact_file::{waiting_files, write_atomically};
 use crate::sim::settlement::BrokerStyle;
 
 #[cfg(test)]
@@ -232,22 +232,7 @@ async fn run(shared: Arc<Shared>, config: EdifactSimConfig) {
 }
 
 fn pending(outbox: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(outbox)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.is_file())
-                .filter(|p| {
-                    p.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.ends_with(".edi") && !n.starts_with('.'))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
+    waiting_files(outbox, |n| n.ends_with(".edi"))
 }
 
 fn take(outbox: &Path, path: &Path) {

@@ -122,6 +122,17 @@ pub struct BrokerInvoice {
     pub items: Vec<InvoiceItem>,
 }
 
+impl BrokerInvoice {
+    /// The sum of the invoice's items of `kind`.
+    pub fn total_of(&self, kind: InvoiceItemKind) -> Decimal {
+        self.items
+            .iter()
+            .filter(|i| i.kind == kind)
+            .map(|i| i.amount)
+            .sum()
+    }
+}
+
 /// A fee the broker may charge, from the partner's agreed fee table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgreedFee {
@@ -486,15 +497,6 @@ fn compare_lines(
     }
 }
 
-fn sum_of(invoice: &BrokerInvoice, kind: InvoiceItemKind) -> Decimal {
-    invoice
-        .items
-        .iter()
-        .filter(|i| i.kind == kind)
-        .map(|i| i.amount)
-        .sum()
-}
-
 /// The invoice must advance exactly what customs assessed and charge only agreed fees.
 fn check_invoice(
     v: &mut Findings,
@@ -502,8 +504,8 @@ fn check_invoice(
     due: AssessedTotals,
     fees: &[AgreedFee],
 ) {
-    let billed_duty = sum_of(invoice, InvoiceItemKind::Duty);
-    let billed_tax = sum_of(invoice, InvoiceItemKind::Tax);
+    let billed_duty = invoice.total_of(InvoiceItemKind::Duty);
+    let billed_tax = invoice.total_of(InvoiceItemKind::Tax);
     for (what, billed, due) in [
         ("duty", billed_duty, due.duty),
         ("tax", billed_tax, due.tax),
@@ -578,9 +580,9 @@ fn finish(
 ) -> Reconciliation {
     let reconciled = v.0.is_empty();
     let posting = reconciled.then(|| {
-        let billed_duty = sum_of(invoice, InvoiceItemKind::Duty);
-        let billed_tax = sum_of(invoice, InvoiceItemKind::Tax);
-        let fee_total = sum_of(invoice, InvoiceItemKind::Fee);
+        let billed_duty = invoice.total_of(InvoiceItemKind::Duty);
+        let billed_tax = invoice.total_of(InvoiceItemKind::Tax);
+        let fee_total = invoice.total_of(InvoiceItemKind::Fee);
         let recoverable_vat = if capitalise == Capitalise::AllButVat {
             billed_tax
         } else {

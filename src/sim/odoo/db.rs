@@ -787,19 +787,21 @@ impl Db {
         let m = self.model_mut(model)?;
         let reindex = values.keys().any(|k| m.indexes.contains_key(k));
         for id in ids {
-            let Some(rec) = m.records.get_mut(id) else {
+            // Out of the map while it changes, so the indexes can be updated beside it.
+            let Some(mut rec) = m.records.remove(id) else {
                 continue;
             };
-            let before = reindex.then(|| rec.values.clone());
+            if reindex {
+                m.index_remove(*id, &rec.values);
+            }
             for (k, v) in &values {
                 rec.values.insert(k.clone(), v.clone());
             }
             rec.write_date = now;
-            if let Some(before) = before {
-                let after = rec.values.clone();
-                m.index_remove(*id, &before);
-                m.index_add(*id, &after);
+            if reindex {
+                m.index_add(*id, &rec.values);
             }
+            m.records.insert(*id, rec);
         }
         Ok(())
     }
