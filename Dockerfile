@@ -2,7 +2,8 @@
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked --bin tradehub
+# The service binary alone: no simulators, demo or benchmarks (feature `sim` off).
+RUN cargo build --release --locked -p tradehub-bin --no-default-features
 
 FROM debian:bookworm-slim
 RUN apt-get update \

@@ -7,18 +7,13 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tradehub::formats::mapping::{Globals, Mapping};
 use tradehub::formats::{edifact, x12};
 
-fn shared_data() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
-    assert!(
-        dir.is_dir(),
-        "benchmarks need ../shared/data next to the project ({})",
-        dir.display()
-    );
-    dir
+/// The samples the tests read (`tests/data`), which hold the benchmark's inputs too.
+fn test_data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
 }
 
 fn edifact_parse(c: &mut Criterion) {
-    let path = shared_data().join("edifact/benchmark/pydifact_huge_file2_ORDERS_D96A.edi");
+    let path = test_data().join("edifact/benchmark/pydifact_huge_file2_ORDERS_D96A.edi");
     let text = std::fs::read_to_string(&path).expect("benchmark file");
     let mut group = c.benchmark_group("edifact");
     group.throughput(Throughput::Bytes(text.len() as u64));
@@ -39,7 +34,7 @@ fn edifact_parse(c: &mut Criterion) {
 }
 
 fn x12_parse(c: &mut Criterion) {
-    let dir = shared_data().join("x12/samples");
+    let dir = test_data().join("x12/samples");
     let mut all = String::new();
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("x12 samples")

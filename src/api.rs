@@ -1,5 +1,9 @@
 //! The HTTP API (actix-web): probes, shipment ingest and timelines. `/metrics`
 //! has its own listener (see [`crate::telemetry`]).
+//!
+//! The API depends on nothing that runs the node: whoever starts it (`tradehub serve`)
+//! hands over the store, the partners allowed to call back, the Odoo feed and a
+//! [`ReadyProbe`] as values.
 
 pub mod actions;
 pub mod callbacks;
@@ -14,7 +18,7 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 
-pub use health::Readiness;
+pub use health::{ReadyProbe, ReadyReport};
 
 use crate::store::RedisMailbox;
 
@@ -37,10 +41,10 @@ const MAX_BODY: usize = 4 * 1024 * 1024;
 /// (spawn it); its handle stops it gracefully.
 pub fn server(
     listen: SocketAddr,
-    readiness: Arc<Readiness>,
+    readiness: Arc<dyn ReadyProbe>,
     state: ApiState,
 ) -> std::io::Result<(Server, SocketAddr)> {
-    let readiness = web::Data::from(readiness);
+    let readiness: web::Data<dyn ReadyProbe> = web::Data::from(readiness);
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()

@@ -5,10 +5,8 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::Subcommand;
 
-mod bench;
-mod demo;
 mod duty;
 mod formats;
 mod model;
@@ -17,29 +15,17 @@ mod ops;
 mod reconcile;
 mod screening;
 mod serve;
-mod sim;
 
 /// Exit code: the work found problems (invalid data, a failed evaluation).
 pub const EXIT_PROBLEMS: u8 = 1;
 /// Exit code: bad usage or unusable input.
 pub const EXIT_USAGE: u8 = 2;
 
-/// tradehub: integration hub for cross-border trade on Odoo.
-#[derive(Debug, Parser)]
-#[command(name = "tradehub", version, about)]
-pub struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
+/// The service's subcommands; the binary flattens them beside the simulators' ones.
 #[derive(Debug, Subcommand)]
-enum Command {
+pub enum Command {
     /// Run the service: partitions, partner connections, API and metrics.
     Serve(serve::ServeArgs),
-    /// The whole job in one process: hub, simulated Odoo, brokers and carriers.
-    Demo(demo::DemoArgs),
-    /// Benchmarks against a private Redis.
-    Bench(bench::BenchArgs),
     /// Dead letters and timelines: list, show, redrive, replay.
     Replay(ops::ReplayArgs),
     /// The audit trail.
@@ -60,8 +46,6 @@ enum Command {
     Partner(formats::PartnerArgs),
     /// Configuration checks.
     Config(formats::ConfigArgs),
-    /// Partner simulators: Odoo, a customs broker (REST or EDIFACT), a carrier.
-    Sim(sim::SimArgs),
     /// Screen parties against the restricted-party lists (one, a batch, or an evaluation).
     Screen(screening::ScreenArgs),
     /// Manage the restricted-party lists (fetch from publishers, show loaded versions).
@@ -70,25 +54,22 @@ enum Command {
     Odoo(odoo::OdooArgs),
 }
 
-/// Run the command line; returns the process exit code.
-pub fn main(cli: Cli) -> ExitCode {
-    match cli.command {
-        Command::Serve(args) => serve::run(args),
-        Command::Demo(args) => demo::demo_cmd(args),
-        Command::Bench(args) => bench::run_bench(args),
+/// Run one subcommand; returns the process exit code.
+pub fn run(command: Command) -> ExitCode {
+    match command {
+        Command::Serve(args) => serve::serve(args),
         Command::Replay(args) => ops::replay(args),
         Command::Audit(args) => ops::audit(args),
-        Command::Validate(args) => model::validate_cmd(args),
-        Command::Reconcile(args) => reconcile::reconcile_cmd(args),
-        Command::Schema(args) => model::schema_cmd(args),
-        Command::Duty(args) => duty::duty_cmd(args),
+        Command::Validate(args) => model::validate(args),
+        Command::Reconcile(args) => reconcile::reconcile(args),
+        Command::Schema(args) => model::schema(args),
+        Command::Duty(args) => duty::duty(args),
         Command::Convert(args) => formats::convert(args),
         Command::Map(args) => formats::map(args),
         Command::Partner(args) => formats::partner(args),
         Command::Config(args) => formats::config(args),
-        Command::Sim(args) => sim::sim_cmd(args),
-        Command::Screen(args) => screening::run_screen(args),
-        Command::Lists(args) => screening::run_lists(args),
-        Command::Odoo(args) => odoo::odoo_cmd(args),
+        Command::Screen(args) => screening::screen(args),
+        Command::Lists(args) => screening::lists(args),
+        Command::Odoo(args) => odoo::odoo(args),
     }
 }

@@ -25,6 +25,3 @@ pub use batch::{Dossier, Outcome, Status, settle};
 pub use documents::{ReadError, Settlement};
 pub use inbox::{FinanceInbox, InboxError, InboxReport, PollError};
 pub use settings::{BrokerTerms, FinanceConfig, ReconcileSettings};
-
-#[cfg(test)]
-mod tests;

@@ -8,34 +8,30 @@
 //! | module | what |
 //! |---|---|
 //! | [`api`] | actix-web: probes, ingest and operator routes |
-//! | [`bench`] | benchmarks against real Redis (`tradehub bench`) |
 //! | [`cli`] | the `tradehub` subcommands |
 //! | [`config`] | figment-layered service configuration |
-//! | [`demo`] | `tradehub demo`: the hub with simulated Odoo, brokers and carriers, and the people around them |
 //! | [`finance`] | settlement documents, the duty reconciliation batch and its Odoo posting |
 //! | [`formats`] | codecs (EDIFACT, X12, XML, CSV/fixed width, JSON) into one tree, and jq mappings |
 //! | [`model`] | the canonical data model v1: shipments, parties, products, documents, declarations, code newtypes |
 //! | [`partners`] | partner transports: the Odoo client (JSON-RPC, JSON-2), its poller and write-back |
 //! | [`screening`] | restricted-party screening: list loaders, normalisation, index, scoring, decisions, evaluation |
+//! | [`secret`] | secrets read from the environment, never shown in logs or errors |
 //! | [`service`] | `tradehub serve`: leases, partition work, shutdown |
-//! | [`sim`] | simulators speaking partners' real protocols (Odoo JSON-RPC and JSON-2) |
 //! | [`store`] | the Redis Streams mailbox: keys, Lua scripts, DLQ, timers, audit chain |
 //! | [`tariff`] | bundled reference data (HS 2022, ISO countries and currencies, Incoterms, UN/LOCODE), master-data validation, duty / taxes / landed cost, duty reconciliation |
 //! | [`telemetry`] | logs and the Prometheus exporter, metric names |
 //! | [`workflow`] | the sagas the hub runs |
 
 pub mod api;
-pub mod bench;
 pub mod cli;
 pub mod config;
-pub mod demo;
 pub mod finance;
 pub mod formats;
 pub mod model;
 pub mod partners;
 pub mod screening;
+pub mod secret;
 pub mod service;
-pub mod sim;
 pub mod store;
 pub mod tariff;
 pub mod telemetry;

@@ -1,8 +1,9 @@
-//! `tradehub serve`: the supervision tree's root, partition leases, the API and
-//! metrics listeners, and graceful shutdown.
+//! `tradehub serve`: the supervision tree's root, partition leases, readiness, the API and
+//! metrics listeners, and graceful shutdown. The service starts the API ([`crate::api`]) and
+//! hands it what it needs as values; the API knows nothing of the service.
 
+pub mod addrs;
 pub mod leases;
-pub mod odoo_feed;
-pub mod redis_server;
+pub mod readiness;
 pub mod run;
 pub mod wiring;

@@ -1,5 +1,8 @@
-//! The Redis Streams implementation of the
-//! [`Mailbox`](tradehub_actors::mailbox::Mailbox) port.
+//! The Redis Streams implementation of the mailbox ports
+//! ([`Mailbox`](tradehub_actors::mailbox::Mailbox),
+//! [`MailboxOps`](tradehub_actors::mailbox::MailboxOps) and
+//! [`Leases`](tradehub_actors::mailbox::Leases)), and every other use of Redis by the
+//! hub: nothing outside this module names a Redis command or builds a key.
 //!
 //! Every partition lives in one Redis Cluster slot (hash tag `{s<p>}`, see
 //! [`keys`]), so each step of the port is one Lua script or one command, atomic on
@@ -15,18 +18,30 @@
 //! | `config.rs` | [`StoreConfig`] |
 //! | `keys.rs` | every key name, with its hash tag |
 //! | `scripts.rs`, `scripts/*.lua` | the atomic steps (commit, ingest, timers, DLQ, trim, leases) |
-//! | `port.rs` | `impl Mailbox for RedisMailbox` |
+//! | `port.rs` | `Mailbox`, `MailboxOps` and `Leases` for `RedisMailbox` |
 //! | `audit.rs` | the hash-chained audit stream and its verification |
 //! | `persistence.rs` | whether the Redis persists what it acknowledges |
+//! | `server.rs` | the server's own figures (commands processed), for benchmarks |
 //! | `reply.rs` | decoding replies, mapping errors |
+//! | [`lrn_ledger`] | LRN and shipment reference → saga key, EDI references, partners' last answers |
+//! | [`callbacks`] | callback payloads that could not be used, kept for an operator |
+//! | [`echo_ledger`] | the echo partner's executions per command id |
+//! | [`finance`] | the finance inbox's dossiers and posting retries |
+//! | [`odoo_cursor`] | the Odoo poll's cursor and fingerprints |
 
 mod audit;
+pub mod callbacks;
 mod config;
+pub mod echo_ledger;
+pub mod finance;
 pub mod keys;
+pub mod lrn_ledger;
+pub mod odoo_cursor;
 mod persistence;
 mod port;
 mod reply;
 mod scripts;
+mod server;
 #[cfg(test)]
 mod tests;
 
@@ -35,7 +50,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Cmd, ErrorKind, FromRedisValue, Script, Value};
+use redis::{Cmd, ErrorKind, FromRedisValue, Pipeline, Script, Value};
 use tradehub_actors::clock::Millis;
 use tradehub_actors::mailbox::{EntryId, MailboxError, MailboxResult, Partition, StreamName};
 
@@ -323,12 +338,6 @@ impl RedisMailbox {
         Ok(secs * 1000 + micros / 1000)
     }
 
-    /// A handle on the store's multiplexed connection, for node-wide keys
-    /// outside the mailbox protocol (e.g. a built-in partner's ledger).
-    pub fn connection(&self) -> ConnectionManager {
-        self.conn()
-    }
-
     fn conn(&self) -> ConnectionManager {
         self.inner.conn.clone()
     }
@@ -350,6 +359,27 @@ impl RedisMailbox {
         cmd.query_async(&mut self.conn())
             .await
             .map_err(|e| map_err(what, e))
+    }
+
+    /// Send a pipeline (atomic when built so) on the shared connection; each command in it
+    /// counts.
+    async fn query_pipe<T: FromRedisValue>(&self, what: &str, pipe: &Pipeline) -> MailboxResult<T> {
+        self.count(pipe.len() as u64);
+        pipe.query_async(&mut self.conn())
+            .await
+            .map_err(|e| map_err(what, e))
+    }
+
+    /// Set `field` of `hash` to `value`.
+    async fn hset(&self, hash: &str, field: &str, value: &str) -> MailboxResult<()> {
+        self.query("HSET", redis::cmd("HSET").arg(hash).arg(field).arg(value))
+            .await
+    }
+
+    /// The value of `field` of `hash`, if set.
+    async fn hget(&self, hash: &str, field: &str) -> MailboxResult<Option<String>> {
+        self.query("HGET", redis::cmd("HGET").arg(hash).arg(field))
+            .await
     }
 
     /// Send one command, keeping Redis's error for the caller to inspect.

@@ -1,9 +1,12 @@
-//! Logs, traces and the Prometheus exporter. Metric names of the hub live in
+//! Logs, traces and the Prometheus recorder with its `/metrics` listener. Metric names of the hub live in
 //! [`names`]; the runtime's own are in `tradehub_actors::metrics`.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
-use metrics_exporter_prometheus::PrometheusBuilder;
+use actix_web::dev::Server;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 /// Metric names of the hub (the shell around the runtime).
 pub mod names {
@@ -52,25 +55,80 @@ pub fn describe() {
     describe_gauge!(names::REDIS_UP, "Whether Redis answered the last probe.");
 }
 
-/// Start the Prometheus exporter on its own listener and describe the metrics.
-pub fn install_prometheus(listen: SocketAddr) -> Result<(), String> {
-    PrometheusBuilder::new()
-        .with_http_listener(listen)
-        .install()
-        .map_err(|e| format!("metrics listener on {listen}: {e}"))?;
+/// Install the Prometheus recorder and describe the metrics; `/metrics` renders through the
+/// handle (see [`metrics_server`]).
+pub fn install_prometheus() -> Result<PrometheusHandle, String> {
+    let handle = PrometheusBuilder::new()
+        .install_recorder()
+        .map_err(|e| format!("metrics recorder: {e}"))?;
     describe();
-    Ok(())
+    Ok(handle)
+}
+
+/// How often histograms are drained into their summaries (the exporter's own default).
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// Bind the `/metrics` listener on `listen` (port 0: the OS picks one). The server runs when
+/// the returned future is polled (spawn it, inside an actix system); its handle stops it.
+/// While it runs, the recorder's upkeep runs too.
+pub fn metrics_server(
+    listen: SocketAddr,
+    handle: PrometheusHandle,
+) -> std::io::Result<(Server, SocketAddr)> {
+    let upkeep = handle.clone();
+    actix::spawn(async move {
+        let mut ticker = tokio::time::interval(UPKEEP_EVERY);
+        loop {
+            ticker.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
+    let handle = web::Data::new(handle);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(handle.clone())
+            .route("/metrics", web::get().to(render))
+    })
+    .workers(1)
+    .disable_signals()
+    .bind(listen)?;
+    let bound = server.addrs().first().copied().unwrap_or(listen);
+    Ok((server.run(), bound))
+}
+
+async fn render(handle: web::Data<PrometheusHandle>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain")
+        .body(handle.render())
 }
 
 /// Log to stderr: JSON lines when `TRADEHUB_LOG_FORMAT=json`, text otherwise;
 /// the filter comes from `RUST_LOG` (default `info`).
 pub fn init_logging() {
+    init_logging_with(
+        std::io::stderr,
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    );
+}
+
+/// Log to the file at `path` (created or truncated) instead of stderr, as [`init_logging`]
+/// otherwise does: for commands whose terminal belongs to a progress bar and a summary.
+pub fn init_logging_to_file(path: &std::path::Path) -> std::io::Result<()> {
+    let file = std::fs::File::create(path)?;
+    init_logging_with(std::sync::Mutex::new(file), false);
+    Ok(())
+}
+
+fn init_logging_with<W>(writer: W, ansi: bool)
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+        .with_writer(writer)
+        .with_ansi(ansi);
     let result = if std::env::var("TRADEHUB_LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().try_init()
     } else {

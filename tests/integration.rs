@@ -2,11 +2,16 @@
 //! the shared harness in `tests/common/`. Both are declared with `#[path]`:
 //! this file is the crate root, and a `tests/common.rs` would be built as a test
 //! binary of its own.
+//!
+//! The binary is a target of the `tradehub-bin` package (`bin/Cargo.toml`), because its tests
+//! run the `tradehub` binary; the areas that drive the simulators (brokers, end to end,
+//! finance, Odoo) need its feature `sim`.
 
 #[path = "common"]
 mod common {
     pub mod data;
     pub mod redis;
+    pub mod repo;
 }
 
 #[path = "integration/store.rs"]
@@ -21,15 +26,20 @@ mod model;
 #[path = "integration/formats.rs"]
 mod formats;
 
-#[path = "integration/brokers.rs"]
-mod brokers;
 #[path = "integration/duty.rs"]
 mod duty;
-#[path = "integration/e2e.rs"]
-mod e2e;
-#[path = "integration/finance.rs"]
-mod finance;
-#[path = "integration/odoo.rs"]
-mod odoo;
 #[path = "integration/screening.rs"]
 mod screening;
+
+#[cfg(feature = "sim")]
+#[path = "integration/brokers.rs"]
+mod brokers;
+#[cfg(feature = "sim")]
+#[path = "integration/e2e.rs"]
+mod e2e;
+#[cfg(feature = "sim")]
+#[path = "integration/finance.rs"]
+mod finance;
+#[cfg(feature = "sim")]
+#[path = "integration/odoo.rs"]
+mod odoo;

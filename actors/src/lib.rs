@@ -2,7 +2,8 @@
 //!
 //! Supervised actix actors, one per in-flight key and one per partner connection,
 //! drive pure sagas over durable mailboxes. This crate knows nothing of customs and
-//! does no I/O of its own: storage arrives through the [`mailbox::Mailbox`] port,
+//! does no I/O of its own: storage arrives through the [`mailbox::Mailbox`] port (with
+//! [`mailbox::MailboxOps`] for operators and [`mailbox::Leases`] for partition leases),
 //! time through the [`clock::Clock`] port, and partner calls through the
 //! `partner::Transport` port.
 //!
@@ -11,7 +12,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`envelope`] | the message envelope, partitioning of keys |
-//! | [`mailbox`] | the `Mailbox` port; [`mailbox::memory`] its in-memory reference implementation |
+//! | [`mailbox`] | the `Mailbox` (data path), `MailboxOps` (dead letters, redrive, trim, stats) and `Leases` ports; [`mailbox::memory`] their in-memory reference implementation |
 //! | [`saga`] | the `Saga` trait and `Transition` |
 //! | [`clock`] | the `Clock` port, system and manual clocks |
 //! | [`host`] | `PartitionHost`: inbox reader, reclaimer, timer poller; one key actor per in-flight key (ordered apply, CAS commit, passivation) |

@@ -1,4 +1,9 @@
-//! The `Mailbox` port: durable streams per partition and the atomic commit.
+//! The mailbox ports: durable streams per partition and the atomic commit.
+//!
+//! The store is seen through three traits, so that each user depends on the part it uses:
+//! [`Mailbox`], the data path of the partition hosts and partner connections; [`MailboxOps`],
+//! what operators and the sampler do to streams (dead letters, redrive, trim, depth); and
+//! [`Leases`], the partition leases of the lease manager.
 //!
 //! The Redis implementation lives in the `tradehub` crate (`src/store/`); the
 //! in-memory one here is the reference model the Redis one is tested against.
@@ -180,7 +185,8 @@ pub enum MailboxError {
 /// Result of a mailbox operation.
 pub type MailboxResult<T> = Result<T, MailboxError>;
 
-/// The durable mailbox of the runtime. Every method is one atomic step in the store.
+/// The data path of the durable mailbox: what the partition hosts and the partner
+/// connections do. Every method is one atomic step in the store.
 pub trait Mailbox: Clone + Send + Sync + 'static {
     /// Create the consumer groups of `streams` of `partition` if missing (idempotent).
     fn ensure_streams(
@@ -277,7 +283,11 @@ pub trait Mailbox: Clone + Send + Sync + 'static {
         reason: &str,
         now_ms: Millis,
     ) -> impl Future<Output = MailboxResult<EntryId>> + Send;
+}
 
+/// Operations on the durable mailbox's streams: what an operator and the sampler do. Every
+/// method is one atomic step in the store.
+pub trait MailboxOps: Clone + Send + Sync + 'static {
     /// The dead letters of a partition, oldest first.
     fn dead_letters(
         &self,
@@ -307,7 +317,11 @@ pub trait Mailbox: Clone + Send + Sync + 'static {
         partition: Partition,
         stream: &StreamName,
     ) -> impl Future<Output = MailboxResult<StreamStats>> + Send;
+}
 
+/// The partition leases kept in the store: which node hosts which partition. Every method is
+/// one atomic step in the store.
+pub trait Leases: Clone + Send + Sync + 'static {
     /// Acquire or renew the lease of `partition` for `node` for `ttl_ms`; true when
     /// `node` holds it afterwards.
     fn lease(

@@ -15,7 +15,9 @@
 //! Commands of one key (one saga) are called one at a time, in stream order: the
 //! next waits until the one before has its result (retries in memory included), so
 //! write-backs such as "status AWAITING_RELEASE" then "status RELEASED" land in that
-//! order. A retry long enough to be deferred to the timer set frees the key.
+//! order. A retry long enough to be deferred to the timer set frees the key. A starting
+//! connection first takes over every command left pending in its streams (by a killed node,
+//! or by the connection it replaces), so that those run before the newer commands of their keys.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
@@ -48,6 +50,11 @@ mod tests;
 
 pub use breaker::{BreakerConfig, BreakerState, CircuitBreaker};
 pub use retry::RetryPolicy;
+
+/// Most pending commands of one partition taken over when a connection starts. A command
+/// stream's pending entries are what connections had in hand (their concurrency and a read
+/// batch each), far fewer; any beyond are reclaimed once idle, like every other.
+const TAKE_OVER_AT_START: usize = 10_000;
 
 /// Kind of the input a successful command produces.
 pub const SUCCEEDED: &str = "partner.succeeded";
@@ -428,24 +435,41 @@ impl<M: Mailbox, T: Transport, C: Clock> PartnerConnection<M, T, C> {
             .set(state.gauge());
     }
 
+    /// Create the command groups, then take over every command still pending in the
+    /// partitions' streams, however briefly idle, before reading any new one: a command left
+    /// pending by a killed node (or by this node's previous connection) is older than every
+    /// command not yet read, and per-key order holds only if it is queued first. Waiting for
+    /// it to be idle long enough to reclaim would let a key's newer command overtake it, e.g.
+    /// an older status write-back land after a newer one.
     fn ensure_streams(&mut self, ctx: &mut Context<Self>) {
         let mailbox = self.mailbox.clone();
         let partitions = self.config.partitions.clone();
         let stream = self.stream.clone();
+        let consumer = self.config.consumer.clone();
         ctx.spawn(
             async move {
+                let mut pending = Vec::new();
                 for partition in partitions {
                     mailbox
                         .ensure_streams(partition, std::slice::from_ref(&stream))
                         .await?;
+                    pending.extend(
+                        mailbox
+                            .reclaim(partition, &stream, &consumer, 0, TAKE_OVER_AT_START)
+                            .await?,
+                    );
                 }
-                MailboxResult::Ok(())
+                MailboxResult::Ok(pending)
             }
             .into_actor(self)
             .map(|res, act, ctx| match res {
-                Ok(()) => {
+                Ok(pending) => {
+                    for delivery in pending {
+                        ::metrics::counter!(metrics::MAILBOX_RECLAIMED_TOTAL, "partition" => delivery.partition.to_string(), "stream" => "cmd")
+                            .increment(1);
+                        act.accept(delivery, ctx);
+                    }
                     act.ensured = true;
-                    act.reclaim(ctx);
                     act.pump(ctx);
                 }
                 Err(error) => {

@@ -9,59 +9,27 @@
 //! with an idempotency key (the `X-Callback-Id` header, else the body's hash) and
 //! answered 202 once durable. A repeated callback writes nothing and gets the first
 //! answer. A payload that cannot be mapped or resolved is 422 naming what failed,
-//! and the raw payload is kept in the `<prefix>:{sys}:callbacks:rejected` stream.
+//! and the raw payload is kept for an operator ([`crate::store::callbacks`]).
 
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, post, web};
-use redis::AsyncCommands;
 use serde_json::{Value, json};
 
 use super::ApiState;
 use super::problem::Problem;
 use crate::partners::config::{Auth, Layout, PartnerError, PartnerKind};
-use crate::partners::filing::{self, Ledger};
+use crate::partners::filing;
+use crate::secret::Secret;
+use crate::store::callbacks::{RejectedCallback, keep_rejected};
+use crate::store::lrn_ledger::Ledger;
 
 #[cfg(test)]
 mod tests;
 
 /// Header naming a callback's own id (its idempotency key when present).
 pub const CALLBACK_ID_HEADER: &str = "X-Callback-Id";
-/// Rejected payloads kept for an operator: `<prefix>:{sys}:<REJECTED_STREAM>`.
-pub const REJECTED_STREAM: &str = "callbacks:rejected";
-/// How many rejected payloads the stream keeps (approximately).
-const REJECTED_KEEP: usize = 10_000;
-
-/// A shared secret; its `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(Vec<u8>);
-
-impl Secret {
-    /// Wraps secret bytes.
-    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
-        Self(bytes.into())
-    }
-
-    /// Reads the secret from environment variable `var`.
-    pub fn from_env(var: &str) -> Result<Self, CallbackConfigError> {
-        match std::env::var(var) {
-            Ok(v) if !v.is_empty() => Ok(Self(v.into_bytes())),
-            _ => Err(CallbackConfigError::MissingSecret(var.to_owned())),
-        }
-    }
-
-    /// The bytes, for signing and verifying.
-    pub fn expose(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
 
 /// Callback configuration could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -110,7 +78,13 @@ impl CallbackPartner {
         let Auth::Hmac { header, secret_env } = &template.auth else {
             return Err(CallbackConfigError::NoHmac(name.to_owned()));
         };
-        Self::with_secret(layout, name, Secret::from_env(secret_env)?).map(|mut p| {
+        Self::with_secret(
+            layout,
+            name,
+            Secret::from_env(secret_env)
+                .map_err(|missing| CallbackConfigError::MissingSecret(missing.0))?,
+        )
+        .map(|mut p| {
             p.header.clone_from(header);
             p
         })
@@ -240,32 +214,19 @@ impl ResponseError for CallbackError {
     }
 }
 
-/// Keeps a payload that could not be used, for an operator to fix and resubmit.
-async fn keep_rejected(state: &ApiState, partner: &str, reason: &str, body: &[u8]) {
-    let ledger = Ledger::of(&state.mailbox);
-    let mut conn = state.mailbox.connection();
-    let key = ledger.key(REJECTED_STREAM);
-    let result: redis::RedisResult<String> = conn
-        .xadd_maxlen(
-            &key,
-            redis::streams::StreamMaxlen::Approx(REJECTED_KEEP),
-            "*",
-            &[
-                ("partner", partner.as_bytes()),
-                ("reason", reason.as_bytes()),
-                ("received_at", filing::now_rfc3339().as_bytes()),
-                ("body", body),
-            ],
-        )
-        .await;
-    if let Err(e) = result {
-        tracing::error!(partner, reason, error = %e, "rejected callback could not be kept");
-    }
-}
-
+/// Keeps a payload that could not be used, for an operator to fix and resubmit, and answers
+/// 422 naming what failed.
 async fn unprocessable(state: &ApiState, partner: &str, reason: String, body: &[u8]) -> Problem {
-    keep_rejected(state, partner, &reason, body).await;
-    Problem::invalid(reason)
+    let rejected = RejectedCallback {
+        partner: partner.to_owned(),
+        reason,
+        received_at: filing::now_rfc3339(),
+        body: body.to_vec(),
+    };
+    if let Err(e) = keep_rejected(&state.mailbox, &rejected).await {
+        tracing::error!(partner, reason = %rejected.reason, error = %e, "rejected callback could not be kept");
+    }
+    Problem::invalid(rejected.reason)
 }
 
 #[post("/v1/partners/{name}/callbacks")]
@@ -290,7 +251,7 @@ async fn receive(
             CallbackError::Unauthorized(format!("header {} is not ASCII", partner.header))
         })?;
     // verify_slice compares in constant time.
-    if !crate::partners::config::verify_signature(partner.secret.expose(), &body, signature) {
+    if !crate::partners::config::verify_signature(partner.secret.as_bytes(), &body, signature) {
         return Err(CallbackError::Unauthorized(format!(
             "header {} does not match the body's HMAC-SHA256",
             partner.header
@@ -495,7 +456,7 @@ async fn carrier(
         };
         let at = event.get("at").cloned().unwrap_or(Value::Null);
         let location = event.get("location").cloned().unwrap_or(Value::Null);
-        // DOMAIN.md §6: idempotent by carrier, shipment, event code, time and place.
+        // Idempotent by carrier, shipment, event code, time and place.
         let id = format!(
             "cb:{name}:{}",
             filing::content_hash(

@@ -1,58 +1,27 @@
 //! `/healthz` (the process answers) and `/readyz` (it can do work: Redis
 //! answers and this node owns partitions, or is still allowed to take some).
 
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-
 use actix_web::{HttpResponse, get, web};
 use serde_json::json;
 
-/// What readiness depends on, updated by the lease manager and the sampler.
-#[derive(Debug, Default)]
-pub struct Readiness {
-    redis_up: AtomicBool,
-    leases_settled: AtomicBool,
-    partitions_owned: AtomicU32,
-    draining: AtomicBool,
+/// What `/readyz` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadyReport {
+    /// The node can do work: everything below is as it should be.
+    pub ready: bool,
+    /// Redis answered the last probe.
+    pub redis_up: bool,
+    /// Partitions owned after the last lease round.
+    pub partitions_owned: u32,
+    /// The node is shutting down.
+    pub draining: bool,
 }
 
-impl Readiness {
-    /// Record whether Redis answered the last probe.
-    pub fn set_redis_up(&self, up: bool) {
-        self.redis_up.store(up, Ordering::Relaxed);
-    }
-
-    /// Record how many partitions this node owns after a lease round.
-    pub fn set_partitions_owned(&self, owned: u32) {
-        self.partitions_owned.store(owned, Ordering::Relaxed);
-        self.leases_settled.store(true, Ordering::Relaxed);
-    }
-
-    /// Mark the node as shutting down: it stops being ready at once.
-    pub fn set_draining(&self) {
-        self.draining.store(true, Ordering::Relaxed);
-    }
-
-    /// Partitions owned after the last lease round.
-    pub fn partitions_owned(&self) -> u32 {
-        self.partitions_owned.load(Ordering::Relaxed)
-    }
-
-    /// Ready: Redis answers, a lease round completed with partitions owned, not draining.
-    pub fn is_ready(&self) -> bool {
-        self.redis_up.load(Ordering::Relaxed)
-            && self.leases_settled.load(Ordering::Relaxed)
-            && self.partitions_owned() > 0
-            && !self.draining.load(Ordering::Relaxed)
-    }
-
-    fn report(&self) -> serde_json::Value {
-        json!({
-            "ready": self.is_ready(),
-            "redis_up": self.redis_up.load(Ordering::Relaxed),
-            "partitions_owned": self.partitions_owned(),
-            "draining": self.draining.load(Ordering::Relaxed),
-        })
-    }
+/// Where `/readyz` learns whether the node can do work; the service that starts the API
+/// hands one over.
+pub trait ReadyProbe: Send + Sync + 'static {
+    /// The node's readiness now.
+    fn report(&self) -> ReadyReport;
 }
 
 #[get("/healthz")]
@@ -61,9 +30,15 @@ async fn healthz() -> HttpResponse {
 }
 
 #[get("/readyz")]
-async fn readyz(readiness: web::Data<Readiness>) -> HttpResponse {
-    let body = readiness.report();
-    if readiness.is_ready() {
+async fn readyz(probe: web::Data<dyn ReadyProbe>) -> HttpResponse {
+    let report = probe.report();
+    let body = json!({
+        "ready": report.ready,
+        "redis_up": report.redis_up,
+        "partitions_owned": report.partitions_owned,
+        "draining": report.draining,
+    });
+    if report.ready {
         HttpResponse::Ok().json(body)
     } else {
         HttpResponse::ServiceUnavailable().json(body)

@@ -17,8 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::ApiState;
 use super::problem::Problem;
-use crate::partners::odoo::PollError;
-use crate::service::odoo_feed::OdooFeed;
+use crate::partners::odoo::{OdooFeed, PollError};
 
 /// Header carrying the webhook's shared secret.
 pub const SECRET_HEADER: &str = "X-Tradehub-Secret";

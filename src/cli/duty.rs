@@ -25,7 +25,7 @@ pub struct DutyArgs {
 }
 
 /// `tradehub duty FILE [--json]`: 0 computed, 1 the shipment cannot be rated, 2 unusable input.
-pub fn duty_cmd(args: DutyArgs) -> ExitCode {
+pub fn duty(args: DutyArgs) -> ExitCode {
     let dir = args.tariffs.clone().unwrap_or_else(default_dir);
     let book = match TariffBook::load(&dir) {
         Ok(b) => b,

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::{EXIT_PROBLEMS, EXIT_USAGE};
 use crate::model::{SCHEMA_NAMES, Shipment, schema_json};
-use crate::tariff::{ReferenceData, Report, Rules, Severity, validate};
+use crate::tariff::{self, ReferenceData, Report, Rules, Severity};
 
 /// Arguments of `tradehub validate`.
 #[derive(Debug, clap::Args)]
@@ -87,7 +87,7 @@ fn load_context(args: &ValidateArgs) -> anyhow::Result<(Rules, Option<ReferenceD
 }
 
 /// `tradehub validate FILE [--json]`: 0 valid, 1 problems found, 2 unreadable input.
-pub fn validate_cmd(args: ValidateArgs) -> ExitCode {
+pub fn validate(args: ValidateArgs) -> ExitCode {
     let (rules, data) = match load_context(&args) {
         Ok(ctx) => ctx,
         Err(e) => {
@@ -111,7 +111,7 @@ pub fn validate_cmd(args: ValidateArgs) -> ExitCode {
         }
     };
     let reference = data.as_ref().unwrap_or_else(|| ReferenceData::bundled());
-    let report = validate(&shipment, reference, &rules);
+    let report = tariff::validate(&shipment, reference, &rules);
     if args.json {
         match serde_json::to_string(&report) {
             Ok(text) => println!("{text}"),
@@ -155,7 +155,7 @@ fn print_report(shipment: &Shipment, report: &Report) {
 }
 
 /// `tradehub schema NAME`: prints the JSON Schema of a model type.
-pub fn schema_cmd(args: SchemaArgs) -> ExitCode {
+pub fn schema(args: SchemaArgs) -> ExitCode {
     let schema = if args.name == "validation_report" {
         Some(
             schemars::generate::SchemaSettings::draft2020_12()

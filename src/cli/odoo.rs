@@ -1,15 +1,13 @@
-//! `tradehub odoo check|setup` and `tradehub sim odoo`.
+//! `tradehub odoo check|setup`.
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::{EXIT_PROBLEMS, EXIT_USAGE};
-use crate::partners::odoo::{self, OdooClient, OdooConfig, OdooTransport, Secret};
-use crate::sim::odoo::{SimConfig, WebhookRule, start};
-use crate::telemetry;
+use crate::partners::odoo::{self, OdooClient, OdooConfig, OdooTransport};
+use crate::secret::Secret;
 
 /// Talk to an Odoo database.
 #[derive(Debug, Args)]
@@ -82,7 +80,7 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 /// `tradehub odoo …`.
-pub fn odoo_cmd(args: OdooArgs) -> ExitCode {
+pub fn odoo(args: OdooArgs) -> ExitCode {
     let (connect, is_check) = match &args.command {
         OdooCommand::Check(c) => (c, true),
         OdooCommand::Setup(c) => (c, false),
@@ -173,90 +171,6 @@ pub fn odoo_cmd(args: OdooArgs) -> ExitCode {
                 eprintln!("error: {e}");
                 ExitCode::from(EXIT_USAGE)
             }
-        }
-    }
-}
-
-/// Run a simulator.
-/// `tradehub sim odoo`.
-#[derive(Debug, Args)]
-pub struct SimOdooArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8069")]
-    listen: SocketAddr,
-    /// Seed of the demo data.
-    #[arg(long, default_value_t = 42)]
-    seed: u64,
-    /// Database name.
-    #[arg(long, default_value = "demo")]
-    db: String,
-    /// The admin's API key (one is generated and printed when absent).
-    #[arg(long, env = "ODOO_API_KEY", hide_env_values = true)]
-    api_key: Option<String>,
-    /// Pickings to seed (a quarter are import receipts).
-    #[arg(long, default_value_t = 24)]
-    pickings: usize,
-    /// Send the automation webhook for stock.picking changes to this URL.
-    #[arg(long)]
-    webhook: Option<String>,
-    /// Share of requests that fail (502, HTML 500, serialisation failure), 0 to 1.
-    #[arg(long, default_value_t = 0.0)]
-    error_rate: f64,
-    /// Delay added to every answer, in milliseconds.
-    #[arg(long, default_value_t = 0)]
-    delay_ms: u64,
-}
-
-/// `tradehub sim …`.
-pub fn sim_odoo(args: SimOdooArgs) -> ExitCode {
-    telemetry::init_logging();
-    if !(0.0..=1.0).contains(&args.error_rate) {
-        eprintln!(
-            "error: --error-rate {} must be between 0 and 1",
-            args.error_rate
-        );
-        return ExitCode::from(EXIT_USAGE);
-    }
-    let system = actix::System::new();
-    let result = system.block_on(async {
-        let config = SimConfig {
-            db: args.db,
-            api_key: args.api_key,
-            seed: args.seed,
-            pickings: args.pickings,
-            ..SimConfig::default()
-        };
-        let sim = start(config, args.listen).map_err(|e| e.to_string())?;
-        sim.faults()
-            .set_random(args.error_rate, Duration::from_millis(args.delay_ms));
-        if let Some(url) = args.webhook {
-            sim.set_webhook(Some(WebhookRule {
-                url,
-                model: "stock.picking".to_owned(),
-                fields: vec![
-                    "name".to_owned(),
-                    "state".to_owned(),
-                    "write_date".to_owned(),
-                ],
-                action_id: 1,
-            }));
-        }
-        println!(
-            "Odoo simulator on {} — database {}, login {}, API key {}",
-            sim.url(),
-            sim.db(),
-            sim.login(),
-            sim.api_key()
-        );
-        tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
-        sim.stop().await;
-        Ok::<(), String>(())
-    });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(EXIT_USAGE)
         }
     }
 }

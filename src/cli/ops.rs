@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use serde_json::json;
 use tradehub_actors::envelope::partition_of;
-use tradehub_actors::mailbox::{EntryId, Mailbox, Partition};
+use tradehub_actors::mailbox::{EntryId, Mailbox, MailboxOps, Partition};
 
 use super::{EXIT_PROBLEMS, EXIT_USAGE};
 use crate::config::{HubConfig, default_path};

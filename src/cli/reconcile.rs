@@ -33,7 +33,7 @@ pub struct ReconcileArgs {
 
 /// 0 every complete declaration reconciled, 1 a variance (or a declaration still missing a
 /// document), 2 bad usage or an unreadable document.
-pub fn reconcile_cmd(args: ReconcileArgs) -> ExitCode {
+pub fn reconcile(args: ReconcileArgs) -> ExitCode {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let settings_path = args
         .settings

@@ -202,7 +202,7 @@ fn build(args: &ListArgs) -> anyhow::Result<(Screener, ScreeningConfig)> {
 }
 
 /// Runs `tradehub screen`.
-pub fn run_screen(args: ScreenArgs) -> ExitCode {
+pub fn screen(args: ScreenArgs) -> ExitCode {
     match args.command {
         Some(ScreenCommand::Batch(b)) => run_batch(b),
         Some(ScreenCommand::Eval(e)) => run_eval(e),
@@ -572,7 +572,7 @@ fn run_gen(args: GenEvalArgs) -> ExitCode {
 }
 
 /// Runs `tradehub lists`.
-pub fn run_lists(args: ListsArgs) -> ExitCode {
+pub fn lists(args: ListsArgs) -> ExitCode {
     match args.command {
         ListsCommand::Fetch(f) => run_fetch(f),
         ListsCommand::Show(s) => run_show(s),

@@ -7,7 +7,8 @@ use clap::Args;
 
 use super::EXIT_USAGE;
 use crate::config::{HubConfig, default_path};
-use crate::service::run::{ServeOptions, serve};
+use crate::service::addrs::ServeAddrs;
+use crate::service::run::{self, ServeOptions};
 use crate::telemetry;
 
 /// Run the service until SIGTERM or SIGINT.
@@ -19,10 +20,14 @@ pub struct ServeArgs {
     /// Accept a Redis that keeps nothing on disk (everything is lost when it restarts).
     #[arg(long)]
     ephemeral: bool,
+    /// Once the API and the metrics listeners are bound, write their addresses to this file as
+    /// `{"api": "...", "metrics": "..."}` (for a parent that configured port 0).
+    #[arg(long, value_name = "PATH")]
+    addr_file: Option<PathBuf>,
 }
 
 /// Load the configuration, start logging and metrics, and serve.
-pub fn run(args: ServeArgs) -> ExitCode {
+pub fn serve(args: ServeArgs) -> ExitCode {
     telemetry::init_logging();
     let (path, required) = match args.config {
         Some(path) => (path, true),
@@ -37,15 +42,33 @@ pub fn run(args: ServeArgs) -> ExitCode {
     };
     let system = actix::System::new();
     let result = system.block_on(async {
-        telemetry::install_prometheus(config.metrics.listen)?;
-        serve(
+        let handle = telemetry::install_prometheus()?;
+        let listen = config.metrics.listen;
+        let (metrics, metrics_addr) = telemetry::metrics_server(listen, handle)
+            .map_err(|e| format!("metrics listener on {listen}: {e}"))?;
+        let metrics_listener = metrics.handle();
+        let metrics_task = actix::spawn(metrics);
+        let addr_file = args.addr_file;
+        let served = run::serve(
             config,
             ServeOptions {
                 ephemeral: args.ephemeral,
             },
+            |api| match &addr_file {
+                Some(path) => ServeAddrs {
+                    api,
+                    metrics: metrics_addr,
+                }
+                .write(path)
+                .map_err(|e| format!("cannot write the addresses to {}: {e}", path.display())),
+                None => Ok(()),
+            },
         )
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string());
+        metrics_listener.stop(true).await;
+        drop(metrics_task.await);
+        served
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,

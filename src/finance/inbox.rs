@@ -6,9 +6,12 @@
 //! moves to `<broker>/processed/`; an unreadable one, or one naming an LRN this hub did not
 //! file, moves to `<broker>/failed/` with `<name>.reason` beside it. Nothing is deleted.
 //!
-//! Redis: `<prefix>:{sys}:finance:<LRN>` is a hash with the saga `key` and one JSON field per
-//! document (`assessment`, `invoice`, `declaration`) and the last `outcome`;
-//! `<prefix>:{sys}:finance:retry` holds LRNs whose Odoo posting must be tried again.
+//! The store keeps a dossier per declaration, with the saga key, one entry per document
+//! (`assessment`, `invoice`, `declaration`) and the last outcome, and the set of LRNs still to
+//! settle ([`crate::store::finance`]): one whose new document was kept (so that a hub killed after
+//! moving the file and before settling settles it on its next poll), or whose Odoo posting must be
+//! tried again. An LRN leaves it once its saga has been told, or while its documents are
+//! incomplete (the next document puts it back).
 //!
 //! A complete declaration is reconciled against the estimate recomputed from the shipment as
 //! declared (the broker's declaration copy, or the saga's state). A reconciled one is posted
@@ -22,10 +25,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use futures::StreamExt;
-use redis::AsyncCommands;
 use serde_json::{Value, json};
 use tradehub_actors::envelope::partition_of;
-use tradehub_actors::mailbox::Mailbox;
+use tradehub_actors::mailbox::{Mailbox, MailboxError};
 
 use super::batch::{self, Dossier, Outcome, Status};
 use super::documents::{self, Settlement};
@@ -34,10 +36,11 @@ use super::settings::{FinanceConfig, ReconcileSettings, SettingsError};
 use crate::model::{Money, Shipment};
 use crate::partners::config::Layout;
 use crate::partners::edifact_file::{move_into, waiting_files};
-use crate::partners::filing::{self, Ledger};
+use crate::partners::filing;
 use crate::partners::odoo::OdooClient;
-use crate::sim::settlement::ShipmentLookup;
 use crate::store::RedisMailbox;
+use crate::store::finance::Dossiers;
+use crate::store::lrn_ledger::{Ledger, LedgerError};
 use crate::tariff::duty::{TableError, TariffBook};
 use crate::tariff::reconcile::InvoiceItemKind;
 use crate::workflow::shipment::inputs::{ASSESSED_DUTY, BROKER_INVOICE, BatchVerdict};
@@ -56,15 +59,15 @@ pub enum InboxError {
 /// A poll could not finish; files and declarations left stay for the next poll.
 #[derive(Debug, thiserror::Error)]
 pub enum PollError {
-    /// Redis did not answer.
+    /// The dossiers could not be read or written.
     #[error("finance inbox in Redis: {0}")]
-    Redis(#[from] redis::RedisError),
+    Store(#[from] MailboxError),
     /// The saga's inbox refused an input.
     #[error("finance inbox: {0}")]
     Ingest(#[from] filing::IngestError),
     /// The LRN ledger.
     #[error("finance inbox: {0}")]
-    Ledger(#[from] filing::LedgerError),
+    Ledger(#[from] LedgerError),
 }
 
 /// What one poll did.
@@ -102,6 +105,7 @@ pub struct FinanceInbox {
     layout: Layout,
     mailbox: RedisMailbox,
     ledger: Ledger,
+    dossiers: Dossiers,
     partitions: u16,
     odoo: Option<OdooClient>,
 }
@@ -139,25 +143,17 @@ impl FinanceInbox {
         partitions: u16,
         odoo: Option<OdooClient>,
     ) -> Self {
-        let ledger = Ledger::of(&mailbox);
         Self {
             config,
             settings,
             book,
             layout,
+            ledger: Ledger::of(&mailbox),
+            dossiers: Dossiers::of(&mailbox),
             mailbox,
-            ledger,
             partitions,
             odoo,
         }
-    }
-
-    fn dossier_key(&self, lrn: &str) -> String {
-        self.ledger.key(&format!("finance:{lrn}"))
-    }
-
-    fn retry_key(&self) -> String {
-        self.ledger.key("finance:retry")
     }
 
     /// Reads every new file once, then reconciles the declarations they completed and those
@@ -195,9 +191,7 @@ impl FinanceInbox {
                 }
             }
         }
-        let mut conn = self.mailbox.connection();
-        let retry: Vec<String> = conn.smembers(self.retry_key()).await?;
-        touched.extend(retry);
+        touched.extend(self.dossiers.to_settle().await?);
         // Declarations are independent (each posting is looked up before it is made), so
         // several settle at once: a broker's batch of thousands of invoices does not wait on
         // one Odoo round trip after another.
@@ -238,39 +232,26 @@ impl FinanceInbox {
             };
             keyed.push((key, s));
         }
-        let mut conn = self.mailbox.connection();
         let mut lrns = Vec::with_capacity(keyed.len());
         for (key, s) in keyed {
-            let body = serde_json::to_string(&s).unwrap_or_default();
-            let () = conn
-                .hset_multiple(
-                    self.dossier_key(s.lrn()),
-                    &[("key", key.as_str()), (s.slot(), body.as_str())],
-                )
-                .await?;
+            // Marked to settle with the document, before its file moves away: the file is the
+            // only other trace of this work.
+            self.dossiers.keep(s.lrn(), &key, s.slot(), &s).await?;
             lrns.push(s.lrn().to_owned());
         }
         Ok(Ok(lrns))
     }
 
-    /// The dossier of `lrn` as kept in Redis, with its saga key.
+    /// The dossier of `lrn` as kept in the store, with its saga key.
     async fn dossier(&self, lrn: &str) -> Result<Option<(String, Dossier)>, PollError> {
-        let mut conn = self.mailbox.connection();
-        let fields: Vec<(String, String)> = conn.hgetall(self.dossier_key(lrn)).await?;
-        let mut key = None;
+        let Some(stored) = self.dossiers.dossier::<Settlement>(lrn).await? else {
+            return Ok(None);
+        };
+        let key = stored.key;
         let mut dossier = Dossier::new(lrn);
-        for (field, value) in fields {
-            match field.as_str() {
-                "key" => key = Some(value),
-                "assessment" | "invoice" | "declaration" => {
-                    if let Ok(s) = serde_json::from_str::<Settlement>(&value) {
-                        dossier.add(s);
-                    }
-                }
-                _ => {}
-            }
+        for s in stored.documents {
+            dossier.add(s);
         }
-        let Some(key) = key else { return Ok(None) };
         if dossier.shipment.is_none() {
             dossier.shipment = saga_shipment(&self.mailbox, self.partitions, &key)
                 .await?
@@ -284,17 +265,11 @@ impl FinanceInbox {
             return Ok(());
         };
         let outcome = batch::settle(&dossier, &self.book, &self.settings);
-        let mut conn = self.mailbox.connection();
-        let () = conn
-            .hset(
-                self.dossier_key(lrn),
-                "outcome",
-                serde_json::to_string(&outcome).unwrap_or_default(),
-            )
-            .await?;
+        self.dossiers.record_outcome(lrn, &outcome).await?;
         let verdict = match outcome.status {
             Status::Waiting => {
                 report.waiting += 1;
+                self.dossiers.settled(lrn).await?;
                 return Ok(());
             }
             Status::Variance => {
@@ -318,14 +293,16 @@ impl FinanceInbox {
                 }
                 Err(e) => {
                     tracing::warn!(lrn, error = %e, "reconciled, but the Odoo posting failed; retried on the next poll");
+                    // Still marked to settle: the next poll tries the posting again.
                     report.post_failures += 1;
-                    let () = conn.sadd(self.retry_key(), lrn).await?;
                     return Ok(());
                 }
             },
         };
-        let () = conn.srem(self.retry_key(), lrn).await?;
-        self.feed(&key, &dossier, verdict).await
+        // Told first, unmarked after: a hub killed in between tells again, which the content-
+        // derived input ids make harmless.
+        self.feed(&key, &dossier, verdict).await?;
+        Ok(self.dossiers.settled(lrn).await?)
     }
 
     async fn post(
@@ -458,22 +435,6 @@ pub async fn saga_shipment(
         .and_then(|s| serde_json::from_str::<Value>(&s).ok())
         .and_then(|v| v.get("shipment").cloned())
         .and_then(|s| serde_json::from_value(s).ok()))
-}
-
-/// A [`ShipmentLookup`] for the broker simulators' `finance_drop`: LRN → saga key through the
-/// ledger → the shipment in the saga's state.
-pub fn saga_shipments(mailbox: RedisMailbox, partitions: u16) -> ShipmentLookup {
-    let ledger = Ledger::of(&mailbox);
-    Arc::new(move |lrn: String| {
-        let (mailbox, ledger) = (mailbox.clone(), ledger.clone());
-        Box::pin(async move {
-            let key = ledger.lrn_key(&lrn).await.ok().flatten()?;
-            saga_shipment(&mailbox, partitions, &key)
-                .await
-                .ok()
-                .flatten()
-        })
-    })
 }
 
 /// `(broker, folder)` for each broker subfolder, by name.

@@ -1,4 +1,4 @@
-//! Customs declarations and their canonical status (DOMAIN.md §5).
+//! Customs declarations and their canonical status.
 
 use std::fmt;
 use std::str::FromStr;
@@ -26,7 +26,7 @@ pub enum Regime {
 }
 
 /// The hub's one status set for declarations; every regime's codes map onto it (the mapping table
-/// itself lives with the workflow). Written in upper case as in DOMAIN.md §5.
+/// itself lives with the workflow). Written in upper case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DeclarationStatus {

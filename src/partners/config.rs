@@ -14,6 +14,7 @@ use jaq_json::Val;
 
 use crate::formats::mapping::{Mapping, MappingCache, MappingError};
 use crate::formats::{CodecSettings, FormatError, Tree};
+use crate::model::DeclarationStatus;
 
 /// What a partner is to the hub.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,7 +35,7 @@ pub enum PartnerKind {
 /// How documents travel; the transport implementations live elsewhere.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Transport {
+pub enum TransportConfig {
     /// JSON over HTTPS.
     HttpJson {
         /// Base URL.
@@ -151,7 +152,7 @@ pub struct PartnerTemplate {
     /// One line for `tradehub partner list`.
     pub description: String,
     /// Transport.
-    pub transport: Transport,
+    pub transport: TransportConfig,
     /// Authentication.
     #[serde(default = "no_auth")]
     pub auth: Auth,
@@ -306,48 +307,11 @@ impl Layout {
     }
 }
 
-/// Canonical customs statuses (DOMAIN §5) an inbound customs mapping may produce.
+/// The canonical carrier events an inbound carrier mapping may produce; the saga follows the
+/// subset that moves a shipment along ([`crate::workflow::shipment::inputs::Milestone`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum CustomsStatus {
-    /// Sent to the authority.
-    Submitted,
-    /// Receipt acknowledged.
-    Received,
-    /// Accepted (MRN / entry number).
-    Accepted,
-    /// Rejected.
-    Rejected,
-    /// Information requested.
-    Query,
-    /// Documents required.
-    DocsRequired,
-    /// Physical or documentary control.
-    Control,
-    /// Held.
-    Hold,
-    /// Hold lifted.
-    HoldRemoved,
-    /// Goods released.
-    Released,
-    /// Duties settled.
-    Cleared,
-    /// Amended.
-    Amended,
-    /// Cancelled or invalidated.
-    Cancelled,
-    /// Goods exited (export).
-    Exited,
-    /// Handled outside the declaration.
-    HandledExternally,
-    /// Expired without arrival/departure.
-    Expired,
-}
-
-/// Canonical carrier milestones (DOMAIN §6) an inbound carrier mapping may produce.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Milestone {
+pub enum CarrierEvent {
     /// Booking or shipment confirmed / received by the carrier.
     BookingConfirmed,
     /// Collected from the shipper.
@@ -561,12 +525,12 @@ impl Partner {
         let json = status.to_json();
         let (ok, allowed) = match self.template.kind {
             PartnerKind::Carrier => (
-                serde_json::from_value::<Milestone>(json).is_ok(),
-                "the milestones of DOMAIN.md §6 (BOOKING_CONFIRMED, GATE_IN, LOADED, DEPARTED, ARRIVED, …)",
+                serde_json::from_value::<CarrierEvent>(json).is_ok(),
+                "the canonical carrier events (BOOKING_CONFIRMED, GATE_IN, LOADED, DEPARTED, ARRIVED, …)",
             ),
             _ => (
-                serde_json::from_value::<CustomsStatus>(json).is_ok(),
-                "the statuses of DOMAIN.md §5 (RECEIVED, ACCEPTED, REJECTED, CONTROL, RELEASED, …)",
+                serde_json::from_value::<DeclarationStatus>(json).is_ok(),
+                "the canonical declaration statuses (RECEIVED, ACCEPTED, REJECTED, CONTROL, RELEASED, …)",
             ),
         };
         if ok {

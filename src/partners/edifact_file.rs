@@ -23,10 +23,11 @@ use tradehub_actors::envelope::Envelope;
 use tradehub_actors::partner::{CallError, Transport};
 
 use super::config::Layout;
-use super::filing::{self, Ledger, command_lrn};
+use super::filing;
 use crate::formats::CodecSettings;
 use crate::store::RedisMailbox;
-use crate::workflow::shipment::{CANCEL_DECLARATION, FILE_DECLARATION, QUERY_STATUS};
+use crate::store::lrn_ledger::{Ledger, LedgerError};
+use crate::workflow::shipment::commands::{BrokerCommand, FileDeclaration};
 
 #[cfg(test)]
 mod tests;
@@ -82,6 +83,14 @@ pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result
     Ok(target)
 }
 
+/// A failure of the ledger or the outbox: worth another try.
+fn retry(reason: String) -> CallError {
+    CallError::Retry {
+        after: None,
+        reason,
+    }
+}
+
 impl EdifactFileTransport {
     /// A transport for `config`, recording LRNs and interchange references in `ledger`.
     pub fn new(config: EdifactFileConfig, ledger: Ledger) -> Self {
@@ -99,30 +108,36 @@ impl EdifactFileTransport {
         .flatten()
     }
 
-    async fn send(&self, command: &Envelope, cancel: bool) -> Result<Value, CallError> {
-        let lrn = command_lrn(command).map_err(|e| CallError::Poison { reason: e.0 })?;
-        let retry = |e: String| CallError::Retry {
-            after: None,
-            reason: e,
-        };
-        let document = if cancel {
-            // A cancellation repeats the declaration it withdraws, as filed.
-            self.ledger
-                .last_document(&self.config.partner, &lrn)
-                .await
-                .map_err(|e| retry(e.to_string()))?
-                .ok_or_else(|| CallError::Permanent {
-                    reason: format!("no declaration {lrn} was sent to {}", self.config.partner),
-                })?
-        } else {
-            let document = filing::declaration_document(&command.body, &filing::now_rfc3339())
-                .map_err(|e| CallError::Poison { reason: e.0 })?;
-            self.ledger
-                .record_document(&self.config.partner, &lrn, &document)
-                .await
-                .map_err(|e| retry(e.to_string()))?;
-            document
-        };
+    async fn file(&self, key: &str, file: &FileDeclaration) -> Result<Value, CallError> {
+        let document = filing::declaration_document(file, &filing::now_rfc3339());
+        self.ledger
+            .record_document(&self.config.partner, &file.lrn, &document)
+            .await
+            .map_err(|e| retry(e.to_string()))?;
+        self.send(key, &file.lrn, &document, false).await
+    }
+
+    async fn cancel(&self, key: &str, lrn: &str) -> Result<Value, CallError> {
+        // A cancellation repeats the declaration it withdraws, as filed.
+        let document = self
+            .ledger
+            .last_document(&self.config.partner, lrn)
+            .await
+            .map_err(|e| retry(e.to_string()))?
+            .ok_or_else(|| CallError::Permanent {
+                reason: format!("no declaration {lrn} was sent to {}", self.config.partner),
+            })?;
+        self.send(key, lrn, &document, true).await
+    }
+
+    /// Writes `document` as a CUSDEC for `lrn` (a cancellation when `cancel`) into the outbox.
+    async fn send(
+        &self,
+        key: &str,
+        lrn: &str,
+        document: &Value,
+        cancel: bool,
+    ) -> Result<Value, CallError> {
         let reference = self
             .ledger
             .next_control_ref(&self.config.partner, self.control_range())
@@ -146,7 +161,7 @@ impl EdifactFileTransport {
             ),
         ]);
         let mut bytes =
-            filing::outbound_bytes(&self.config.layout, &self.config.partner, &document, &ctx)
+            filing::outbound_bytes(&self.config.layout, &self.config.partner, document, &ctx)
                 .map_err(|e| CallError::Poison {
                     reason: format!("{}: CUSDEC for {lrn}: {e}", self.config.partner),
                 })?;
@@ -157,15 +172,15 @@ impl EdifactFileTransport {
             bytes = text.into_bytes();
         }
         self.ledger
-            .record_lrn(&lrn, &command.key)
+            .record_lrn(lrn, key)
             .await
             .map_err(|e| retry(e.to_string()))?;
         self.ledger
-            .record_interchange(&self.config.partner, &reference.to_string(), &lrn)
+            .record_interchange(&self.config.partner, &reference.to_string(), lrn)
             .await
             .map_err(|e| retry(e.to_string()))?;
         let outbox = self.config.outbox.clone();
-        let name = outbox_name(&lrn, cancel);
+        let name = outbox_name(lrn, cancel);
         tokio::task::spawn_blocking(move || write_atomically(&outbox, &name, &bytes))
             .await
             .map_err(|e| retry(format!("file writer: {e}")))?
@@ -174,17 +189,16 @@ impl EdifactFileTransport {
         if !cancel {
             let _ = self
                 .ledger
-                .record_status(&self.config.partner, &lrn, &sent)
+                .record_status(&self.config.partner, lrn, &sent)
                 .await;
         }
         Ok(json!({ "lrn": lrn, "status": null, "mrn": null, "reasons": [] }))
     }
 
-    async fn query(&self, command: &Envelope) -> Result<Value, CallError> {
-        let lrn = command_lrn(command).map_err(|e| CallError::Poison { reason: e.0 })?;
+    async fn query(&self, lrn: &str) -> Result<Value, CallError> {
         let last = self
             .ledger
-            .last_status(&self.config.partner, &lrn)
+            .last_status(&self.config.partner, lrn)
             .await
             .map_err(|e| CallError::Retry {
                 after: None,
@@ -197,13 +211,13 @@ impl EdifactFileTransport {
 
 impl Transport for EdifactFileTransport {
     async fn call(&self, command: &Envelope) -> Result<Value, CallError> {
-        match command.kind.as_str() {
-            FILE_DECLARATION => self.send(command, false).await,
-            CANCEL_DECLARATION => self.send(command, true).await,
-            QUERY_STATUS => self.query(command).await,
-            other => Err(CallError::Poison {
-                reason: format!("{} cannot execute {other} commands", self.config.partner),
-            }),
+        let decoded = BrokerCommand::from_envelope(command).map_err(|error| CallError::Poison {
+            reason: error.to_string(),
+        })?;
+        match decoded {
+            BrokerCommand::File(file) => self.file(&command.key, &file).await,
+            BrokerCommand::Cancel(cancel) => self.cancel(&command.key, &cancel.lrn).await,
+            BrokerCommand::Query(query) => self.query(&query.lrn).await,
         }
     }
 }
@@ -429,7 +443,7 @@ impl InboxWatcher {
     }
 }
 
-fn store_error(partner: &str, e: filing::LedgerError) -> filing::IngestError {
+fn store_error(partner: &str, e: LedgerError) -> filing::IngestError {
     filing::IngestError {
         id: format!("file:{partner}"),
         key: String::new(),

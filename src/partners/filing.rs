@@ -1,18 +1,14 @@
-//! What every customs-broker and carrier transport shares: the LRN ledger that
-//! turns a partner's reference back into a saga key, the declaration document the
-//! broker mappings read, the compiled partner templates, and the ingest of the
-//! canonical inputs (`customs.status`, `carrier.milestone`) that partners' answers become.
-//!
-//! Ledger keys are node-wide (`<prefix>:{sys}:…`): a callback or a file names only
-//! the LRN or a shipment reference, not the partition it belongs to.
+//! What every customs-broker and carrier transport shares: the declaration document the
+//! broker mappings read, the compiled partner templates, and the ingest of the canonical
+//! inputs (`customs.status`, `carrier.milestone`) that partners' answers become. The LRN
+//! ledger that turns a partner's reference back into a saga key is in the store
+//! ([`crate::store::lrn_ledger`]).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tradehub_actors::envelope::{Envelope, partition_of};
@@ -22,213 +18,11 @@ use super::config::{Layout, Partner, PartnerError};
 use crate::formats::mapping::MappingCache;
 use crate::model::{PartyRole, Shipment};
 use crate::store::RedisMailbox;
+use crate::workflow::shipment::commands::FileDeclaration;
 use crate::workflow::shipment::inputs::{CARRIER_MILESTONE, CUSTOMS_STATUS, Milestone};
 
 #[cfg(test)]
 mod tests;
-
-/// A ledger read or write failed.
-#[derive(Debug, thiserror::Error)]
-pub enum LedgerError {
-    /// Redis did not answer.
-    #[error("LRN ledger in Redis: {0}")]
-    Redis(#[from] redis::RedisError),
-}
-
-/// LRN → saga key, shipment reference → saga key, and EDI interchange references,
-/// kept in node-wide Redis hashes.
-#[derive(Clone)]
-pub struct Ledger {
-    conn: ConnectionManager,
-    prefix: String,
-}
-
-impl std::fmt::Debug for Ledger {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ledger")
-            .field("prefix", &self.prefix)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Ledger {
-    /// A ledger on `conn` under the key prefix `prefix` (e.g. `th`).
-    pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
-        Self {
-            conn,
-            prefix: prefix.to_owned(),
-        }
-    }
-
-    /// The ledger of a mailbox's Redis and prefix.
-    pub fn of(mailbox: &RedisMailbox) -> Self {
-        Self::new(mailbox.connection(), &mailbox.config().prefix)
-    }
-
-    /// `<prefix>:{sys}:<name>`.
-    pub fn key(&self, name: &str) -> String {
-        format!("{}:{{sys}}:{name}", self.prefix)
-    }
-
-    /// Records that declaration `lrn` belongs to saga `key`. Idempotent.
-    pub async fn record_lrn(&self, lrn: &str, key: &str) -> Result<(), LedgerError> {
-        let mut conn = self.conn.clone();
-        let () = conn.hset(self.key("lrn"), lrn, key).await?;
-        Ok(())
-    }
-
-    /// The saga key of declaration `lrn`, when it was filed through this hub.
-    pub async fn lrn_key(&self, lrn: &str) -> Result<Option<String>, LedgerError> {
-        let mut conn = self.conn.clone();
-        Ok(conn.hget(self.key("lrn"), lrn).await?)
-    }
-
-    /// Records that a carrier's shipment reference (booking, bill of lading,
-    /// container) belongs to saga `key`.
-    pub async fn record_reference(&self, reference: &str, key: &str) -> Result<(), LedgerError> {
-        let mut conn = self.conn.clone();
-        let () = conn.hset(self.key("shipref"), reference, key).await?;
-        Ok(())
-    }
-
-    /// The saga key of a carrier's shipment reference.
-    pub async fn reference_key(&self, reference: &str) -> Result<Option<String>, LedgerError> {
-        let mut conn = self.conn.clone();
-        Ok(conn.hget(self.key("shipref"), reference).await?)
-    }
-
-    /// The next interchange control reference for `partner`, wrapped into `range`.
-    pub async fn next_control_ref(
-        &self,
-        partner: &str,
-        range: Option<[u64; 2]>,
-    ) -> Result<u64, LedgerError> {
-        let mut conn = self.conn.clone();
-        let n: u64 = conn
-            .incr(self.key(&format!("edi:{partner}:ctrl")), 1)
-            .await?;
-        let [low, high] = range.unwrap_or([1, 99_999_999]);
-        let span = high.saturating_sub(low).saturating_add(1).max(1);
-        Ok(low + (n - 1) % span)
-    }
-
-    /// Records that interchange `reference` sent to `partner` carried declaration `lrn`
-    /// (a CONTRL names only the interchange it acknowledges).
-    pub async fn record_interchange(
-        &self,
-        partner: &str,
-        reference: &str,
-        lrn: &str,
-    ) -> Result<(), LedgerError> {
-        let mut conn = self.conn.clone();
-        let () = conn
-            .hset(self.key(&format!("edi:{partner}:icref")), reference, lrn)
-            .await?;
-        Ok(())
-    }
-
-    /// The LRN interchange `reference` to `partner` carried.
-    pub async fn interchange_lrn(
-        &self,
-        partner: &str,
-        reference: &str,
-    ) -> Result<Option<String>, LedgerError> {
-        let mut conn = self.conn.clone();
-        Ok(conn
-            .hget(self.key(&format!("edi:{partner}:icref")), reference)
-            .await?)
-    }
-
-    /// Remembers the last canonical status `partner` reported for `lrn` (answers status
-    /// queries over transports that cannot be asked synchronously).
-    pub async fn record_status(
-        &self,
-        partner: &str,
-        lrn: &str,
-        answer: &Value,
-    ) -> Result<(), LedgerError> {
-        self.put_json("status", partner, lrn, answer).await
-    }
-
-    /// The last status recorded with [`Ledger::record_status`].
-    pub async fn last_status(
-        &self,
-        partner: &str,
-        lrn: &str,
-    ) -> Result<Option<Value>, LedgerError> {
-        self.get_json("status", partner, lrn).await
-    }
-
-    /// Keeps the declaration document sent to `partner` under `lrn` (a cancellation
-    /// over EDIFACT repeats it).
-    pub async fn record_document(
-        &self,
-        partner: &str,
-        lrn: &str,
-        document: &Value,
-    ) -> Result<(), LedgerError> {
-        self.put_json("doc", partner, lrn, document).await
-    }
-
-    /// The document recorded with [`Ledger::record_document`].
-    pub async fn last_document(
-        &self,
-        partner: &str,
-        lrn: &str,
-    ) -> Result<Option<Value>, LedgerError> {
-        self.get_json("doc", partner, lrn).await
-    }
-
-    /// Store `value` under `lrn` in the partner's `slot` hash.
-    async fn put_json(
-        &self,
-        slot: &str,
-        partner: &str,
-        lrn: &str,
-        value: &Value,
-    ) -> Result<(), LedgerError> {
-        let mut conn = self.conn.clone();
-        let () = conn
-            .hset(
-                self.key(&format!("partner:{partner}:{slot}")),
-                lrn,
-                value.to_string(),
-            )
-            .await?;
-        Ok(())
-    }
-
-    /// The value stored with [`Ledger::put_json`], when there is a readable one.
-    async fn get_json(
-        &self,
-        slot: &str,
-        partner: &str,
-        lrn: &str,
-    ) -> Result<Option<Value>, LedgerError> {
-        let mut conn = self.conn.clone();
-        let raw: Option<String> = conn
-            .hget(self.key(&format!("partner:{partner}:{slot}")), lrn)
-            .await?;
-        Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
-    }
-}
-
-/// A `customs.file` / `customs.cancel` / `customs.query_status` command body that
-/// cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct CommandError(pub String);
-
-/// The LRN a broker command names (`body.lrn`).
-pub fn command_lrn(command: &Envelope) -> Result<String, CommandError> {
-    command
-        .body
-        .get("lrn")
-        .and_then(Value::as_str)
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .ok_or_else(|| CommandError(format!("{} {}: body has no lrn", command.kind, command.id)))
-}
 
 fn text<T: ToString>(v: Option<T>) -> Value {
     v.map_or(Value::Null, |v| Value::String(v.to_string()))
@@ -259,18 +53,10 @@ fn party_json(shipment: &Shipment, roles: &[PartyRole]) -> Value {
 
 /// The declaration document the broker mappings read (the shape of
 /// `tests/fixtures/partners/*-broker/outbound/declaration.json`), built from a
-/// `customs.file` command body `{lrn, shipment, …}`; `declared_at` is RFC 3339.
-pub fn declaration_document(body: &Value, declared_at: &str) -> Result<Value, CommandError> {
-    let lrn = body
-        .get("lrn")
-        .and_then(Value::as_str)
-        .ok_or_else(|| CommandError("customs.file body has no lrn".into()))?;
-    let shipment: Shipment = serde_json::from_value(
-        body.get("shipment")
-            .cloned()
-            .ok_or_else(|| CommandError(format!("customs.file {lrn}: body has no shipment")))?,
-    )
-    .map_err(|e| CommandError(format!("customs.file {lrn}: shipment: {e}")))?;
+/// `customs.file` command; `declared_at` is RFC 3339.
+pub fn declaration_document(file: &FileDeclaration, declared_at: &str) -> Value {
+    let lrn = &file.lrn;
+    let shipment = &file.shipment;
     let (declaration_type, procedure) = match shipment.direction {
         crate::model::Direction::Export => ("EX", "1000"),
         crate::model::Direction::Import => ("IM", "4000"),
@@ -335,7 +121,7 @@ pub fn declaration_document(body: &Value, declared_at: &str) -> Result<Value, Co
             })
         })
         .collect();
-    Ok(json!({
+    json!({
         "lrn": lrn,
         "shipment_id": shipment.id.to_string(),
         "declaration_type": declaration_type,
@@ -349,16 +135,16 @@ pub fn declaration_document(body: &Value, declared_at: &str) -> Result<Value, Co
         "invoice_total": total.to_string(),
         "incoterm": text(shipment.incoterm.as_ref().and_then(|i| i.rule.as_ref())),
         "incoterm_place": shipment.incoterm.as_ref().and_then(|i| i.place.clone()),
-        "exporter": party_json(&shipment, &[PartyRole::Exporter, PartyRole::Consignor, PartyRole::Seller]),
-        "consignee": party_json(&shipment, &[PartyRole::Consignee, PartyRole::ShipTo, PartyRole::Buyer]),
-        "declarant": party_json(&shipment, &[PartyRole::Declarant, PartyRole::Exporter, PartyRole::Importer]),
+        "exporter": party_json(shipment, &[PartyRole::Exporter, PartyRole::Consignor, PartyRole::Seller]),
+        "consignee": party_json(shipment, &[PartyRole::Consignee, PartyRole::ShipTo, PartyRole::Buyer]),
+        "declarant": party_json(shipment, &[PartyRole::Declarant, PartyRole::Exporter, PartyRole::Importer]),
         "transport": {
             "mode": mode,
             "vessel": transport.conveyance,
             "container": transport.equipment.first().map(|e| e.id.clone()),
         },
         "lines": lines,
-    }))
+    })
 }
 
 /// Now as RFC 3339 (UTC, seconds).
@@ -474,7 +260,7 @@ fn value_text(v: &Value) -> String {
     }
 }
 
-/// The saga's milestone for a template milestone (DOMAIN.md §6 codes as the carrier
+/// The saga's milestone for a template milestone (the carrier events as the carrier
 /// mappings name them); `None` for events that do not move a shipment along.
 pub fn saga_milestone(template_milestone: &str) -> Option<Milestone> {
     Some(match template_milestone {

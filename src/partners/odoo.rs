@@ -9,25 +9,29 @@
 //! | `odoo/value.rs` | Odoo's value conventions: `false` for empty, many2one pairs, UTC datetimes without zone |
 //! | `odoo/shipment.rs` | [`ShipmentReader`]: pickings → shipments with one `read` per model per page |
 //! | `odoo/poll.rs` | [`Poller`]: `(write_date, id)` cursor poll kept in Redis, webhook hints, one input per change |
+//! | `odoo/feed.rs` | [`OdooFeed`]: the poller's changes and the webhook's hints as the shipment saga's inputs |
 //! | `odoo/partner.rs` | [`OdooPartner`]: the runtime's `Transport` for saga commands (read, write status, note, activity) |
 //! | `odoo/writeback.rs` | `x_trade_*` fields, chatter notes, activities, `odoo setup` and `odoo check` |
 
 mod client;
 mod error;
+mod feed;
 mod partner;
 mod poll;
 mod shipment;
 mod value;
 mod writeback;
 
-use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::secret::Secret;
+
 pub use client::{CallStats, OdooClient};
 pub use error::{AUTH_RETRY_AFTER, ErrorClass, OdooError, classify};
-pub use partner::{OdooCommand, OdooPartner};
+pub use feed::{OdooFeed, picking_input};
+pub use partner::OdooPartner;
 pub use poll::{Change, ChangeSource, Cursor, Page, PollError, Poller, PollerConfig};
 pub use shipment::{BuildError, PickingRead, ShipmentReader, shipment_key};
 pub use value::{OdooDateTime, Rec};
@@ -41,27 +45,6 @@ pub enum OdooTransport {
     OdooJsonrpc,
     /// `POST /json/2/<model>/<method>` with a bearer API key (Odoo 19+).
     OdooJson2,
-}
-
-/// A credential; its `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret itself, to put on the wire.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
 }
 
 /// How to reach one Odoo database.

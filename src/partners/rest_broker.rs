@@ -21,8 +21,11 @@ use tradehub_actors::envelope::Envelope;
 use tradehub_actors::partner::{CallError, Transport};
 
 use super::config::Layout;
-use super::filing::{self, Ledger, command_lrn};
-use crate::workflow::shipment::{CANCEL_DECLARATION, FILE_DECLARATION, QUERY_STATUS};
+use super::filing;
+use crate::store::lrn_ledger::Ledger;
+use crate::workflow::shipment::commands::{
+    BrokerCommand, CancelDeclaration, CommandError, FileDeclaration,
+};
 
 #[cfg(test)]
 mod tests;
@@ -81,10 +84,9 @@ impl RestBrokerTransport {
         format!("{}{path}", self.config.endpoint)
     }
 
-    async fn file(&self, command: &Envelope) -> Result<Value, CallError> {
-        let lrn = command_lrn(command).map_err(poison)?;
-        let document =
-            filing::declaration_document(&command.body, &filing::now_rfc3339()).map_err(poison)?;
+    async fn file(&self, key: &str, file: &FileDeclaration) -> Result<Value, CallError> {
+        let lrn = &file.lrn;
+        let document = filing::declaration_document(file, &filing::now_rfc3339());
         let request = filing::outbound_bytes(
             &self.config.layout,
             &self.config.partner,
@@ -96,7 +98,7 @@ impl RestBrokerTransport {
         })?;
         // The ledger entry must exist before the broker can call back about this LRN.
         self.ledger
-            .record_lrn(&lrn, &command.key)
+            .record_lrn(lrn, key)
             .await
             .map_err(|e| CallError::Retry {
                 after: None,
@@ -105,20 +107,20 @@ impl RestBrokerTransport {
         let sent = self
             .client
             .post(self.url("/declarations"))
-            .header("Idempotency-Key", &lrn)
+            .header("Idempotency-Key", lrn)
             .header("Content-Type", "application/json")
             .body(request)
             .send()
             .await;
-        self.answer(&lrn, sent, true).await
+        self.answer(lrn, sent, true).await
     }
 
-    async fn cancel(&self, command: &Envelope) -> Result<Value, CallError> {
-        let lrn = command_lrn(command).map_err(poison)?;
+    async fn cancel(&self, cancel: &CancelDeclaration) -> Result<Value, CallError> {
+        let lrn = &cancel.lrn;
         let body = json!({
             "lrn": lrn,
-            "customs_reference": command.body.get("mrn"),
-            "reason": command.body.get("reason"),
+            "customs_reference": cancel.mrn,
+            "reason": cancel.reason,
         });
         let sent = self
             .client
@@ -127,11 +129,10 @@ impl RestBrokerTransport {
             .json(&body)
             .send()
             .await;
-        self.answer(&lrn, sent, true).await
+        self.answer(lrn, sent, true).await
     }
 
-    async fn query(&self, command: &Envelope) -> Result<Value, CallError> {
-        let lrn = command_lrn(command).map_err(poison)?;
+    async fn query(&self, lrn: &str) -> Result<Value, CallError> {
         let sent = self
             .client
             .get(self.url(&format!("/declarations/{lrn}")))
@@ -142,7 +143,7 @@ impl RestBrokerTransport {
         {
             return Ok(json!({ "lrn": lrn, "status": null, "mrn": null, "reasons": [] }));
         }
-        self.answer(&lrn, sent, false).await
+        self.answer(lrn, sent, false).await
     }
 
     /// Maps an HTTP outcome; `changes_state` says whether an unanswered request may
@@ -206,8 +207,10 @@ impl RestBrokerTransport {
     }
 }
 
-fn poison(e: filing::CommandError) -> CallError {
-    CallError::Poison { reason: e.0 }
+fn poison(error: CommandError) -> CallError {
+    CallError::Poison {
+        reason: error.to_string(),
+    }
 }
 
 fn transport_error(lrn: &str, e: &reqwest::Error, changes_state: bool) -> CallError {
@@ -262,13 +265,10 @@ fn broker_message(bytes: &[u8]) -> String {
 
 impl Transport for RestBrokerTransport {
     async fn call(&self, command: &Envelope) -> Result<Value, CallError> {
-        match command.kind.as_str() {
-            FILE_DECLARATION => self.file(command).await,
-            CANCEL_DECLARATION => self.cancel(command).await,
-            QUERY_STATUS => self.query(command).await,
-            other => Err(CallError::Poison {
-                reason: format!("{} cannot execute {other} commands", self.config.partner),
-            }),
+        match BrokerCommand::from_envelope(command).map_err(poison)? {
+            BrokerCommand::File(file) => self.file(&command.key, &file).await,
+            BrokerCommand::Cancel(cancel) => self.cancel(&cancel).await,
+            BrokerCommand::Query(query) => self.query(&query.lrn).await,
         }
     }
 }

@@ -8,7 +8,6 @@
 
 use std::sync::Arc;
 
-use serde::Deserialize;
 use serde_json::{Value, json};
 use tradehub_actors::envelope::Envelope;
 use tradehub_actors::partner::{CallError, Transport};
@@ -16,14 +15,8 @@ use tradehub_actors::partner::{CallError, Transport};
 use crate::model::{Party, PartyKind};
 use crate::screening::entity::EntityType;
 use crate::screening::screener::{Hit, Query, Screener};
-use crate::workflow::shipment::CHECK_PARTY;
+use crate::workflow::shipment::commands::CheckParty;
 use crate::workflow::shipment::inputs::ScreeningOutcome;
-
-/// Body of a `screening.check_party` command.
-#[derive(Debug, Deserialize)]
-struct CheckParty {
-    party: Party,
-}
 
 /// The transport over one loaded screener; cheap to clone.
 #[derive(Debug, Clone)]
@@ -111,20 +104,11 @@ fn list_version(screener: &Screener) -> String {
 
 impl Transport for ScreeningTransport {
     async fn call(&self, command: &Envelope) -> Result<Value, CallError> {
-        if command.kind != CHECK_PARTY {
-            return Err(CallError::Poison {
-                reason: format!(
-                    "screening answers {CHECK_PARTY} only, not {} (command {})",
-                    command.kind, command.id
-                ),
-            });
-        }
-        let body: CheckParty =
-            serde_json::from_value(command.body.clone()).map_err(|e| CallError::Poison {
-                reason: format!("{CHECK_PARTY} command {}: body: {e}", command.id),
-            })?;
+        let check = CheckParty::from_envelope(command).map_err(|error| CallError::Poison {
+            reason: error.to_string(),
+        })?;
         let this = self.clone();
-        tokio::task::spawn_blocking(move || this.check(&body.party))
+        tokio::task::spawn_blocking(move || this.check(&check.party))
             .await
             .map_err(|e| CallError::Retry {
                 after: None,

@@ -18,15 +18,9 @@ fn manifest() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The shared public data set beside the project; fails loudly when it is not there.
-fn shared_data(rel: &str) -> PathBuf {
-    let root = manifest().join("../shared/data");
-    assert!(
-        root.is_dir(),
-        "shared test data not found at {} (expected the project's sibling folder shared/data)",
-        root.display()
-    );
-    root.join(rel)
+/// The sample data the tests read, in `tests/data` (see its README for sources and licences).
+fn test_data(rel: &str) -> PathBuf {
+    manifest().join("tests/data").join(rel)
 }
 
 fn spec(name: &str, format: ListFormat, path: PathBuf) -> ListSpec {
@@ -87,7 +81,7 @@ fn shipped_lists_load_with_expected_counts() {
 
 #[test]
 fn ofac_full_set_joins_aliases_addresses_and_remarks() {
-    let dir = shared_data("sanctions/ofac_sdn_2021-07_full_set");
+    let dir = test_data("sanctions/ofac_sdn_2021-07_full_set");
     let l = lists::load(&spec("sdn21", ListFormat::OfacCsv, dir)).expect("loads");
     assert_eq!(l.entities.len(), 8_976);
     let aliases: usize = l.entities.iter().map(|e| e.names.len() - 1).sum();
@@ -162,38 +156,59 @@ fn csl_layouts_have_ids_names_and_sources() {
     assert_eq!(sino.programs[0], "ISN");
 }
 
+/// FollowTheMoney lines as OpenSanctions publishes them, of invented entities: the published
+/// samples are CC BY-NC data, so the tests write their own.
+const FTM_ENTITIES: &str = r#"{"id": "NK-test-person-1", "schema": "Person", "caption": "Ivan Testovich Primerov", "properties": {"name": ["Ivan Testovich Primerov"], "alias": ["Ivan Primerov"], "birthDate": ["1971-01-22"], "nationality": ["ru"], "programId": ["EU-TEST"]}, "last_change": "2024-05-20T10:00:00", "target": true}
+{"id": "NK-test-company-1", "schema": "Company", "caption": "Primer Holding LLC", "properties": {"name": ["Primer Holding LLC"], "jurisdiction": ["cy"], "registrationNumber": ["HE000001"]}, "last_change": "2024-05-21T09:30:00", "target": true}
+{"id": "NK-test-sanction-1", "schema": "Sanction", "caption": "Sanction", "properties": {"entity": ["NK-test-person-1"]}, "last_change": "2024-05-20T10:00:00"}
+"#;
+
+/// A delta stream: two ADDs, a MOD of the first and a DEL of the second.
+const FTM_DELTA: &str = r#"{"op": "ADD", "entity": {"id": "Q-test-1", "schema": "Organization", "caption": "Northern Example Front", "properties": {"name": ["Northern Example Front"]}}}
+{"op": "ADD", "entity": {"id": "Q-test-2", "schema": "Person", "caption": "Jane Placeholder", "properties": {"name": ["Jane Placeholder"]}}}
+{"op": "MOD", "entity": {"id": "Q-test-1", "schema": "Organization", "caption": "NORTHERN EXAMPLE FRONT IN TESTLAND", "properties": {"name": ["NORTHERN EXAMPLE FRONT IN TESTLAND"], "alias": ["Northern Example Front"]}}}
+{"op": "DEL", "entity": {"id": "Q-test-2"}}
+"#;
+
 #[test]
 fn ftm_entities_and_delta_streams_load() {
-    let dir = shared_data("sanctions/opensanctions_ftm_samples");
-    let eu = lists::load(&spec(
-        "eu",
-        ListFormat::FtmJson,
-        dir.join("eu_fsf_excerpt.entities.ftm.json"),
-    ))
-    .expect("loads");
-    let lines =
-        std::fs::read_to_string(dir.join("eu_fsf_excerpt.entities.ftm.json")).expect("read");
+    let dir = tempfile::tempdir().expect("tmp");
+    let entities = dir.path().join("excerpt.entities.ftm.json");
+    std::fs::write(&entities, FTM_ENTITIES).expect("write");
+    let eu = lists::load(&spec("eu", ListFormat::FtmJson, entities.clone())).expect("loads");
+    let lines = std::fs::read_to_string(&entities).expect("read");
     assert!(!eu.entities.is_empty() && eu.entities.len() <= lines.lines().count());
-    let kuz = eu
+    assert_eq!(
+        eu.entities.len(),
+        2,
+        "the Sanction record is not screenable"
+    );
+    let person = eu
         .entities
         .iter()
-        .find(|e| e.id == "NK-2Ka3UvopqbpZmVDFjWd4LA")
+        .find(|e| e.id == "NK-test-person-1")
         .expect("person");
-    assert_eq!(kuz.entity_type, EntityType::Individual);
-    assert_eq!(kuz.dates_of_birth, vec!["1971-01-22".to_owned()]);
-    assert!(kuz.countries.contains(&"RU".to_owned()));
-    let delta = lists::load(&spec(
-        "delta",
-        ListFormat::FtmJson,
-        dir.join("sample.entities.delta.json"),
-    ))
-    .expect("delta loads");
+    assert_eq!(person.entity_type, EntityType::Individual);
+    assert_eq!(person.dates_of_birth, vec!["1971-01-22".to_owned()]);
+    assert!(person.countries.contains(&"RU".to_owned()));
+    let company = eu
+        .entities
+        .iter()
+        .find(|e| e.id == "NK-test-company-1")
+        .expect("company");
+    assert_eq!(company.entity_type, EntityType::Organisation);
+    assert_eq!(eu.version.published.as_deref(), Some("2024-05-21"));
+
+    let delta_path = dir.path().join("sample.entities.delta.json");
+    std::fs::write(&delta_path, FTM_DELTA).expect("write");
+    let delta = lists::load(&spec("delta", ListFormat::FtmJson, delta_path)).expect("delta loads");
     assert!(
         delta
             .entities
             .iter()
-            .any(|e| e.primary_name() == "AL-QAIDA IN IRAQ")
+            .any(|e| e.primary_name() == "NORTHERN EXAMPLE FRONT IN TESTLAND")
     );
+    assert_eq!(delta.entities.len(), 1, "the DEL removed its ADD");
 }
 
 #[test]

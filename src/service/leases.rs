@@ -12,9 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::watch;
-use tradehub_actors::mailbox::{Mailbox, MailboxResult, Partition};
+use tradehub_actors::mailbox::{Leases, MailboxResult, Partition};
 
-use crate::api::Readiness;
+use super::readiness::Readiness;
 use crate::telemetry::names;
 
 /// Starts and stops the work of one partition on this node.
@@ -58,7 +58,7 @@ pub struct LeaseManager<M, R, W> {
     owned: BTreeSet<Partition>,
 }
 
-impl<M: Mailbox, R: NodeRegistry, W: PartitionWork> LeaseManager<M, R, W> {
+impl<M: Leases, R: NodeRegistry, W: PartitionWork> LeaseManager<M, R, W> {
     /// A manager for `node` over `partitions` partitions.
     pub fn new(
         mailbox: M,

@@ -20,7 +20,7 @@ use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 use tradehub_actors::clock::SystemClock;
 use tradehub_actors::host::{HostConfig, partition_host_name, partition_host_spec};
-use tradehub_actors::mailbox::{Mailbox, MailboxResult, Partition, StreamName};
+use tradehub_actors::mailbox::{Mailbox, MailboxOps, MailboxResult, Partition, StreamName};
 use tradehub_actors::partner::{
     BreakerConfig, PartnerConfig, RetryPolicy, partner_connection_name,
 };
@@ -29,14 +29,14 @@ use tradehub_actors::supervisor::{
 };
 
 use super::leases::{LeaseManager, LeaseTiming, NodeRegistry, PartitionWork};
-use super::odoo_feed::OdooFeed;
+use super::readiness::Readiness;
 use super::wiring::{Broker, Flow, Secrets, WiringError};
-use crate::api::{self, Readiness};
+use crate::api;
 use crate::config::{HubConfig, PartnerLimits};
 use crate::finance::FinanceInbox;
 use crate::partners::config::Layout;
 use crate::partners::edifact_file::InboxWatcher;
-use crate::partners::odoo::{OdooClient, Poller, PollerConfig};
+use crate::partners::odoo::{OdooClient, OdooFeed, Poller, PollerConfig};
 use crate::store::RedisMailbox;
 use crate::telemetry::names;
 use crate::workflow::echo::EchoSaga;
@@ -88,10 +88,19 @@ pub struct ServeOptions {
     pub ephemeral: bool,
 }
 
-/// Run the service until SIGTERM/SIGINT; returns once everything has stopped.
-pub async fn serve(config: HubConfig, options: ServeOptions) -> Result<(), ServeError> {
+/// Run the service until SIGTERM/SIGINT; returns once everything has stopped. `listening` is
+/// told where the API listener is bound once it is; an error from it stops the service.
+pub async fn serve(
+    config: HubConfig,
+    options: ServeOptions,
+    listening: impl FnOnce(SocketAddr) -> Result<(), String>,
+) -> Result<(), ServeError> {
     let secrets = Secrets::from_env(&config);
     let mut hub = Hub::start(config, options, secrets).await?;
+    if let Err(reason) = listening(hub.api_addr()) {
+        hub.stop().await;
+        return Err(ServeError::Listen(reason));
+    }
     let outcome = tokio::select! {
         signal = shutdown_signal() => {
             tracing::info!(signal, "shutting down: no new reads, in-flight work gets {:?}", hub.grace);
@@ -178,8 +187,7 @@ impl Hub {
                 let mut poll = PollerConfig::pickings();
                 poll.page_size = config.odoo.page_size;
                 poll.settle = config.odoo.settle;
-                let poller =
-                    Poller::new(client.clone(), mailbox.connection(), mailbox.keys(), poll);
+                let poller = Poller::new(client.clone(), &mailbox, poll);
                 let feed = Arc::new(OdooFeed::new(
                     poller,
                     mailbox.clone(),
@@ -248,7 +256,7 @@ impl Hub {
         let api_task = actix::spawn(api_server);
         tracing::info!(%api_addr, metrics = %config.metrics.listen, node = %node, partitions = config.runtime.partitions, workflow = ?config.runtime.workflow, "tradehub serving");
 
-        let work = Arc::new(Work {
+        let work = Arc::new(OwnedPartitions {
             partitions_sup: partitions_sup.clone(),
             partners_sup: partners_sup.clone(),
             mailbox: mailbox.clone(),
@@ -423,7 +431,7 @@ async fn shutdown_signal() -> &'static str {
 
 /// The work of this node's partitions: a host per partition, and partner
 /// connections serving the command streams of the partitions owned.
-struct Work {
+struct OwnedPartitions {
     partitions_sup: Addr<Supervisor>,
     partners_sup: Addr<Supervisor>,
     mailbox: RedisMailbox,
@@ -433,7 +441,7 @@ struct Work {
     owned: Mutex<BTreeSet<Partition>>,
 }
 
-impl Work {
+impl OwnedPartitions {
     fn streams(&self) -> Vec<StreamName> {
         std::iter::once(StreamName::Inbox)
             .chain(
@@ -471,9 +479,7 @@ impl Work {
             }
             let config =
                 partner_config(&name, &limits, &self.node, partitions.clone(), &self.config);
-            let spec = self
-                .flow
-                .partner_spec(config, &self.mailbox, &self.config.redis.prefix);
+            let spec = self.flow.partner_spec(config, &self.mailbox);
             delivered(
                 self.partners_sup.send(AddChild(spec)).await,
                 "partner start",
@@ -482,7 +488,7 @@ impl Work {
     }
 }
 
-impl PartitionWork for Work {
+impl PartitionWork for OwnedPartitions {
     async fn start(&self, partition: Partition) {
         let streams = self.streams();
         let mut attempt = 0u32;
@@ -596,7 +602,7 @@ impl NodeRegistry for RedisMailbox {
 /// trim their streams (the store never drops an entry that is still pending).
 async fn maintain(
     mailbox: RedisMailbox,
-    work: Arc<Work>,
+    work: Arc<OwnedPartitions>,
     every: Duration,
     trim_keep: u64,
     mut shutdown: watch::Receiver<bool>,

@@ -11,19 +11,21 @@ use tradehub_actors::clock::SystemClock;
 use tradehub_actors::partner::{PartnerConfig, Transport, partner_connection_spec};
 use tradehub_actors::supervisor::ChildSpec;
 
-use crate::api::callbacks::{CallbackPartner, Callbacks, Secret};
+use crate::api::callbacks::{CallbackPartner, Callbacks};
 use crate::config::{BrokerLink, HubConfig, Workflow};
-use crate::partners::config::{Layout, PartnerKind, Transport as TemplateTransport};
+use crate::partners::config::{Layout, PartnerKind, TransportConfig};
 use crate::partners::echo::EchoTransport;
 use crate::partners::edifact_file::{EdifactFileConfig, EdifactFileTransport, WatcherConfig};
-use crate::partners::filing::Ledger;
 use crate::partners::odoo::{OdooClient, OdooConfig, OdooPartner};
 use crate::partners::rest_broker::{RestBrokerConfig, RestBrokerTransport};
 use crate::partners::screening::ScreeningTransport;
 use crate::screening::config::ScreeningConfig;
 use crate::screening::lists::ListStore;
 use crate::screening::screener::Screener;
+use crate::secret::Secret;
 use crate::store::RedisMailbox;
+use crate::store::echo_ledger::EchoLedger;
+use crate::store::lrn_ledger::Ledger;
 use crate::tariff::Rules;
 use crate::tariff::duty::TariffBook;
 use crate::workflow::echo::ECHO_PARTNER;
@@ -63,7 +65,7 @@ impl Secrets {
         partners
             .iter()
             .try_fold(Callbacks::new(layout.clone()), |c, name| {
-                CallbackPartner::with_secret(layout, name, Secret::new(secret.as_bytes()))
+                CallbackPartner::with_secret(layout, name, Secret::new(secret))
                     .map(|p| c.with(p))
                     .map_err(|e| format!("callbacks of {name}: {e}"))
             })
@@ -154,18 +156,12 @@ impl Flow {
     }
 
     /// The supervisor child of connection `config.partner`, with its transport.
-    pub fn partner_spec(
-        &self,
-        config: PartnerConfig,
-        mailbox: &RedisMailbox,
-        prefix: &str,
-    ) -> ChildSpec {
+    pub fn partner_spec(&self, config: PartnerConfig, mailbox: &RedisMailbox) -> ChildSpec {
         match self {
             Self::Echo => {
-                let conn = mailbox.connection();
-                let prefix = prefix.to_owned();
+                let ledger = EchoLedger::of(mailbox);
                 connection(config, mailbox, move || {
-                    Ok(EchoTransport::new(conn.clone(), &prefix))
+                    Ok(EchoTransport::new(ledger.clone()))
                 })
             }
             Self::Shipment(wiring) => wiring.partner_spec(config, mailbox),
@@ -299,7 +295,7 @@ fn broker(
         });
     }
     match template.transport {
-        TemplateTransport::HttpJson { endpoint } => {
+        TransportConfig::HttpJson { endpoint } => {
             let endpoint = link.endpoint.clone().unwrap_or(endpoint);
             Ok(Broker::Rest(RestBrokerConfig::new(
                 name,
@@ -307,7 +303,7 @@ fn broker(
                 &endpoint,
             )))
         }
-        TemplateTransport::EdifactFile { outbox, inbox } => {
+        TransportConfig::EdifactFile { outbox, inbox } => {
             let outbox = link.outbox.clone().unwrap_or_else(|| PathBuf::from(outbox));
             let inbox = link.inbox.clone().unwrap_or_else(|| PathBuf::from(inbox));
             for dir in [&outbox, &inbox] {

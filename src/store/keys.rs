@@ -1,4 +1,4 @@
-//! Every Redis key the store uses, built in one place (DESIGN.md §3.1).
+//! Every Redis key the store uses, built in one place.
 //!
 //! All keys of partition `p` carry the hash tag `{s<p>}`, so everything one
 //! transition touches sits in one Redis Cluster slot and one script can change it
@@ -120,6 +120,68 @@ impl Keys {
     /// The node registry: a sorted set of node → heartbeat expiry (ms).
     pub fn nodes(&self) -> String {
         self.sys("nodes")
+    }
+
+    /// The LRN ledger: a hash of declaration LRN → saga key.
+    pub fn lrns(&self) -> String {
+        self.sys("lrn")
+    }
+
+    /// A hash of carrier shipment reference (booking, bill of lading, container) → saga key.
+    pub fn shipment_references(&self) -> String {
+        self.sys("shipref")
+    }
+
+    /// The counter of EDI interchange control references sent to `partner`.
+    pub fn edi_control(&self, partner: &str) -> String {
+        self.sys(&format!("edi:{partner}:ctrl"))
+    }
+
+    /// A hash of interchange control reference → LRN, for what was sent to `partner`.
+    pub fn edi_interchanges(&self, partner: &str) -> String {
+        self.sys(&format!("edi:{partner}:icref"))
+    }
+
+    /// A hash of LRN → the last canonical status `partner` reported (JSON).
+    pub fn partner_statuses(&self, partner: &str) -> String {
+        self.sys(&format!("partner:{partner}:status"))
+    }
+
+    /// A hash of LRN → the declaration document sent to `partner` (JSON).
+    pub fn partner_documents(&self, partner: &str) -> String {
+        self.sys(&format!("partner:{partner}:doc"))
+    }
+
+    /// The stream of callback payloads that could not be used, kept for an operator.
+    pub fn rejected_callbacks(&self) -> String {
+        self.sys("callbacks:rejected")
+    }
+
+    /// The finance dossier of a declaration: a hash with the saga `key`, one JSON field per
+    /// settlement document and the last `outcome`.
+    pub fn finance_dossier(&self, lrn: &str) -> String {
+        self.sys(&format!("finance:{lrn}"))
+    }
+
+    /// The set of LRNs whose Odoo posting is to be tried again.
+    pub fn finance_retry(&self) -> String {
+        self.sys("finance:retry")
+    }
+
+    /// The echo partner's ledger: a hash of command id → executions.
+    pub fn echo_calls(&self) -> String {
+        self.sys("echo:calls")
+    }
+
+    /// Where the poll of Odoo model `model` in database `db` stands (JSON cursor).
+    pub fn odoo_cursor(&self, db: &str, model: &str) -> String {
+        self.sys(&format!("odoo:cursor:{db}:{model}"))
+    }
+
+    /// A hash of record id → fingerprint of the watched fields last handed out, for Odoo
+    /// model `model` in database `db`.
+    pub fn odoo_seen(&self, db: &str, model: &str) -> String {
+        self.sys(&format!("odoo:seen:{db}:{model}"))
     }
 }
 

@@ -46,8 +46,8 @@ impl PersistenceInfo {
     }
 }
 
-/// `key:value` lines of an INFO section.
-fn info_field<'a>(info: &'a str, name: &str) -> Option<&'a str> {
+/// The value of `name` in the `key:value` lines of an INFO reply.
+pub(super) fn info_field<'a>(info: &'a str, name: &str) -> Option<&'a str> {
     info.lines()
         .filter_map(|line| line.trim_end().split_once(':'))
         .find(|(k, _)| *k == name)

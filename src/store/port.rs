@@ -1,11 +1,12 @@
-//! `impl Mailbox for RedisMailbox`: each method is one command or one script.
+//! The mailbox ports (`Mailbox`, `MailboxOps`, `Leases`) for `RedisMailbox`: each method is
+//! one command or one script.
 
 use redis::Value;
 use tradehub_actors::clock::Millis;
 use tradehub_actors::envelope::Envelope;
 use tradehub_actors::mailbox::{
-    Commit, CommitOutcome, DeadLetter, Delivery, EntryId, IngestOutcome, Mailbox, MailboxError,
-    MailboxResult, Partition, StoredState, StreamName, StreamStats,
+    Commit, CommitOutcome, DeadLetter, Delivery, EntryId, IngestOutcome, Leases, Mailbox,
+    MailboxError, MailboxOps, MailboxResult, Partition, StoredState, StreamName, StreamStats,
 };
 
 use super::RedisMailbox;
@@ -437,7 +438,9 @@ impl Mailbox for RedisMailbox {
         }
         Ok(EntryId(text_at("dead_letter", &items, 0)?))
     }
+}
 
+impl MailboxOps for RedisMailbox {
     async fn dead_letters(&self, partition: Partition) -> MailboxResult<Vec<DeadLetter>> {
         self.xrange_all(&self.inner.keys.dlq(partition))
             .await?
@@ -517,7 +520,9 @@ impl Mailbox for RedisMailbox {
             oldest_pending_age_ms: number(2)?,
         })
     }
+}
 
+impl Leases for RedisMailbox {
     async fn lease(&self, partition: Partition, node: &str, ttl_ms: u64) -> MailboxResult<bool> {
         if ttl_ms == 0 {
             return Err(MailboxError::Protocol(

@@ -182,3 +182,37 @@ fn persistence_is_judged_from_aof_or_snapshots() {
     assert!(info(false, Some("")).describe().contains("no persistence"));
     assert!(info(true, None).describe().contains("everysec"));
 }
+
+#[test]
+fn node_wide_keys_keep_their_names() {
+    let keys = Keys::new("th").unwrap();
+    assert_eq!(keys.lrns(), "th:{sys}:lrn");
+    assert_eq!(keys.shipment_references(), "th:{sys}:shipref");
+    assert_eq!(keys.edi_control("edi-b"), "th:{sys}:edi:edi-b:ctrl");
+    assert_eq!(keys.edi_interchanges("edi-b"), "th:{sys}:edi:edi-b:icref");
+    assert_eq!(keys.partner_statuses("b"), "th:{sys}:partner:b:status");
+    assert_eq!(keys.partner_documents("b"), "th:{sys}:partner:b:doc");
+    assert_eq!(keys.rejected_callbacks(), "th:{sys}:callbacks:rejected");
+    assert_eq!(keys.finance_dossier("L1"), "th:{sys}:finance:L1");
+    assert_eq!(keys.finance_retry(), "th:{sys}:finance:retry");
+    assert_eq!(keys.echo_calls(), "th:{sys}:echo:calls");
+    assert_eq!(
+        keys.odoo_cursor("db", "stock.picking"),
+        "th:{sys}:odoo:cursor:db:stock.picking"
+    );
+    assert_eq!(
+        keys.odoo_seen("db", "stock.picking"),
+        "th:{sys}:odoo:seen:db:stock.picking"
+    );
+}
+
+#[test]
+fn command_calls_are_read_per_command() {
+    let info = "# Commandstats\r\n\
+        cmdstat_xadd:calls=12,usec=40,usec_per_call=3.33,rejected_calls=0,failed_calls=0\r\n\
+        cmdstat_evalsha:calls=7,usec=90,usec_per_call=12.86,rejected_calls=1,failed_calls=0\r\n";
+    let calls = super::server::command_calls(info);
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls["xadd"], 12);
+    assert_eq!(calls["evalsha"], 7);
+}

@@ -1,5 +1,5 @@
 //! Three-way reconciliation of duty: our estimate, what customs assessed, and what the broker
-//! invoiced (DOMAIN.md §8). A pure function the scheduler runs in batches once the assessment and
+//! invoiced. A pure function the scheduler runs in batches once the assessment and
 //! the broker invoice are in; a clean result carries the posting for Odoo, a dirty one every
 //! reason for a DUTY_VARIANCE exception.
 

@@ -147,7 +147,7 @@ pub struct Report {
     /// True when no issue has severity `error`.
     pub valid: bool,
     pub issues: Vec<Issue>,
-    /// The HS edition codes were checked against (kept with every result, DOMAIN.md §7).
+    /// The HS edition codes were checked against (kept with every result).
     pub nomenclature: &'static str,
 }
 

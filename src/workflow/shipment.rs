@@ -1,4 +1,4 @@
-//! The shipment saga (DESIGN.md §1): one pure state machine per shipment, from the Odoo picking's
+//! The shipment saga: one pure state machine per shipment, from the Odoo picking's
 //! confirmation to CLOSED, CANCELLED or BLOCKED.
 //!
 //! ```text
@@ -9,14 +9,17 @@
 //! ```
 //!
 //! [`ShipmentSaga::apply`] decodes the input ([`inputs::decode`]), moves the state, and returns the
-//! partner commands, timers, history and audit entries the host commits atomically. It reads no
-//! clock, randomness or files: its dependencies (routing policy, reference data, validation rules,
-//! tariff book, SLA settings) are loaded once and shared in `Arc`s. Every command id derives from
-//! the input id, so re-applying an input re-issues the same ids and the partners dedupe them.
+//! partner commands ([`commands`]), timers, history and audit entries ([`entries`]) the host
+//! commits atomically. It reads no clock, randomness or files: its dependencies (routing policy,
+//! reference data, validation rules, tariff book, SLA settings) are loaded once and shared in
+//! `Arc`s. Every command id derives from the input id, so re-applying an input re-issues the same
+//! ids and the partners dedupe them.
 //!
 //! Partners: [`ODOO`] (reads and write-backs), [`SCREENING`] (one check per party) and the broker
 //! that [`RoutingPolicy`] picks for each declaration.
 
+pub mod commands;
+pub mod entries;
 mod flow;
 pub mod inputs;
 mod step;
@@ -39,38 +42,15 @@ use super::exceptions::{Exception, ExceptionType};
 use super::routing::RoutingPolicy;
 use inputs::{AssessedDuty, BrokerInvoice, Milestone, ScreeningOutcome};
 
+pub use commands::{
+    CANCEL_DECLARATION, CHECK_PARTY, CLOSE_ACTIVITY, FILE_DECLARATION, POST_NOTE, QUERY_STATUS,
+    READ_SHIPMENT, SCHEDULE_ACTIVITY, WRITE_PICKING,
+};
+
 /// Partner name of the Odoo connection.
 pub const ODOO: &str = "odoo";
 /// Partner name of the screening engine.
 pub const SCREENING: &str = "screening";
-
-/// Command to [`ODOO`]: read the picking with its moves, products and partners as a canonical
-/// shipment. Body `{shipment_id, picking_id}`; result `{shipment: <canonical Shipment>}`.
-pub const READ_SHIPMENT: &str = "odoo.read_shipment";
-/// Command to [`ODOO`]: write the hub's own fields on the picking. Body `{picking_id, values:
-/// {x_trade_status, x_trade_hold, x_trade_hold_reason, x_trade_mrn}}`; result ignored.
-pub const WRITE_PICKING: &str = "odoo.write_picking";
-/// Command to [`ODOO`]: post a chatter note on the picking. Body `{picking_id, body}`.
-pub const POST_NOTE: &str = "odoo.post_note";
-/// Command to [`ODOO`]: schedule an activity for an exception. Body `{picking_id, exception_id,
-/// exception_type, owner_role, summary, note, deadline_ms}`.
-pub const SCHEDULE_ACTIVITY: &str = "odoo.schedule_activity";
-/// Command to [`ODOO`]: mark an exception's activity done. Body `{picking_id, exception_id,
-/// feedback}`.
-pub const CLOSE_ACTIVITY: &str = "odoo.close_activity";
-/// Command to [`SCREENING`]: screen one party. Body `{shipment_id, direction, party}`; result
-/// `{outcome: clear|potential_match|confirmed_match, hits: [...], list_version}`.
-pub const CHECK_PARTY: &str = "screening.check_party";
-/// Command to the routed broker: file a declaration, idempotent by LRN. Body `{lrn, version,
-/// previous_lrn, shipment, estimate, route}`; result `{lrn, status?, mrn?, reasons?}` (the
-/// acknowledgement; a status, when present, is applied like a `customs.status` input).
-pub const FILE_DECLARATION: &str = "customs.file";
-/// Command to the broker: cancel (invalidate) a filed declaration. Body `{lrn, mrn, reason}`;
-/// result `{lrn, status?}`.
-pub const CANCEL_DECLARATION: &str = "customs.cancel";
-/// Command to the broker: what do you know about this LRN? Body `{lrn}`; result `{lrn, status,
-/// mrn?, reasons?}` with `status: null` when the broker has no such declaration.
-pub const QUERY_STATUS: &str = "customs.query_status";
 
 /// Whether a command kind is one of the Odoo write-backs the saga sends without waiting.
 pub fn is_odoo_writeback(kind: &str) -> bool {

@@ -1,27 +1,27 @@
-//! Access to the public data set in `../shared/data` next to the project.
+//! Access to the sample data in `tests/data` (see its README for what is there and where it is from).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// `../shared/data`, or a panic saying where it was looked for.
-pub fn shared_data() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+/// `tests/data`, or a panic saying where it was looked for.
+pub fn test_data() -> PathBuf {
+    let dir = super::repo::root().join("tests/data");
     assert!(
         dir.is_dir(),
-        "these tests need the shared data set at {} (a checkout of the tradehub data folder next to the project)",
+        "these tests need the sample data at {}",
         dir.display()
     );
     dir
 }
 
-/// `../shared/data/<rel>`, or a panic saying where the data set was looked for.
+/// `tests/data/<rel>`, or a panic saying where the data was looked for.
 pub fn path(rel: &str) -> PathBuf {
-    shared_data().join(rel)
+    test_data().join(rel)
 }
 
-/// Files under `../shared/data/<sub>` whose name ends with `suffix`, sorted, recursively.
+/// Files under `tests/data/<sub>` whose name ends with `suffix`, sorted, recursively.
 pub fn files(sub: &str, suffix: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let mut stack = vec![shared_data().join(sub)];
+    let mut stack = vec![test_data().join(sub)];
     while let Some(dir) = stack.pop() {
         let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         for entry in entries.flatten() {

@@ -5,45 +5,41 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use redis::AsyncCommands;
 use serde_json::{Value, json};
-use tradehub::api::callbacks::{
-    CALLBACK_ID_HEADER, CallbackPartner, Callbacks, REJECTED_STREAM, Secret,
-};
-use tradehub::api::{self, ApiState, Readiness};
+use tradehub::api::callbacks::{CALLBACK_ID_HEADER, CallbackPartner, Callbacks};
+use tradehub::api::{self, ApiState};
 use tradehub::partners::config::{Layout, sign};
 use tradehub::partners::edifact_file::{
     EdifactFileConfig, EdifactFileTransport, InboxWatcher, WatcherConfig,
 };
-use tradehub::partners::filing::Ledger;
 use tradehub::partners::rest_broker::{RestBrokerConfig, RestBrokerTransport};
-use tradehub::sim::broker::{BrokerSimConfig, CallbackTarget, Faults, RestBrokerSim, Scenario};
-use tradehub::sim::broker_edifact::{EdifactBrokerSim, EdifactSimConfig};
-use tradehub::sim::carrier::{CarrierEndpoint, CarrierFormat, CarrierSim, CarrierSimConfig};
-use tradehub::store::{RedisMailbox, StoreConfig};
+use tradehub::secret::Secret;
+use tradehub::service::readiness::Readiness;
+use tradehub::store::lrn_ledger::Ledger;
+use tradehub::store::{RedisMailbox, StoreConfig, callbacks};
 use tradehub::workflow::shipment::lrn_for;
 use tradehub_actors::envelope::{Envelope, partition_of};
+use tradehub_actors::mailbox::StreamName;
 use tradehub_actors::partner::{CallError, Transport};
+use tradehub_sim::broker::{BrokerSimConfig, CallbackTarget, Faults, RestBrokerSim, Scenario};
+use tradehub_sim::broker_edifact::{EdifactBrokerSim, EdifactSimConfig};
+use tradehub_sim::carrier::{CarrierEndpoint, CarrierFormat, CarrierSim, CarrierSimConfig};
 
-use crate::common::redis::RedisServer;
+use crate::common::redis::{RedisServer, unique_prefix};
 
 const PARTITIONS: u16 = 4;
 /// Upper bound of every wait on a condition.
 const PATIENCE: Duration = Duration::from_secs(15);
 const SECRET: &str = "test-callback-secret";
 
-static PREFIXES: AtomicU32 = AtomicU32::new(0);
-
 fn layout() -> Layout {
-    Layout::new(env!("CARGO_MANIFEST_DIR"))
+    Layout::new(crate::common::repo::root())
 }
 
 async fn mailbox(server: &RedisServer) -> RedisMailbox {
-    let n = PREFIXES.fetch_add(1, Ordering::Relaxed);
-    RedisMailbox::connect(StoreConfig::with_url(server.url()).prefix(format!("b{n}")))
+    RedisMailbox::connect(StoreConfig::with_url(server.url()).prefix(unique_prefix("b")))
         .await
         .expect("connect to the test redis-server")
 }
@@ -56,7 +52,7 @@ fn loopback() -> SocketAddr {
 fn file_command(key: &str, version: u32) -> Envelope {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/shipments/valid_export_de_us_sea.json"
+        "/../tests/fixtures/shipments/valid_export_de_us_sea.json"
     );
     let mut shipment: Value =
         serde_json::from_str(&std::fs::read_to_string(path).expect("shipment fixture"))
@@ -82,14 +78,13 @@ fn command(key: &str, kind: &str, lrn: &str) -> Envelope {
 
 /// Every input ingested for `key`, oldest first.
 async fn inputs(mailbox: &RedisMailbox, key: &str) -> Vec<Envelope> {
-    let stream = mailbox.keys().inbox(partition_of(key, PARTITIONS));
-    let mut conn = mailbox.connection();
-    let reply: redis::streams::StreamRangeReply = conn.xrange_all(&stream).await.expect("xrange");
-    reply
-        .ids
+    let entries = mailbox
+        .entries(partition_of(key, PARTITIONS), &StreamName::Inbox)
+        .await
+        .expect("inbox entries");
+    entries
         .iter()
-        .filter_map(|entry| entry.get::<String>("e"))
-        .filter_map(|raw| serde_json::from_str::<Envelope>(&raw).ok())
+        .filter_map(|(_, raw)| serde_json::from_str::<Envelope>(raw).ok())
         .filter(|e| e.key == key)
         .collect()
 }
@@ -495,15 +490,12 @@ async fn callbacks_are_verified_deduplicated_and_kept_when_unusable() {
             .contains("THUNKNOWN00000000001"),
         "{problem}"
     );
-    let mut conn = mailbox.connection();
-    let kept: redis::streams::StreamRangeReply = conn
-        .xrange_all(Ledger::of(&mailbox).key(REJECTED_STREAM))
+    let kept = callbacks::rejected(&mailbox)
         .await
-        .expect("rejected stream");
+        .expect("rejected callbacks");
     let bodies: Vec<String> = kept
-        .ids
-        .iter()
-        .filter_map(|e| e.get::<String>("body"))
+        .into_iter()
+        .filter_map(|r| String::from_utf8(r.body).ok())
         .collect();
     assert_eq!(
         bodies,

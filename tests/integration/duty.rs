@@ -1,10 +1,10 @@
 //! `tradehub duty`: exit codes and the JSON shape finance relies on.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    crate::common::repo::root()
         .join("tests/fixtures/shipments")
         .join(name)
 }

@@ -5,10 +5,10 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use tradehub::demo::people::People;
-use tradehub::demo::world::HubMode;
-use tradehub::demo::{self, DemoOptions, Outcome, Summary, World};
-use tradehub::sim::broker::Faults;
+use tradehub_sim::broker::Faults;
+use tradehub_sim::demo::people::People;
+use tradehub_sim::demo::world::HubMode;
+use tradehub_sim::demo::{self, DemoOptions, Outcome, Summary, World};
 
 fn options(shipments: usize) -> DemoOptions {
     DemoOptions {
@@ -19,7 +19,7 @@ fn options(shipments: usize) -> DemoOptions {
         step_delay: Duration::from_millis(40),
         cancel_percent: 10,
         broker_fault_rate: 0.02,
-        home: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+        home: crate::common::repo::root().to_path_buf(),
         partitions: 4,
         hub: HubMode::InProcess,
         private_redis: true,

@@ -6,36 +6,34 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use redis::AsyncCommands;
 use serde_json::{Value, json};
 use tradehub::finance::{FinanceConfig, FinanceInbox, InboxReport, ReconcileSettings};
 use tradehub::model::{OdooRef, Shipment};
 use tradehub::partners::config::Layout;
-use tradehub::partners::filing::Ledger;
-use tradehub::partners::odoo::{OdooClient, OdooConfig, OdooTransport, Secret};
-use tradehub::sim::odoo::{SimConfig, SimOdoo, start};
-use tradehub::sim::settlement::{BrokerStyle, documents, settlement_variance};
+use tradehub::partners::odoo::{OdooClient, OdooConfig, OdooTransport};
+use tradehub::secret::Secret;
+use tradehub::store::lrn_ledger::Ledger;
 use tradehub::store::{RedisMailbox, StoreConfig};
 use tradehub::tariff::duty::{TariffBook, default_dir};
 use tradehub::workflow::shipment::lrn_for;
 use tradehub_actors::envelope::{Envelope, partition_of};
+use tradehub_actors::mailbox::StreamName;
+use tradehub_sim::odoo::{SimConfig, SimOdoo, start};
+use tradehub_sim::settlement::{BrokerStyle, documents, settlement_variance};
 
-use crate::common::redis::RedisServer;
+use crate::common::redis::{RedisServer, unique_prefix};
 
 const PARTITIONS: u16 = 4;
 const SEED: u64 = 5;
-static PREFIXES: AtomicU32 = AtomicU32::new(0);
 
 fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    crate::common::repo::root()
 }
 
 async fn mailbox(server: &RedisServer) -> RedisMailbox {
-    let n = PREFIXES.fetch_add(1, Ordering::Relaxed);
-    RedisMailbox::connect(StoreConfig::with_url(server.url()).prefix(format!("f{n}")))
+    RedisMailbox::connect(StoreConfig::with_url(server.url()).prefix(unique_prefix("f")))
         .await
         .expect("connect to the test redis-server")
 }
@@ -180,15 +178,14 @@ impl Setup {
 
     /// Every input ingested for `key`, oldest first.
     async fn inputs(&self, key: &str) -> Vec<Envelope> {
-        let stream = self.mailbox.keys().inbox(partition_of(key, PARTITIONS));
-        let mut conn = self.mailbox.connection();
-        let reply: redis::streams::StreamRangeReply =
-            conn.xrange_all(&stream).await.expect("xrange");
-        reply
-            .ids
+        let entries = self
+            .mailbox
+            .entries(partition_of(key, PARTITIONS), &StreamName::Inbox)
+            .await
+            .expect("inbox entries");
+        entries
             .iter()
-            .filter_map(|entry| entry.get::<String>("e"))
-            .filter_map(|raw| serde_json::from_str::<Envelope>(&raw).ok())
+            .filter_map(|(_, raw)| serde_json::from_str::<Envelope>(raw).ok())
             .filter(|e| e.key == key)
             .collect()
     }
@@ -463,10 +460,10 @@ fn reconcile_command_exits_by_what_it_found() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edifact_broker_drops_settlement_after_release_and_the_inbox_settles_it() {
     use tradehub::partners::edifact_file::{EdifactFileConfig, EdifactFileTransport};
-    use tradehub::sim::broker::{BrokerSimConfig, Scenario};
-    use tradehub::sim::broker_edifact::{EdifactBrokerSim, EdifactSimConfig};
-    use tradehub::sim::settlement::FinanceDrop;
     use tradehub_actors::partner::Transport;
+    use tradehub_sim::broker::{BrokerSimConfig, Scenario};
+    use tradehub_sim::broker_edifact::{EdifactBrokerSim, EdifactSimConfig};
+    use tradehub_sim::settlement::FinanceDrop;
 
     let s = setup().await;
     let picking = first_picking(&s.client).await;

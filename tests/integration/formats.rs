@@ -13,7 +13,7 @@ use tradehub::formats::{CodecSettings, Tree};
 use tradehub::partners::certify;
 use tradehub::partners::config::{Layout, Partner};
 
-use crate::common::data::{files, shared_data};
+use crate::common::data::{self, files};
 
 fn name(path: &Path) -> String {
     path.file_name()
@@ -22,7 +22,7 @@ fn name(path: &Path) -> String {
 }
 
 fn project() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    crate::common::repo::root().to_path_buf()
 }
 
 /// Envelope defects that really are in the public samples (checked by hand).
@@ -95,7 +95,7 @@ fn every_edifact_sample_parses_checks_its_envelopes_and_round_trips() {
 fn samples_validate_against_the_shipped_directories() {
     let dirs = Directories::shipped().expect("directories load");
     let validate = |sub: &str| {
-        let text = std::fs::read_to_string(shared_data().join(sub)).expect("sample");
+        let text = std::fs::read_to_string(data::path(sub)).expect("sample");
         let doc = edifact::parse(&text).expect("parses");
         let ic = edi_env::check(&doc);
         ic.messages
@@ -275,7 +275,7 @@ proptest! {
     }
 }
 
-/// Canonical status expected for a CDS notification file, from its DMS name (DOMAIN.md §5).
+/// Canonical status expected for a CDS notification file, from its DMS name.
 fn status_for_dms(dms: &str) -> Option<&'static str> {
     Some(match dms {
         "DMSACC" | "DMSTAX" => "ACCEPTED",
@@ -478,7 +478,7 @@ fn convert_reports_positions_and_exits_2_on_bad_input() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("segment 3, line 3, column 1"), "{stderr}");
 
-    let sample = shared_data().join("x12/samples/X12_004010_315_ocean_status.edi");
+    let sample = data::path("x12/samples/X12_004010_315_ocean_status.edi");
     let out = tradehub(&[
         "convert",
         "--from",

@@ -1,13 +1,13 @@
 //! The canonical model's fixtures and the `tradehub validate` / `tradehub schema` commands.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use tradehub::model::{SCHEMA_NAMES, SchemaVersion, Shipment};
 use tradehub::tariff::{IssueCode, ReferenceData, Rules, validate};
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/shipments")
+    crate::common::repo::root().join("tests/fixtures/shipments")
 }
 
 fn fixture(name: &str) -> PathBuf {
@@ -234,7 +234,7 @@ fn validate_uses_the_rules_file_given() {
 #[test]
 fn validate_reads_reference_data_from_the_folder_given() {
     let path = fixture("valid_export_de_us_sea.json");
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let data = crate::common::repo::root().join("data");
     let out = tradehub(&[
         "validate",
         path.to_str().unwrap(),

@@ -8,17 +8,19 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use redis::aio::ConnectionManager;
 use serde_json::json;
 use tradehub::model::{Direction, PartyRole};
 use tradehub::partners::odoo::{
     ChangeSource, ErrorClass, OdooClient, OdooConfig, OdooError, OdooTransport, Poller,
-    PollerConfig, Secret, ShipmentReader, TradeStatus,
+    PollerConfig, ShipmentReader, TradeStatus,
 };
-use tradehub::service::redis_server::{Persistence, RedisServer};
-use tradehub::sim::odoo::{Fault, SimConfig, SimOdoo, WebhookRule, start};
-use tradehub::store::keys::Keys;
+use tradehub::secret::Secret;
+use tradehub::store::{RedisMailbox, StoreConfig};
 use tradehub_actors::partner::CallError;
+use tradehub_sim::odoo::{Fault, SimConfig, SimOdoo, WebhookRule, start};
+use tradehub_testkit::{Persistence, RedisServer};
+
+use crate::common::redis::unique_prefix;
 
 const TRANSPORTS: [OdooTransport; 2] = [OdooTransport::OdooJsonrpc, OdooTransport::OdooJson2];
 
@@ -54,9 +56,9 @@ fn client(sim: &SimOdoo, transport: OdooTransport) -> OdooClient {
     OdooClient::new(config(sim, transport)).expect("client")
 }
 
-async fn redis(server: &RedisServer) -> ConnectionManager {
-    let client = redis::Client::open(server.url()).expect("redis url");
-    ConnectionManager::new(client)
+/// The store of `server` under `prefix`.
+async fn store(server: &RedisServer, prefix: &str) -> RedisMailbox {
+    RedisMailbox::connect(StoreConfig::with_url(server.url()).prefix(unique_prefix(prefix)))
         .await
         .expect("redis connection")
 }
@@ -194,17 +196,14 @@ async fn reads_of_a_large_page_cost_about_one_call_per_model() {
 #[actix_web::test]
 async fn cursor_poll_takes_every_row_of_a_shared_second_exactly_once() {
     let redis_server = RedisServer::start(Persistence::None).expect("redis");
-    let conn = redis(&redis_server).await;
     let sim = sim(0);
     let created = sim
         .create_pickings(230, 1)
         .expect("pickings share one write_date");
     for transport in TRANSPORTS {
-        let keys = Keys::new(&format!("t{}", transport as u8)).expect("keys");
         let poller = Poller::new(
             client(&sim, transport),
-            conn.clone(),
-            &keys,
+            &store(&redis_server, &format!("t{}", transport as u8)).await,
             poller_config(40),
         );
         let ids = drain_ids(&poller).await;
@@ -217,11 +216,9 @@ async fn cursor_poll_takes_every_row_of_a_shared_second_exactly_once() {
     }
     // Separate transactions within one second, newest on the lowest ids: write_date order is
     // not id order, and pages of 2 end inside the second.
-    let keys = Keys::new("tw").expect("keys");
     let poller = Poller::new(
         client(&sim, OdooTransport::OdooJson2),
-        conn.clone(),
-        &keys,
+        &store(&redis_server, "tw").await,
         poller_config(2),
     );
     drain_ids(&poller).await;
@@ -303,7 +300,6 @@ async fn wait_for(bodies: &Arc<Mutex<Vec<Vec<u8>>>>, count: usize) -> Vec<Vec<u8
 #[actix_web::test]
 async fn a_webhook_and_the_poll_give_one_input_and_a_lost_webhook_is_still_polled() {
     let redis_server = RedisServer::start(Persistence::None).expect("redis");
-    let conn = redis(&redis_server).await;
     let sim = sim(0);
     let (url, bodies, hook) = receiver();
     let rule = |url: String| WebhookRule {
@@ -315,8 +311,7 @@ async fn a_webhook_and_the_poll_give_one_input_and_a_lost_webhook_is_still_polle
     sim.set_webhook(Some(rule(url)));
     let poller = Poller::new(
         client(&sim, OdooTransport::OdooJsonrpc),
-        conn.clone(),
-        &Keys::new("wh").expect("keys"),
+        &store(&redis_server, "wh").await,
         poller_config(50),
     );
     let hinted = sim.create_pickings(2, 3).expect("pickings");
@@ -356,7 +351,6 @@ async fn a_webhook_and_the_poll_give_one_input_and_a_lost_webhook_is_still_polle
 #[actix_web::test]
 async fn write_back_is_idempotent_and_invisible_to_the_poll() {
     let redis_server = RedisServer::start(Persistence::None).expect("redis");
-    let conn = redis(&redis_server).await;
     let sim = sim(4);
     for transport in TRANSPORTS {
         let client = client(&sim, transport);
@@ -376,8 +370,7 @@ async fn write_back_is_idempotent_and_invisible_to_the_poll() {
             .expect("search")[0];
         let poller = Poller::new(
             client.clone(),
-            conn.clone(),
-            &Keys::new(&format!("wb{}", transport as u8)).expect("keys"),
+            &store(&redis_server, &format!("wb{}", transport as u8)).await,
             poller_config(50),
         );
         drain_ids(&poller).await;

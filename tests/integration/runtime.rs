@@ -2,18 +2,28 @@
 //! mid-run, Redis killed mid-run, and two nodes sharing the partitions.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use redis::AsyncCommands;
-use tradehub::service::redis_server::{Persistence, RedisServer};
+use tradehub::service::addrs::ServeAddrs;
+use tradehub::store::echo_ledger::EchoLedger;
 use tradehub::store::{RedisMailbox, StoreConfig};
 use tradehub::workflow::echo::{EchoState, PING};
 use tradehub_actors::envelope::{Envelope, partition_of};
-use tradehub_actors::mailbox::{Mailbox, StreamName};
+use tradehub_actors::mailbox::{Mailbox, MailboxOps, StreamName};
+use tradehub_testkit::{Persistence, RedisServer};
 
-const PREFIX: &str = "rt";
+use crate::common::redis::unique_prefix;
+
+/// The key prefix of this process's hubs, mailboxes and commands.
+fn prefix() -> &'static str {
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    PREFIX.get_or_init(|| unique_prefix("rt"))
+}
 const PARTITIONS: u16 = 4;
 
 /// A `tradehub serve` child process.
@@ -21,28 +31,28 @@ struct Hub {
     child: Child,
     node: String,
     log: tempfile::NamedTempFile,
+    /// Holds the `--addr-file` the hub writes once its listeners are bound.
+    folder: tempfile::TempDir,
 }
 
 impl Hub {
     fn start(redis_url: &str, node: &str, partitions: u16) -> Self {
-        Self::start_with(redis_url, node, partitions, &[], &[])
+        Self::start_with(redis_url, node, partitions, &[])
     }
 
-    /// Start with more `serve` arguments and environment overrides.
-    fn start_with(
-        redis_url: &str,
-        node: &str,
-        partitions: u16,
-        args: &[&str],
-        env: &[(&str, String)],
-    ) -> Self {
+    /// Start with more `serve` arguments.
+    fn start_with(redis_url: &str, node: &str, partitions: u16, args: &[&str]) -> Self {
         let log = tempfile::NamedTempFile::new().expect("a log file for the hub");
         let stderr = log.reopen().expect("reopen the log file");
+        let folder = tempfile::tempdir().expect("a folder for the hub's addresses");
         let child = Command::new(env!("CARGO_BIN_EXE_tradehub"))
             .arg("serve")
+            .arg("--addr-file")
+            .arg(folder.path().join("addrs.json"))
             .args(args)
-            .env("TRADEHUB_REDIS__URL", redis_url)
-            .env("TRADEHUB_REDIS__PREFIX", PREFIX)
+            // REDIS_URL as an orchestrator sets it; it may name a unix socket.
+            .env("REDIS_URL", redis_url)
+            .env("TRADEHUB_REDIS__PREFIX", prefix())
             .env("TRADEHUB_RUNTIME__NODE_ID", node)
             .env("TRADEHUB_RUNTIME__WORKFLOW", "echo")
             .env("TRADEHUB_RUNTIME__PARTITIONS", partitions.to_string())
@@ -60,7 +70,6 @@ impl Hub {
                 "RUST_LOG",
                 std::env::var("HUB_LOG").unwrap_or_else(|_| "warn".to_owned()),
             )
-            .envs(env.iter().map(|(k, v)| (k, v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::from(stderr))
             .spawn()
@@ -69,6 +78,31 @@ impl Hub {
             child,
             node: node.to_owned(),
             log,
+            folder,
+        }
+    }
+
+    /// Where its listeners are bound, once it has written them (within 20 s).
+    async fn addrs(&mut self) -> ServeAddrs {
+        let file = self.folder.path().join("addrs.json");
+        let start = Instant::now();
+        loop {
+            if let Some(addrs) = ServeAddrs::read(&file).expect("read the addresses file") {
+                return addrs;
+            }
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                let log = std::fs::read_to_string(self.log.path()).unwrap_or_default();
+                panic!(
+                    "{} exited with {status} before binding; log:\n{log}",
+                    self.node
+                );
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "{} bound no listeners within 20 s",
+                self.node
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
@@ -128,7 +162,7 @@ impl Drop for Hub {
 }
 
 async fn mailbox(url: &str) -> RedisMailbox {
-    RedisMailbox::connect(StoreConfig::with_url(url).prefix(PREFIX))
+    RedisMailbox::connect(StoreConfig::with_url(url).prefix(prefix()))
         .await
         .expect("connect to the private redis")
 }
@@ -228,14 +262,9 @@ async fn wait_for_totals(
 
 /// Every input applied exactly once, every command executed at least once and
 /// exactly once per idempotency key, nothing pending, nothing dead-lettered.
-async fn assert_exactly_once(url: &str, mailbox: &RedisMailbox, inputs: usize, partitions: u16) {
-    let client = redis::Client::open(url).expect("redis url");
-    let mut conn = client
-        .get_multiplexed_async_connection()
-        .await
-        .expect("connect");
-    let ledger: BTreeMap<String, u64> = conn
-        .hgetall(tradehub::partners::echo::ledger_key(PREFIX))
+async fn assert_exactly_once(mailbox: &RedisMailbox, inputs: usize, partitions: u16) {
+    let ledger = EchoLedger::of(mailbox)
+        .calls()
         .await
         .expect("read the echo ledger");
     let expected: BTreeSet<String> = (0..inputs).map(|n| format!("in-{n}:echo")).collect();
@@ -311,7 +340,7 @@ async fn sigkilled_hub_applies_every_input_exactly_once() {
         Duration::from_secs(120),
     )
     .await;
-    assert_exactly_once(&url, &mailbox, INPUTS, PARTITIONS).await;
+    assert_exactly_once(&mailbox, INPUTS, PARTITIONS).await;
     assert!(
         hub.terminate(Duration::from_secs(15)).success(),
         "graceful stop exits 0"
@@ -342,7 +371,7 @@ async fn redis_killed_and_restarted_loses_nothing_acknowledged() {
         Duration::from_secs(120),
     )
     .await;
-    assert_exactly_once(&url, &mailbox, INPUTS, PARTITIONS).await;
+    assert_exactly_once(&mailbox, INPUTS, PARTITIONS).await;
     drop(hub);
 }
 
@@ -355,7 +384,7 @@ async fn lease_holders(url: &str, partitions: u16) -> BTreeMap<u16, Option<Strin
     let mut holders = BTreeMap::new();
     for p in 0..partitions {
         let holder: Option<String> = conn
-            .get(format!("{PREFIX}:{{s{p}}}:lease"))
+            .get(format!("{}:{{s{p}}}:lease", prefix()))
             .await
             .expect("GET lease");
         holders.insert(p, holder);
@@ -420,15 +449,8 @@ async fn two_hubs_share_partitions_and_one_takes_over_the_other() {
         Duration::from_secs(60),
     )
     .await;
-    assert_exactly_once(&url, &mailbox, INPUTS, PARTS).await;
+    assert_exactly_once(&mailbox, INPUTS, PARTS).await;
     drop(b);
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -442,7 +464,7 @@ async fn serve_refuses_a_redis_without_persistence_unless_ephemeral() {
         "log:\n{log}"
     );
 
-    let mut accepted = Hub::start_with(&redis.url(), "volatile", PARTITIONS, &["--ephemeral"], &[]);
+    let mut accepted = Hub::start_with(&redis.url(), "volatile", PARTITIONS, &["--ephemeral"]);
     let mailbox = mailbox(&redis.url()).await;
     ingest(&mailbox, 0..10, 5, PARTITIONS).await;
     wait_for_totals(&mailbox, 10, 5, PARTITIONS, Duration::from_secs(30)).await;
@@ -450,10 +472,10 @@ async fn serve_refuses_a_redis_without_persistence_unless_ephemeral() {
 }
 
 /// Wait until `/readyz` on `http` answers 200.
-async fn wait_ready(http: u16) {
+async fn wait_ready(http: SocketAddr) {
     let start = Instant::now();
     loop {
-        if let Ok(response) = reqwest::get(format!("http://127.0.0.1:{http}/readyz")).await
+        if let Ok(response) = reqwest::get(format!("http://{http}/readyz")).await
             && response.status().as_u16() == 200
         {
             return;
@@ -473,24 +495,12 @@ async fn get(url: &str) -> (u16, String) {
 async fn probes_metrics_dead_letters_and_the_audit_chain() {
     let redis = RedisServer::start(Persistence::AofEverySec).expect("private redis");
     let url = redis.url();
-    let (http, metrics) = (free_port(), free_port());
-    let mut hub = Hub::start_with(
-        &url,
-        "ops",
-        PARTITIONS,
-        &[],
-        &[
-            ("TRADEHUB_HTTP__LISTEN", format!("127.0.0.1:{http}")),
-            ("TRADEHUB_METRICS__LISTEN", format!("127.0.0.1:{metrics}")),
-        ],
-    );
+    let mut hub = Hub::start(&url, "ops", PARTITIONS);
+    let ServeAddrs { api: http, metrics } = hub.addrs().await;
 
     wait_ready(http).await;
-    assert_eq!(
-        get(&format!("http://127.0.0.1:{http}/healthz")).await.0,
-        200
-    );
-    let (_, ready) = get(&format!("http://127.0.0.1:{http}/readyz")).await;
+    assert_eq!(get(&format!("http://{http}/healthz")).await.0, 200);
+    let (_, ready) = get(&format!("http://{http}/readyz")).await;
     assert!(
         ready.contains(&format!("\"partitions_owned\":{PARTITIONS}")),
         "{ready}"
@@ -509,7 +519,7 @@ async fn probes_metrics_dead_letters_and_the_audit_chain() {
         let output = Command::new(env!("CARGO_BIN_EXE_tradehub"))
             .args(args)
             .env("TRADEHUB_REDIS__URL", &url)
-            .env("TRADEHUB_REDIS__PREFIX", PREFIX)
+            .env("TRADEHUB_REDIS__PREFIX", prefix())
             .env("TRADEHUB_RUNTIME__PARTITIONS", PARTITIONS.to_string())
             .output()
             .expect("run the tradehub cli");
@@ -540,7 +550,7 @@ async fn probes_metrics_dead_letters_and_the_audit_chain() {
     assert_eq!(code, Some(0), "{stdout}");
     assert!(stdout.contains("\"new_entry\""), "{stdout}");
 
-    let (_, scraped) = get(&format!("http://127.0.0.1:{metrics}/metrics")).await;
+    let (_, scraped) = get(&format!("http://{metrics}/metrics")).await;
     for name in [
         "tradehub_runtime_partitions_owned",
         "tradehub_store_stream_pending_entries",
@@ -560,7 +570,7 @@ async fn probes_metrics_dead_letters_and_the_audit_chain() {
         .get_multiplexed_async_connection()
         .await
         .expect("connect");
-    let audit_key = format!("{PREFIX}:{{s0}}:audit");
+    let audit_key = format!("{}:{{s0}}:audit", prefix());
     let forged: String = redis::cmd("XADD")
         .arg(&audit_key)
         .arg("*")
@@ -583,20 +593,14 @@ async fn probes_metrics_dead_letters_and_the_audit_chain() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shipment_submission_is_durable_idempotent_and_readable() {
     let redis = RedisServer::start(Persistence::AofEverySec).expect("private redis");
-    let http = free_port();
-    let mut hub = Hub::start_with(
-        &redis.url(),
-        "api",
-        PARTITIONS,
-        &[],
-        &[("TRADEHUB_HTTP__LISTEN", format!("127.0.0.1:{http}"))],
-    );
-    let base = format!("http://127.0.0.1:{http}");
+    let mut hub = Hub::start(&redis.url(), "api", PARTITIONS);
+    let http = hub.addrs().await.api;
+    let base = format!("http://{http}");
     let client = reqwest::Client::new();
     wait_ready(http).await;
     let fixture = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/shipments/valid_export_de_us_sea.json"
+        "/../tests/fixtures/shipments/valid_export_de_us_sea.json"
     ))
     .expect("fixture");
     let id = serde_json::from_slice::<serde_json::Value>(&fixture).expect("fixture JSON")["id"]

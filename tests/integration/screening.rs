@@ -10,10 +10,10 @@ use std::process::{Command, Output};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::common::data as shared_data;
+use crate::common::data;
 
 fn manifest() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    crate::common::repo::root().to_path_buf()
 }
 
 fn un_xml() -> PathBuf {
@@ -263,8 +263,8 @@ fn eval_on_the_shipped_evaluation_set_meets_the_targets() {
 }
 
 #[test]
-fn eval_reads_the_shared_labelled_pairs() {
-    let pairs = shared_data::path("sanctions/name_matching_un/un_sc_alias_pairs_labelled.csv");
+fn eval_reads_the_labelled_pairs() {
+    let pairs = data::path("sanctions/name_matching_un/un_sc_alias_pairs_labelled.csv");
     let un = format!("un_xml={}", un_xml().display());
     let out = tradehub(&[
         "screen",

@@ -5,31 +5,28 @@
 #[path = "store/model.rs"]
 mod model;
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use tradehub::store::{AuditError, RedisMailbox, StoreConfig};
 use tradehub_actors::envelope::Envelope;
 use tradehub_actors::mailbox::{
-    Commit, CommitOutcome, Delivery, EntryId, IngestOutcome, Mailbox, MailboxError, StreamName,
+    Commit, CommitOutcome, Delivery, EntryId, IngestOutcome, Leases, Mailbox, MailboxError,
+    MailboxOps, StreamName,
 };
 use tradehub_actors::saga::{Command, Timer};
 
-use crate::common::redis::{Persistence, RedisServer};
+use crate::common::redis::{Persistence, RedisServer, unique_prefix};
 
 /// Upper bound for every wait on a condition.
 const PATIENCE: Duration = Duration::from_secs(10);
 
-static PREFIXES: AtomicU32 = AtomicU32::new(0);
-
-/// A mailbox under a prefix no other mailbox of this process uses.
+/// A mailbox under a prefix no other mailbox uses.
 async fn mailbox(server: &RedisServer) -> RedisMailbox {
     mailbox_with(StoreConfig::with_url(server.url())).await
 }
 
 async fn mailbox_with(config: StoreConfig) -> RedisMailbox {
-    let n = PREFIXES.fetch_add(1, Ordering::Relaxed);
-    RedisMailbox::connect(config.prefix(format!("t{n}")))
+    RedisMailbox::connect(config.prefix(unique_prefix("t")))
         .await
         .expect("connect to the test redis-server")
 }
@@ -837,13 +834,14 @@ async fn errors_say_whether_to_retry() {
     let bad_prefix = RedisMailbox::connect(StoreConfig::with_url(server.url()).prefix("a:b")).await;
     assert!(matches!(bad_prefix, Err(MailboxError::Protocol(_))));
 
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    // A socket path in a folder of this test where no server listens.
+    let nowhere = tempfile::tempdir().unwrap();
     let config = StoreConfig {
         reconnect_retries: 0,
-        ..StoreConfig::with_url(format!("redis://127.0.0.1:{port}"))
+        ..StoreConfig::with_url(format!(
+            "redis+unix://{}",
+            nowhere.path().join("redis.sock").display()
+        ))
     };
     assert!(matches!(
         RedisMailbox::connect(config).await,

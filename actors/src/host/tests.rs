@@ -2,6 +2,7 @@ use std::collections::HashSet;
 
 use super::*;
 use crate::clock::ManualClock;
+use crate::mailbox::MailboxOps;
 use crate::mailbox::memory::MemoryMailbox;
 use crate::testing::{self, CounterSaga, CounterState, input, load_state, wait_until_async};
 

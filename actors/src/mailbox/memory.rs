@@ -1,5 +1,5 @@
-//! `MemoryMailbox`: the in-memory implementation of [`Mailbox`], and the
-//! reference model the Redis store is tested against.
+//! `MemoryMailbox`: the in-memory implementation of [`Mailbox`], [`MailboxOps`] and
+//! [`Leases`], and the reference model the Redis store is tested against.
 //!
 //! # Semantics (what the Redis store must agree with)
 //!
@@ -18,7 +18,7 @@
 //!   no longer pending (another consumer finished it); [`Mailbox::dead_letter`]
 //!   fails with `Protocol` in that case.
 //! - Timers fire in due order, ties in scheduling order. Saga timers target the inbox.
-//! - [`Mailbox::trim`] removes only entries older than both the oldest pending entry
+//! - [`MailboxOps::trim`] removes only entries older than both the oldest pending entry
 //!   and the first entry not yet delivered, and keeps at least `keep` entries.
 //! - `oldest_pending_age_ms` is measured from the creation time in the entry id.
 //! - The ingest idempotency ledger never expires here (Redis gives it a TTL).
@@ -30,8 +30,8 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::{
-    Commit, CommitOutcome, DeadLetter, Delivery, EntryId, IngestOutcome, Mailbox, MailboxError,
-    MailboxResult, Partition, StoredState, StreamName, StreamStats,
+    Commit, CommitOutcome, DeadLetter, Delivery, EntryId, IngestOutcome, Leases, Mailbox,
+    MailboxError, MailboxOps, MailboxResult, Partition, StoredState, StreamName, StreamStats,
 };
 use crate::clock::{Clock, Millis, SystemClock};
 use crate::envelope::Envelope;
@@ -719,7 +719,9 @@ impl Mailbox for MemoryMailbox {
         p.ack(&delivery.stream, id);
         Ok(id_string(dlq_id))
     }
+}
 
+impl MailboxOps for MemoryMailbox {
     async fn dead_letters(&self, partition: Partition) -> MailboxResult<Vec<DeadLetter>> {
         let mut data = self.op()?;
         Ok(data.partition(partition).dead.values().cloned().collect())
@@ -801,7 +803,9 @@ impl Mailbox for MemoryMailbox {
                 .map_or(0, |(ms, _)| now.saturating_sub(*ms)),
         })
     }
+}
 
+impl Leases for MemoryMailbox {
     async fn lease(&self, partition: Partition, node: &str, ttl_ms: u64) -> MailboxResult<bool> {
         let now = self.now();
         let mut data = self.op()?;

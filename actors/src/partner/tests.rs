@@ -3,6 +3,7 @@ use serde_json::Value;
 
 use super::*;
 use crate::clock::ManualClock;
+use crate::mailbox::MailboxOps;
 use crate::mailbox::memory::MemoryMailbox;
 use crate::supervisor::{ChildExit, Shutdown, Supervisor, SupervisorConfig, SupervisorEvent};
 use crate::testing::{self, ECHO, Fault, ScriptedTransport, wait_until, wait_until_async};
@@ -629,6 +630,36 @@ async fn one_keys_commands_are_called_in_order_while_other_keys_proceed() {
     assert!(
         log.at("end:b1") < log.at("end:a1"),
         "another key does not wait: {:?}",
+        log.events()
+    );
+}
+
+#[actix::test]
+async fn a_command_left_pending_by_a_killed_node_runs_before_the_newer_ones_of_its_key() {
+    let (mb, clock) = setup();
+    for id in ["a1", "a2"] {
+        let envelope = Envelope::new(id, "ka", "echo.call", json!({}));
+        mb.append_raw(0, &cmd_stream(), &serde_json::to_string(&envelope).unwrap());
+    }
+    mb.ensure_streams(0, &[cmd_stream()]).await.unwrap();
+    // The killed node had read a1 and died before completing it: a1 stays pending on that
+    // node's consumer, idle for less than `reclaim_idle_ms` (the manual clock stands still).
+    let held = mb.read(0, &cmd_stream(), "killed", 1, 0).await.unwrap();
+    assert_eq!(held.len(), 1);
+    let log = OrderLog::default();
+    let _conn = PartnerConnection::new(
+        testing::partner_config("n1", vec![0]),
+        mb.clone(),
+        log.clone(),
+        Arc::new(clock.clone()),
+        ChildGuard::detached(),
+    )
+    .start();
+    let a2_done = || inbox(&mb, 0).iter().any(|r| r.id == result_id("a2"));
+    assert!(wait_until(BOUND, a2_done).await, "{:?}", log.events());
+    assert!(
+        log.at("end:a1") < log.at("start:a2"),
+        "the older command of the key runs first: {:?}",
         log.events()
     );
 }

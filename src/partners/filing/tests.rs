@@ -1,7 +1,6 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
-use tradehub_actors::envelope::Envelope;
 
 use super::*;
 
@@ -9,19 +8,20 @@ fn layout() -> Layout {
     Layout::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn file_body() -> Value {
+fn file_command() -> FileDeclaration {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/shipments/valid_export_de_us_sea.json"
     );
     let shipment: Value =
         serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json");
-    json!({ "lrn": "THABCDEF0123456789001", "version": 1, "shipment": shipment })
+    let body = json!({ "lrn": "THABCDEF0123456789001", "version": 1, "shipment": shipment });
+    serde_json::from_value(body).expect("a customs.file body")
 }
 
 #[test]
 fn declaration_document_carries_the_shipment() {
-    let doc = declaration_document(&file_body(), "2026-11-27T10:15:00Z").expect("builds");
+    let doc = declaration_document(&file_command(), "2026-11-27T10:15:00Z");
     assert_eq!(doc["lrn"], "THABCDEF0123456789001");
     assert_eq!(doc["declaration_type"], "EX");
     assert_eq!(doc["currency"], "EUR");
@@ -36,7 +36,7 @@ fn declaration_document_carries_the_shipment() {
 
 #[test]
 fn declaration_document_maps_through_both_broker_templates() {
-    let doc = declaration_document(&file_body(), "2026-11-27T10:15:00Z").expect("builds");
+    let doc = declaration_document(&file_command(), "2026-11-27T10:15:00Z");
     let rest =
         outbound_bytes(&layout(), "rest-broker", &doc, &BTreeMap::new()).expect("rest-broker maps");
     let rest: Value = serde_json::from_slice(&rest).expect("json");
@@ -55,14 +55,6 @@ fn declaration_document_maps_through_both_broker_templates() {
     let text = String::from_utf8(edi).expect("utf-8");
     assert!(text.contains("BGM+830+THABCDEF0123456789001+9'"), "{text}");
     assert!(text.contains("CNT+5:3'"), "{text}");
-}
-
-#[test]
-fn a_file_command_without_shipment_is_named() {
-    let err = declaration_document(&json!({ "lrn": "L1" }), "2026-11-27T10:15:00Z").unwrap_err();
-    assert!(err.0.contains("L1") && err.0.contains("shipment"), "{err}");
-    let command = Envelope::new("c1", "k", "customs.file", json!({}));
-    assert!(command_lrn(&command).unwrap_err().0.contains("no lrn"));
 }
 
 #[test]

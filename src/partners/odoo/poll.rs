@@ -8,7 +8,7 @@
 //! `write_date, id`, and never stops a page in the middle of a second it has not drained by id.
 //!
 //! Both paths compare a fingerprint of the watched fields with the last one handed out for the
-//! record (a Redis hash under `{sys}`), so one change gives one input, a webhook followed by the
+//! record (kept in the store, [`OdooCursor`]), so one change gives one input, a webhook followed by the
 //! poll gives one input, and the hub's own writes to `x_trade_*` (not watched) give none. The
 //! cursor and the fingerprints move together, in one transaction, only after the caller has
 //! ingested the changes: a crash in between repeats changes, never loses them, and the caller's
@@ -16,8 +16,6 @@
 
 use std::time::Duration;
 
-use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -25,7 +23,9 @@ use sha2::{Digest, Sha256};
 use super::client::OdooClient;
 use super::error::OdooError;
 use super::value::{OdooDateTime, Rec};
-use crate::store::keys::Keys;
+use crate::store::RedisMailbox;
+use crate::store::odoo_cursor::OdooCursor;
+use tradehub_actors::mailbox::MailboxError;
 
 /// What the poller watches.
 #[derive(Debug, Clone)]
@@ -144,11 +144,9 @@ pub struct Page {
 pub enum PollError {
     #[error(transparent)]
     Odoo(#[from] OdooError),
+    /// The cursor or the fingerprints could not be read or written.
     #[error("Redis: {0}")]
-    Redis(#[from] redis::RedisError),
-    /// The stored cursor is unreadable.
-    #[error("cursor at {key}: {reason}")]
-    Cursor { key: String, reason: String },
+    Store(#[from] MailboxError),
     /// A webhook body that is not an Odoo automation payload.
     #[error("webhook payload: {0}")]
     Hint(String),
@@ -160,29 +158,19 @@ pub enum PollError {
 /// The poller of one model.
 pub struct Poller {
     client: OdooClient,
-    conn: ConnectionManager,
-    cursor_key: String,
-    seen_key: String,
+    store: OdooCursor,
     config: PollerConfig,
     read_fields: Vec<String>,
 }
 
 impl Poller {
-    /// A poller keeping its cursor and fingerprints under `keys`' `{sys}` keys.
-    pub fn new(
-        client: OdooClient,
-        conn: ConnectionManager,
-        keys: &Keys,
-        config: PollerConfig,
-    ) -> Self {
-        let scope = format!("{}:{}", client.config().db, config.model);
+    /// A poller keeping its cursor and fingerprints in `store`, per database and model.
+    pub fn new(client: OdooClient, store: &RedisMailbox, config: PollerConfig) -> Self {
         let mut read_fields = config.fields.clone();
         read_fields.push("write_date".to_owned());
         Self {
-            cursor_key: keys.sys(&format!("odoo:cursor:{scope}")),
-            seen_key: keys.sys(&format!("odoo:seen:{scope}")),
+            store: OdooCursor::new(store, &client.config().db, &config.model),
             client,
-            conn,
             config,
             read_fields,
         }
@@ -190,15 +178,7 @@ impl Poller {
 
     /// The stored cursor (`None` before the first commit: the poll starts from the beginning).
     pub async fn cursor(&self) -> Result<Option<Cursor>, PollError> {
-        let mut conn = self.conn.clone();
-        let text: Option<String> = conn.get(&self.cursor_key).await?;
-        text.map(|t| {
-            serde_json::from_str(&t).map_err(|e| PollError::Cursor {
-                key: self.cursor_key.clone(),
-                reason: e.to_string(),
-            })
-        })
-        .transpose()
+        Ok(self.store.cursor().await?)
     }
 
     fn fingerprint(&self, rec: &Rec) -> String {
@@ -340,12 +320,7 @@ impl Poller {
             return Ok(Vec::new());
         }
         let ids: Vec<u64> = rows.iter().map(Rec::id).collect();
-        let mut conn = self.conn.clone();
-        let seen: Vec<Option<String>> = redis::cmd("HMGET")
-            .arg(&self.seen_key)
-            .arg(&ids)
-            .query_async(&mut conn)
-            .await?;
+        let seen = self.store.fingerprints(&ids).await?;
         Ok(rows
             .into_iter()
             .zip(seen)
@@ -365,22 +340,12 @@ impl Poller {
 
     /// Record a page as handled: its fingerprints and the new cursor, atomically.
     pub async fn commit(&self, page: &Page) -> Result<(), PollError> {
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        for change in &page.changes {
-            pipe.hset(&self.seen_key, change.id, &change.fingerprint)
-                .ignore();
-        }
-        if let Some(next) = page.next {
-            let text = serde_json::to_string(&next).map_err(|e| PollError::Cursor {
-                key: self.cursor_key.clone(),
-                reason: e.to_string(),
-            })?;
-            pipe.set(&self.cursor_key, text).ignore();
-        }
-        let mut conn = self.conn.clone();
-        pipe.query_async::<()>(&mut conn).await?;
-        Ok(())
+        let seen: Vec<(u64, &str)> = page
+            .changes
+            .iter()
+            .map(|c| (c.id, c.fingerprint.as_str()))
+            .collect();
+        Ok(self.store.commit(&seen, page.next.as_ref()).await?)
     }
 
     /// Poll until a page is not full, handing each page's changes to `ingest` before committing it.
@@ -435,9 +400,9 @@ impl Poller {
     /// Record a hinted change as handled (the cursor does not move: the poll may still pass
     /// over the record, and will find nothing new in it).
     pub async fn commit_hint(&self, change: &Change) -> Result<(), PollError> {
-        let mut conn = self.conn.clone();
-        conn.hset::<_, _, _, ()>(&self.seen_key, change.id, &change.fingerprint)
-            .await?;
-        Ok(())
+        Ok(self
+            .store
+            .record_seen(change.id, &change.fingerprint)
+            .await?)
     }
 }

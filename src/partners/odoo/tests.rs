@@ -2,9 +2,8 @@ use serde_json::json;
 use tradehub_actors::partner::CallError;
 
 use super::error::snippet;
-use super::{
-    ErrorClass, OdooConfig, OdooDateTime, OdooError, OdooTransport, Rec, Secret, classify,
-};
+use super::{ErrorClass, OdooConfig, OdooDateTime, OdooError, OdooTransport, Rec, classify};
+use crate::secret::Secret;
 
 #[test]
 fn false_means_empty_and_many2one_is_a_pair() {

@@ -563,24 +563,16 @@ fn bad_rate_row_names_file_and_line() {
 
 proptest! {
     #[test]
-    fn allocation_sums_exactly_to_the_total(
-        total in 0i64..10_000_000_000,
-        weights in proptest::collection::vec((0i64..1_000_000, 1i64..1_000_000, 0i64..1_000_000), 1..30),
-        method in proptest::sample::select(vec![SplitMethod::Equal, SplitMethod::ByQuantity, SplitMethod::ByCurrentCostPrice, SplitMethod::ByWeight]),
+    fn allocation_sums_exactly_and_no_share_has_the_wrong_sign(
+        total in -10_000_000_000i64..10_000_000_000,
+        weights in proptest::collection::vec((0i64..1_000, 0i64..1_000_000, 0i64..1_000, 0i64..1_000), 1..30),
+        method in proptest::sample::select(vec![SplitMethod::Equal, SplitMethod::ByQuantity, SplitMethod::ByCurrentCostPrice, SplitMethod::ByWeight, SplitMethod::ByVolume]),
     ) {
         let total = Decimal::new(total, 2);
         let lines: Vec<LineBasis> = weights
             .iter()
-            .map(|(q, c, w)| LineBasis { quantity: Decimal::new(*q + 1, 0), cost: Decimal::new(*c, 2), weight: Decimal::new(*w + 1, 3), volume: Decimal::ZERO })
+            .map(|(q, c, w, v)| LineBasis { quantity: Decimal::new(*q, 0), cost: Decimal::new(*c, 2), weight: Decimal::new(*w, 3), volume: Decimal::new(*v, 3) })
             .collect();
-        let parts = allocate(total, method, &lines, 2).unwrap();
-        prop_assert_eq!(parts.iter().copied().sum::<Decimal>(), total);
-        prop_assert_eq!(parts.len(), lines.len());
-        for p in &parts[1..] {
-            prop_assert!(*p >= Decimal::ZERO && p.scale() <= 2);
-        }
-        // Every part is within half a cent of its exact share, except the first, which also
-        // carries the rounding remainder: at most half a cent per line.
         let weight = |l: &LineBasis| match method {
             SplitMethod::Equal => Decimal::ONE,
             SplitMethod::ByQuantity => l.quantity,
@@ -589,11 +581,20 @@ proptest! {
             SplitMethod::ByVolume => l.volume,
         };
         let sum: Decimal = lines.iter().map(weight).sum();
-        let half_cent = Decimal::new(5, 3);
+        let result = allocate(total, method, &lines, 2);
+        if sum.is_zero() {
+            prop_assert_eq!(result, Err(AllocationError::ZeroBasis(method)));
+            return Ok(());
+        }
+        let parts = result.unwrap();
+        prop_assert_eq!(parts.iter().copied().sum::<Decimal>(), total);
+        prop_assert_eq!(parts.len(), lines.len());
+        let cent = Decimal::new(1, 2);
         for (i, (p, l)) in parts.iter().zip(&lines).enumerate() {
+            prop_assert!(p.scale() <= 2, "part {} = {} has more than 2 decimals", i, p);
+            prop_assert!(p.is_zero() || p.is_sign_negative() == total.is_sign_negative(), "part {} = {} has the wrong sign for {}", i, p, total);
             let exact = total * weight(l) / sum;
-            let bound = if i == 0 { half_cent * Decimal::from(lines.len()) } else { half_cent };
-            prop_assert!((*p - exact).abs() <= bound, "part {} = {} vs exact {}", i, p, exact);
+            prop_assert!((*p - exact).abs() < cent, "part {} = {} vs exact {}", i, p, exact);
         }
     }
 
@@ -612,4 +613,46 @@ proptest! {
             prop_assert_eq!(lc.allocation.iter().map(|a| a.1).sum::<Decimal>(), lc.amount);
         }
     }
+}
+
+#[test]
+fn a_small_first_line_never_carries_a_negative_remainder() {
+    let lines: Vec<LineBasis> = [1, 17, 9, 3, 9]
+        .iter()
+        .map(|w| LineBasis {
+            weight: Decimal::from(*w),
+            ..LineBasis::default()
+        })
+        .collect();
+    let parts = allocate(d("0.20"), SplitMethod::ByWeight, &lines, 2).unwrap();
+    assert_eq!(parts.iter().copied().sum::<Decimal>(), d("0.20"));
+    assert!(parts.iter().all(|p| *p >= Decimal::ZERO), "{parts:?}");
+    assert_eq!(
+        parts,
+        vec![d("0"), d("0.09"), d("0.05"), d("0.01"), d("0.05")]
+    );
+}
+
+#[test]
+fn a_zero_or_negative_basis_is_refused_with_the_method_and_line() {
+    let zero = [LineBasis::default(), LineBasis::default()];
+    assert_eq!(
+        allocate(d("10"), SplitMethod::ByVolume, &zero, 2),
+        Err(AllocationError::ZeroBasis(SplitMethod::ByVolume))
+    );
+    let negative = [
+        LineBasis {
+            volume: d("1"),
+            ..LineBasis::default()
+        },
+        LineBasis {
+            volume: d("-1"),
+            ..LineBasis::default()
+        },
+    ];
+    let err = allocate(d("10"), SplitMethod::ByVolume, &negative, 2).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "split ByVolume: line 2 has a negative basis"
+    );
 }

@@ -196,7 +196,7 @@ pub struct Override {
 pub struct StatusReport {
     /// The declaration the status is for.
     pub lrn: String,
-    /// The canonical status (DOMAIN.md §5).
+    /// The canonical status.
     pub status: DeclarationStatus,
     /// MRN or entry number, with ACCEPTED (or later).
     #[serde(default)]
@@ -209,7 +209,7 @@ pub struct StatusReport {
     pub source_code: Option<String>,
 }
 
-/// Canonical carrier milestones (DOMAIN.md §6 codes map onto these).
+/// Canonical carrier milestones (carriers' event codes map onto these).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, Deserialize,
 )]

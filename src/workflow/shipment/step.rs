@@ -1,62 +1,60 @@
 //! One application of an input: the working state and the effects it collects, and the helpers
 //! every handler uses to move the stage, send commands, arm timers and open or resolve exceptions.
 
+use serde::Serialize;
 use serde_json::{Value, json};
 use tradehub_actors::clock::Millis;
 use tradehub_actors::envelope::Envelope;
 use tradehub_actors::saga::{Command, Timer, Transition};
 
+use super::commands::{
+    CloseActivity, CommandBody, PostNote, ScheduleActivity, TradeFields, WritePicking,
+};
+use super::entries::{AuditEntry, HistoryEntry, Outcome};
 use super::inputs::{self, Input, TimerFired};
 use super::{ODOO, Pending, ShipmentSaga, ShipmentState, Stage};
 use crate::workflow::exceptions::{Exception, ExceptionState, ExceptionType};
 
-/// Odoo's view of the shipment: the fields the hub owns on the picking.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct OdooView {
-    status: &'static str,
-    hold: bool,
-    hold_reason: String,
-    mrn: Option<String>,
-}
-
 const HOLD_REASON_MAX: usize = 240;
 
-impl OdooView {
-    fn of(s: &ShipmentState) -> Self {
-        let hold = !s.stage.is_released() && s.stage != Stage::Cancelled;
-        let hold_reason = if hold {
-            // A failed write-back is about Odoo itself; showing it in Odoo would also make
-            // every such failure cause another write.
-            let open: Vec<&Exception> = s
-                .open_exceptions()
-                .filter(|e| e.about != Some(Pending::WriteBack))
-                .collect();
-            match open.first() {
-                Some(first) => {
-                    let mut text = format!("{}: {}", first.kind.as_str(), first.detail);
-                    if text.len() > HOLD_REASON_MAX {
-                        let mut cut = HOLD_REASON_MAX;
-                        while !text.is_char_boundary(cut) {
-                            cut -= 1;
-                        }
-                        text.truncate(cut);
+/// Odoo's view of the shipment: the fields the hub owns on the picking, as they should be.
+fn odoo_view(state: &ShipmentState) -> TradeFields {
+    let hold = !state.stage.is_released() && state.stage != Stage::Cancelled;
+    let hold_reason = if hold {
+        // A failed write-back is about Odoo itself; showing it in Odoo would also make
+        // every such failure cause another write.
+        let open: Vec<&Exception> = state
+            .open_exceptions()
+            .filter(|exception| exception.about != Some(Pending::WriteBack))
+            .collect();
+        match open.first() {
+            Some(first) => {
+                let mut text = format!("{}: {}", first.kind.as_str(), first.detail);
+                if text.len() > HOLD_REASON_MAX {
+                    let mut cut = HOLD_REASON_MAX;
+                    while !text.is_char_boundary(cut) {
+                        cut -= 1;
                     }
-                    if open.len() > 1 {
-                        text.push_str(&format!(" (+{} more)", open.len() - 1));
-                    }
-                    text
+                    text.truncate(cut);
                 }
-                None => "customs clearance pending".to_owned(),
+                if open.len() > 1 {
+                    text.push_str(&format!(" (+{} more)", open.len() - 1));
+                }
+                text
             }
-        } else {
-            String::new()
-        };
-        Self {
-            status: s.stage.as_str(),
-            hold,
-            hold_reason,
-            mrn: s.declaration.as_ref().and_then(|d| d.mrn.clone()),
+            None => "customs clearance pending".to_owned(),
         }
+    } else {
+        String::new()
+    };
+    TradeFields {
+        status: state.stage.as_str().to_owned(),
+        hold,
+        hold_reason: Some(hold_reason),
+        mrn: state
+            .declaration
+            .as_ref()
+            .and_then(|declaration| declaration.mrn.clone()),
     }
 }
 
@@ -64,11 +62,11 @@ pub(super) struct Step<'a> {
     pub(super) saga: &'a ShipmentSaga,
     pub(super) input: &'a Envelope,
     pub(super) now: Millis,
-    pub(super) s: ShipmentState,
+    pub(super) state: ShipmentState,
     commands: Vec<Command>,
     timers: Vec<Timer>,
-    history: Vec<Value>,
-    audit: Vec<Value>,
+    history: Vec<HistoryEntry<'a>>,
+    audit: Vec<AuditEntry<'a>>,
     /// Who caused this input: a person from the body, the partner, or `system`.
     pub(super) actor: String,
     counter: u32,
@@ -87,7 +85,7 @@ impl<'a> Step<'a> {
             saga,
             input,
             now,
-            s: state.clone(),
+            state: state.clone(),
             commands: Vec::new(),
             timers: Vec::new(),
             history: Vec::new(),
@@ -97,14 +95,14 @@ impl<'a> Step<'a> {
             ignored: None,
             force_write: false,
         };
-        step.s.seq += 1;
-        let before = OdooView::of(&step.s);
-        let from = step.s.stage;
+        step.state.seq += 1;
+        let before = odoo_view(&step.state);
+        let from = step.state.stage;
         match inputs::decode(input) {
-            Err(e) => step.ignore(e.to_string()),
+            Err(error) => step.ignore(error.to_string()),
             Ok(decoded) => {
                 step.actor = actor_of(&decoded);
-                if from.is_terminal() && !allowed_when_terminal(&decoded, &step.s) {
+                if from.is_terminal() && !allowed_when_terminal(&decoded, &step.state) {
                     step.ignore(format!("shipment is {}: no input moves it", from.as_str()));
                 } else {
                     step.handle(decoded);
@@ -114,66 +112,59 @@ impl<'a> Step<'a> {
         step.finish(before, from)
     }
 
-    fn finish(mut self, before: OdooView, from: Stage) -> Transition<ShipmentState> {
-        let after = OdooView::of(&self.s);
+    fn finish(mut self, before: TradeFields, from: Stage) -> Transition<ShipmentState> {
+        let after = odoo_view(&self.state);
         if after != before || self.force_write {
             // This write carries every field, so it supersedes any earlier one that failed.
             self.resolve_where(
-                |e| e.about == Some(Pending::WriteBack),
+                |exception| exception.about == Some(Pending::WriteBack),
                 "superseded by a later write-back",
             );
-            self.odoo(
-                super::WRITE_PICKING,
-                "write",
-                json!({
-                    "values": {
-                        "x_trade_status": after.status,
-                        "x_trade_hold": after.hold,
-                        "x_trade_hold_reason": after.hold_reason,
-                        "x_trade_mrn": after.mrn,
-                    }
-                }),
-            );
+            self.odoo("write", |picking_id| WritePicking {
+                picking_id,
+                values: after,
+            });
         }
         let outcome = match &self.ignored {
-            Some(_) => "ignored",
-            None => "applied",
+            Some(_) => Outcome::Ignored,
+            None => Outcome::Applied,
         };
         if self.ignored.is_some() {
-            self.s.ignored += 1;
+            self.state.ignored += 1;
         }
-        self.history.insert(
-            0,
-            json!({
-                "at_ms": self.now,
-                "input": self.input.id,
-                "kind": self.input.kind,
-                "attempt": self.input.attempt,
-                "outcome": outcome,
-                "reason": self.ignored,
-                "from": from.as_str(),
-                "to": self.s.stage.as_str(),
-            }),
-        );
-        self.audit.insert(
-            0,
-            json!({
-                "at_ms": self.now,
-                "actor": self.actor,
-                "action": self.input.kind,
-                "key": self.input.key,
-                "input": self.input.id,
-                "outcome": outcome,
-                "from": from.as_str(),
-                "to": self.s.stage.as_str(),
-            }),
-        );
+        let to = self.state.stage;
+        let input = HistoryEntry::Input {
+            at_ms: self.now,
+            input: &self.input.id,
+            kind: &self.input.kind,
+            attempt: self.input.attempt,
+            outcome,
+            reason: self.ignored,
+            from,
+            to,
+        };
+        let audited = AuditEntry::Input {
+            at_ms: self.now,
+            actor: self.actor,
+            action: &self.input.kind,
+            key: &self.input.key,
+            input: &self.input.id,
+            outcome,
+            from,
+            to,
+        };
         Transition {
-            state: self.s,
+            state: self.state,
             commands: self.commands,
             timers: self.timers,
-            history: self.history,
-            audit: self.audit,
+            history: std::iter::once(input)
+                .chain(self.history)
+                .map(|entry| json_of(&entry))
+                .collect(),
+            audit: std::iter::once(audited)
+                .chain(self.audit)
+                .map(|entry| json_of(&entry))
+                .collect(),
         }
     }
 
@@ -183,35 +174,35 @@ impl<'a> Step<'a> {
     }
 
     /// A timeline entry.
-    pub(super) fn event(&mut self, event: &str, detail: Value) {
-        self.history.push(json!({
-            "at_ms": self.now,
-            "input": self.input.id,
-            "event": event,
-            "detail": detail,
-        }));
+    pub(super) fn event(&mut self, event: &'static str, detail: Value) {
+        self.history.push(HistoryEntry::Event {
+            at_ms: self.now,
+            input: &self.input.id,
+            event,
+            detail,
+        });
     }
 
     /// An audit entry (and the matching timeline entry).
-    pub(super) fn audited(&mut self, action: &str, detail: Value) {
-        self.audit.push(json!({
-            "at_ms": self.now,
-            "actor": self.actor,
-            "action": action,
-            "key": self.input.key,
-            "input": self.input.id,
-            "detail": detail,
-        }));
+    pub(super) fn audited(&mut self, action: &'static str, detail: Value) {
+        self.audit.push(AuditEntry::Action {
+            at_ms: self.now,
+            actor: self.actor.clone(),
+            action,
+            key: &self.input.key,
+            input: &self.input.id,
+            detail: detail.clone(),
+        });
         self.event(action, detail);
     }
 
     /// Move to `to`, with history and audit.
     pub(super) fn goto(&mut self, to: Stage, why: &str) {
-        let from = self.s.stage;
+        let from = self.state.stage;
         if from == to {
             return;
         }
-        self.s.stage = to;
+        self.state.stage = to;
         self.audited(
             "stage",
             json!({"from": from.as_str(), "to": to.as_str(), "why": why}),
@@ -225,45 +216,49 @@ impl<'a> Step<'a> {
     }
 
     /// Send a command; returns its id.
-    pub(super) fn send(&mut self, partner: &str, kind: &str, tag: &str, body: Value) -> String {
+    fn send<C: CommandBody>(&mut self, partner: &str, tag: &str, command: &C) -> String {
         let id = self.next_id(tag);
         self.commands.push(Command {
             partner: partner.to_owned(),
             envelope: Envelope {
                 traceparent: self.input.traceparent.clone(),
-                ..Envelope::new(id.clone(), self.input.key.clone(), kind, body)
+                ..Envelope::new(
+                    id.clone(),
+                    self.input.key.clone(),
+                    C::KIND,
+                    json_of(command),
+                )
             },
         });
         id
     }
 
     /// Send a command and wait for its result.
-    pub(super) fn send_pending(
+    pub(super) fn send_pending<C: CommandBody>(
         &mut self,
         partner: &str,
-        kind: &str,
         tag: &str,
-        body: Value,
+        command: &C,
         pending: Pending,
     ) {
-        let id = self.send(partner, kind, tag, body);
-        self.s.pending.insert(id, pending);
+        let id = self.send(partner, tag, command);
+        self.state.pending.insert(id, pending);
     }
 
     /// A command to Odoo about the picking; none for shipments without one.
-    pub(super) fn odoo(&mut self, kind: &str, tag: &str, mut body: Value) {
-        let Some(picking) = self.s.picking_id else {
+    fn odoo<C: CommandBody>(&mut self, tag: &str, command: impl FnOnce(u64) -> C) {
+        let Some(picking_id) = self.state.picking_id else {
             return;
         };
-        if let Some(map) = body.as_object_mut() {
-            map.insert("picking_id".into(), json!(picking));
-        }
-        self.send(ODOO, kind, tag, body);
+        self.send(ODOO, tag, &command(picking_id));
     }
 
     /// A chatter note on the picking.
     pub(super) fn note(&mut self, text: String) {
-        self.odoo(super::POST_NOTE, "note", json!({ "body": text }));
+        self.odoo("note", |picking_id| PostNote {
+            picking_id,
+            body: text,
+        });
     }
 
     /// Write Odoo's fields at the end of this transition even if they look unchanged.
@@ -273,7 +268,7 @@ impl<'a> Step<'a> {
 
     fn timer(&mut self, after_ms: Millis, tag: &str, fired: &TimerFired) {
         let id = self.next_id(tag);
-        let body = serde_json::to_value(fired).unwrap_or(Value::Null);
+        let body = json_of(fired);
         self.timers.push(Timer {
             due_ms: self.now.saturating_add(after_ms),
             envelope: Envelope::new(id, self.input.key.clone(), inputs::TIMER_FIRED, body),
@@ -282,16 +277,16 @@ impl<'a> Step<'a> {
 
     /// Arm the ack timeout for the current filing.
     pub(super) fn arm_ack(&mut self) {
-        let token = self.s.seq;
-        self.s.ack_token = Some(token);
+        let token = self.state.seq;
+        self.state.ack_token = Some(token);
         let after = self.saga.deps.settings.ack_timeout_ms;
         self.timer(after, "ack-timer", &TimerFired::AckTimeout { token });
     }
 
     /// Arm the clearance SLA.
     pub(super) fn arm_clearance(&mut self) {
-        let token = self.s.seq;
-        self.s.clearance_token = Some(token);
+        let token = self.state.seq;
+        self.state.clearance_token = Some(token);
         let after = self.saga.deps.settings.clearance_sla_ms;
         self.timer(
             after,
@@ -303,8 +298,8 @@ impl<'a> Step<'a> {
     /// Timers cannot be deleted from the store, so disarming forgets the token and the timer
     /// is ignored as stale when it fires.
     pub(super) fn disarm_timers(&mut self) {
-        self.s.ack_token = None;
-        self.s.clearance_token = None;
+        self.state.ack_token = None;
+        self.state.clearance_token = None;
     }
 
     /// Open an exception, or refresh the open one of the same kind about the same command.
@@ -315,12 +310,9 @@ impl<'a> Step<'a> {
         data: Value,
         about: Option<Pending>,
     ) -> String {
-        if let Some(open) = self
-            .s
-            .exceptions
-            .iter_mut()
-            .find(|e| e.is_open() && e.kind == kind && e.about == about)
-        {
+        if let Some(open) = self.state.exceptions.iter_mut().find(|exception| {
+            exception.is_open() && exception.kind == kind && exception.about == about
+        }) {
             if open.detail != detail || open.data != data {
                 open.detail = detail.clone();
                 open.data = data;
@@ -336,11 +328,11 @@ impl<'a> Step<'a> {
         let id = format!(
             "{}-{}",
             kind.as_str().to_ascii_lowercase(),
-            self.s.exceptions.len() + 1
+            self.state.exceptions.len() + 1
         );
         let sla = self.saga.deps.settings.sla_ms(kind);
         let owner = kind.owner();
-        self.s.exceptions.push(Exception {
+        self.state.exceptions.push(Exception {
             id: id.clone(),
             kind,
             owner,
@@ -363,18 +355,18 @@ impl<'a> Step<'a> {
                 exception_id: id.clone(),
             },
         );
-        self.odoo(
-            super::SCHEDULE_ACTIVITY,
-            "activity",
-            json!({
-                "exception_id": id,
-                "exception_type": kind,
-                "owner_role": owner,
-                "summary": format!("{} on shipment {}", kind.as_str(), self.input.key),
-                "note": detail,
-                "deadline_ms": self.now.saturating_add(sla),
-            }),
-        );
+        let summary = format!("{} on shipment {}", kind.as_str(), self.input.key);
+        let deadline_ms = self.now.saturating_add(sla);
+        let exception_id = id.clone();
+        self.odoo("activity", |picking_id| ScheduleActivity {
+            picking_id,
+            exception_id,
+            exception_type: kind,
+            owner_role: owner,
+            summary,
+            note: detail,
+            deadline_ms,
+        });
         id
     }
 
@@ -382,14 +374,14 @@ impl<'a> Step<'a> {
     pub(super) fn resolve_where(&mut self, matches: impl Fn(&Exception) -> bool, how: &str) {
         let by = self.actor.clone();
         let mut done = Vec::new();
-        for e in self.s.exceptions.iter_mut() {
-            if e.is_open() && matches(e) {
-                e.state = ExceptionState::Resolved {
+        for exception in self.state.exceptions.iter_mut() {
+            if exception.is_open() && matches(exception) {
+                exception.state = ExceptionState::Resolved {
                     at_ms: self.now,
                     by: by.clone(),
                     how: how.to_owned(),
                 };
-                done.push((e.id.clone(), e.kind));
+                done.push((exception.id.clone(), exception.kind));
             }
         }
         for (id, kind) in done {
@@ -397,40 +389,39 @@ impl<'a> Step<'a> {
                 "exception_resolved",
                 json!({"id": id, "type": kind, "how": how}),
             );
-            self.odoo(
-                super::CLOSE_ACTIVITY,
-                "activity-done",
-                json!({"exception_id": id, "feedback": how}),
-            );
+            self.odoo("activity-done", |picking_id| CloseActivity {
+                picking_id,
+                exception_id: id,
+                feedback: how.to_owned(),
+            });
         }
     }
 
     /// Resolve the open exceptions of one type.
     pub(super) fn resolve_kind(&mut self, kind: ExceptionType, how: &str) {
-        self.resolve_where(|e| e.kind == kind, how);
+        self.resolve_where(|exception| exception.kind == kind, how);
     }
 }
 
 /// What a terminal shipment still accepts: the override of a block, and the Odoo write-back
 /// bookkeeping (a failed final write must still reach a person, who can have it written again).
-fn allowed_when_terminal(input: &Input, s: &ShipmentState) -> bool {
+fn allowed_when_terminal(input: &Input, state: &ShipmentState) -> bool {
     match input {
-        Input::Override(_) => s.stage == Stage::Blocked,
-        Input::Partner(_, r) => super::is_odoo_writeback(&r.command_kind),
-        Input::Resolve(r) => s
-            .exceptions
-            .iter()
-            .any(|e| e.id == r.exception_id && e.about == Some(Pending::WriteBack)),
+        Input::Override(_) => state.stage == Stage::Blocked,
+        Input::Partner(_, result) => super::is_odoo_writeback(&result.command_kind),
+        Input::Resolve(resolution) => state.exceptions.iter().any(|exception| {
+            exception.id == resolution.exception_id && exception.about == Some(Pending::WriteBack)
+        }),
         _ => false,
     }
 }
 
 fn actor_of(input: &Input) -> String {
     match input {
-        Input::Review(r) => r.reviewer.clone(),
-        Input::Override(o) => o.reviewer.clone(),
-        Input::Resolve(r) => r.by.clone(),
-        Input::Partner(_, p) => format!("partner:{}", p.partner),
+        Input::Review(review) => review.reviewer.clone(),
+        Input::Override(request) => request.reviewer.clone(),
+        Input::Resolve(resolution) => resolution.by.clone(),
+        Input::Partner(_, result) => format!("partner:{}", result.partner),
         Input::PickingConfirmed(_) | Input::PickingChanged(_) | Input::PickingCancelled(_) => {
             "odoo".to_owned()
         }
@@ -441,4 +432,10 @@ fn actor_of(input: &Input) -> String {
         | Input::Assessed(_)
         | Input::Invoice(_) => "system".to_owned(),
     }
+}
+
+/// The JSON of a command, timer or entry. These types serialise to a JSON value whatever they
+/// hold, so the `null` fallback never shows; it only keeps `apply` free of panics.
+fn json_of(value: &impl Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
 }

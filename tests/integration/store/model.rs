@@ -7,7 +7,6 @@
 //! compared by content and position, never by raw id.
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -16,13 +15,12 @@ use tradehub_actors::clock::ManualClock;
 use tradehub_actors::envelope::Envelope;
 use tradehub_actors::mailbox::memory::MemoryMailbox;
 use tradehub_actors::mailbox::{
-    Commit, CommitOutcome, Delivery, EntryId, IngestOutcome, Mailbox, MailboxError, StoredState,
-    StreamName,
+    Commit, CommitOutcome, Delivery, EntryId, IngestOutcome, Leases, Mailbox, MailboxError,
+    MailboxOps, StoredState, StreamName,
 };
 use tradehub_actors::saga::{Command, Timer};
 
-use super::PREFIXES;
-use crate::common::redis::RedisServer;
+use crate::common::redis::{RedisServer, unique_prefix};
 
 const P: u16 = 0;
 const KEYS: [&str; 4] = ["k0", "k1", "k2", "k3"];
@@ -164,8 +162,8 @@ struct Snapshot {
     timers: Vec<(u64, StreamName, String)>,
 }
 
-/// The inspection each implementation offers beyond the port.
-trait Inspect: Mailbox {
+/// The inspection each implementation offers beyond the ports.
+trait Inspect: Mailbox + MailboxOps + Leases {
     async fn plant(&self, stream: &StreamName, raw: &str);
     async fn entries_of(&self, stream: &StreamName) -> Vec<(EntryId, String)>;
     async fn pending_of(&self, stream: &StreamName) -> Vec<(EntryId, String, u32)>;
@@ -484,7 +482,7 @@ impl<M: Inspect> Side<M> {
 }
 
 async fn run_case(url: &str, ops: &[Op]) -> Result<(), String> {
-    let prefix = format!("model{}", PREFIXES.fetch_add(1, Ordering::Relaxed));
+    let prefix = unique_prefix("model");
     let redis = RedisMailbox::connect(StoreConfig::with_url(url).prefix(prefix))
         .await
         .map_err(|e| e.to_string())?;
