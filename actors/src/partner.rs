@@ -322,12 +322,12 @@ pub struct Resume;
 
 /// A command being worked on.
 #[derive(Debug, Clone)]
-struct Work {
+struct InFlight {
     delivery: Delivery,
     envelope: Envelope,
 }
 
-impl Work {
+impl InFlight {
     fn stream(&self) -> &StreamName {
         &self.delivery.stream
     }
@@ -365,7 +365,7 @@ pub struct PartnerConnection<M: Mailbox, T: Transport, C: Clock> {
     limiter: DefaultDirectRateLimiter,
     breaker: CircuitBreaker,
     rng: StdRng,
-    ready: VecDeque<Work>,
+    ready: VecDeque<InFlight>,
     known: HashSet<(Partition, EntryId)>,
     /// Keys with a command being called (or waiting to be retried), and that command: a key's
     /// next command waits for it, so one saga's commands reach the partner in order.
@@ -497,7 +497,7 @@ impl<M: Mailbox, T: Transport, C: Clock> PartnerConnection<M, T, C> {
             }
         };
         self.known.insert(id);
-        let work = Work { delivery, envelope };
+        let work = InFlight { delivery, envelope };
         if work.delivery.deliveries > self.config.max_deliveries {
             let reason = format!(
                 "delivered {} times (max {})",
@@ -646,7 +646,7 @@ impl<M: Mailbox, T: Transport, C: Clock> PartnerConnection<M, T, C> {
         );
     }
 
-    fn call(&mut self, work: Work, probe: bool, ctx: &mut Context<Self>) {
+    fn call(&mut self, work: InFlight, probe: bool, ctx: &mut Context<Self>) {
         self.in_flight += 1;
         let transport = self.transport.clone();
         let envelope = work.envelope.clone();
@@ -680,7 +680,7 @@ impl<M: Mailbox, T: Transport, C: Clock> PartnerConnection<M, T, C> {
     }
 
     /// Interpret a call's end: breaker, metric, and what to do with the command.
-    fn called(&mut self, work: Work, probe: bool, called: Called, ctx: &mut Context<Self>) {
+    fn called(&mut self, work: InFlight, probe: bool, called: Called, ctx: &mut Context<Self>) {
         let now = self.clock.now_ms();
         let partner = self.config.partner.clone();
         let (outcome, healthy, next) = match called {
@@ -757,7 +757,12 @@ impl<M: Mailbox, T: Transport, C: Clock> PartnerConnection<M, T, C> {
         self.finish(work, next, ctx);
     }
 
-    fn retry_or_give_up(&mut self, work: &Work, after: Option<Duration>, reason: String) -> Next {
+    fn retry_or_give_up(
+        &mut self,
+        work: &InFlight,
+        after: Option<Duration>,
+        reason: String,
+    ) -> Next {
         let attempt = work.attempt();
         if attempt >= self.config.max_deliveries {
             return Next::GiveUp(format!("{attempt} attempts failed; last: {reason}"));
@@ -766,7 +771,7 @@ impl<M: Mailbox, T: Transport, C: Clock> PartnerConnection<M, T, C> {
     }
 
     /// Carry out the decision about a command; `in_flight` counts it until done.
-    fn finish(&mut self, mut work: Work, next: Next, ctx: &mut Context<Self>) {
+    fn finish(&mut self, mut work: InFlight, next: Next, ctx: &mut Context<Self>) {
         let mailbox = self.mailbox.clone();
         let partition = work.delivery.partition;
         let stream = work.stream().clone();

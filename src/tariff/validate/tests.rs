@@ -2,6 +2,8 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
+use super::documents::container_problem;
+use super::parties::lei_problem;
 use super::*;
 use crate::model::{
     Date, Document, DocumentKind, ExportControl, ExportControlRegime, Lenient, Mass, Money,

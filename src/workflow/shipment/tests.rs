@@ -10,6 +10,7 @@ use crate::tariff::duty::{self, TariffBook};
 use crate::workflow::exceptions::{ExceptionState, OwnerRole};
 
 mod paths;
+mod recovery;
 mod scripted;
 
 const IMPORT: &str =
