@@ -56,8 +56,8 @@ pub fn describe() {
 }
 
 /// Install the Prometheus recorder and describe the metrics; `/metrics` renders through the
-/// handle (see [`metrics_server`]). The commit duration is a histogram with
-/// [`commit_duration_buckets`]: its counts never reset, so any span of time (a scrape interval, a
+/// handle (see [`metrics_server`]). The commit duration is a histogram (buckets 100 µs to 13 s,
+/// 19% apart): its counts never reset, so any span of time (a scrape interval, a
 /// whole benchmark run) can be read from two snapshots; the other histograms render as the
 /// exporter's rolling summaries.
 pub fn install_prometheus() -> Result<PrometheusHandle, String> {
