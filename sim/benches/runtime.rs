@@ -1,5 +1,6 @@
 //! The runtime's full path (XREADGROUP → apply → commit script) and the raw
-//! XADD + XREADGROUP + XACK ceiling, on a private Redis with AOF `everysec`.
+//! XREADGROUP + XACK ceiling, each over entries added before the clock starts,
+//! on a private Redis with AOF `everysec`.
 //! `tradehub bench runtime --json` prints the same figures with latencies and
 //! the ratio between the two.
 
@@ -44,10 +45,18 @@ fn runtime(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
-                let per_sec = actix::System::new()
-                    .block_on(raw_ceiling(&url, &options, Duration::from_millis(200)))
+                let prefix = format!("raw{}", runs.fetch_add(1, Ordering::Relaxed));
+                let ceiling = actix::System::new()
+                    .block_on(raw_ceiling(
+                        &url,
+                        &prefix,
+                        &options,
+                        PER_ITERATION,
+                        Duration::from_secs(60),
+                    ))
                     .expect("raw loop runs");
-                total += Duration::from_secs_f64(PER_ITERATION as f64 / per_sec);
+                assert_eq!(ceiling.moved, PER_ITERATION as u64, "every entry moved");
+                total += ceiling.elapsed;
             }
             total
         });

@@ -2,5 +2,6 @@
 //! document (`tradehub bench …`); criterion runs the same code in `benches/`.
 
 pub mod e2e;
+pub mod histogram;
 pub mod measured;
 pub mod runtime;

@@ -127,15 +127,20 @@ impl Summary {
             timed_out,
             redis,
             actions,
-            unexpected: outcomes
-                .iter()
-                .filter(|o| !o.as_expected())
-                .take(20)
-                .cloned()
-                .collect(),
+            unexpected: unexpected(outcomes),
             log: None,
         }
     }
+}
+
+/// The shipments that did not end as expected, at most 20 of them.
+pub fn unexpected(outcomes: &[Outcome]) -> Vec<Outcome> {
+    outcomes
+        .iter()
+        .filter(|o| !o.as_expected())
+        .take(20)
+        .cloned()
+        .collect()
 }
 
 /// The `p`th percentile of sorted `values` (nearest rank); 0 when empty.
@@ -174,14 +179,15 @@ pub async fn run(
 }
 
 /// Let the people work, round after round, until every shipment is terminal or the deadline
-/// passes; returns how long it took and whether the deadline passed.
+/// passes; returns how long it took from the first picking's creation and whether the deadline
+/// passed.
 pub async fn drive(
     world: &World,
     people: &mut people::People,
     options: &DemoOptions,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<(Duration, bool), world::DemoError> {
-    let started = Instant::now();
+    let started = people.started();
     let deadline = started + options.deadline;
     let total = people.len();
     loop {

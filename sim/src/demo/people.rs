@@ -91,30 +91,34 @@ impl People {
     pub fn new(world: &World, options: &DemoOptions) -> Result<Self, DemoError> {
         let imports = options.shipments / 4;
         let exports = options.shipments - imports;
+        // Each picking's clock starts just before the call that creates it: the hub may pick
+        // up the first ones while the rest are still being created.
+        let mut created_at = Vec::with_capacity(options.shipments);
         let mut pickings = Vec::with_capacity(options.shipments);
-        let mut created = 0;
         let mut batch = 0;
-        while created < exports {
-            let count = (exports - created).min(10);
+        while pickings.len() < exports {
+            let count = (exports - pickings.len()).min(10);
             let lines = 1 + batch % 4;
+            let at = Instant::now();
             pickings.extend(
                 world
                     .odoo
                     .create_pickings(count, lines)
                     .map_err(sim_err("creating export pickings"))?,
             );
-            created += count;
+            created_at.resize(pickings.len(), at);
             batch += 1;
         }
         if imports > 0 {
+            let at = Instant::now();
             pickings.extend(
                 world
                     .odoo
                     .create_receipts(imports, 2)
                     .map_err(sim_err("creating import receipts"))?,
             );
+            created_at.resize(pickings.len(), at);
         }
-        let now = Instant::now();
         let records = world
             .odoo
             .read("stock.picking", &pickings, &["partner_id", "sale_id"])
@@ -134,7 +138,8 @@ impl People {
         let tracked = pickings
             .iter()
             .zip(&records)
-            .map(|(&picking, record)| {
+            .zip(created_at)
+            .map(|((&picking, record), created)| {
                 let key = shipment_key(&db, picking);
                 let ship_to = m2o_name(record, "partner_id").unwrap_or_default();
                 let customer = m2o_id(record, "sale_id")
@@ -145,7 +150,7 @@ impl People {
                 Tracked {
                     picking,
                     key,
-                    created: now,
+                    created,
                     expected: if listed {
                         "BLOCKED"
                     } else if cancel {
@@ -168,6 +173,15 @@ impl People {
             fixed_products: HashSet::new(),
             seed: options.seed,
         })
+    }
+
+    /// When the first picking was created (now when there is none).
+    pub fn started(&self) -> Instant {
+        self.tracked
+            .iter()
+            .map(|t| t.created)
+            .min()
+            .unwrap_or_else(Instant::now)
     }
 
     /// Shipments in the run.
