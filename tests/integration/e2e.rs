@@ -220,13 +220,6 @@ async fn the_rest_broker_down_for_a_while_holds_work_durably_and_it_completes_af
         !held.is_empty(),
         "filings wait behind the open breaker, durable"
     );
-    let refused_while_open = world.rest_broker.counters().faults_injected;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let refused_later = world.rest_broker.counters().faults_injected;
-    assert!(
-        refused_later - refused_while_open <= 2,
-        "an open breaker stops the calls: {refused_while_open} then {refused_later} refused"
-    );
     assert_eq!(
         world.rest_broker.counters().distinct_lrns,
         0,
