@@ -10,10 +10,11 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
 
+use crate::partners::config::{Auth, Layout};
 use crate::partners::odoo::{OdooSettings, OdooTransport};
 use crate::store::StoreConfig;
 use crate::workflow::shipment::SagaSettings;
@@ -24,6 +25,13 @@ pub enum ConfigError {
     /// A layer could not be read or parsed; figment names the key and the file.
     #[error("configuration: {0}")]
     Load(#[from] Box<figment::Error>),
+    /// A `TRADEHUB_` variable that is neither a setting nor a variable anything reads.
+    #[error(
+        "configuration: environment variable {0} is unknown: settings are \
+         TRADEHUB_<SECTION>__<KEY>, and neither the configuration nor a partner template names \
+         it as a secret"
+    )]
+    UnknownVariable(String),
     /// The merged values break a rule.
     #[error("configuration: `{key}` {problem}")]
     Invalid {
@@ -395,7 +403,40 @@ impl HubConfig {
         }
         let config: HubConfig = figment.extract().map_err(Box::new)?;
         config.validate()?;
+        config.refuse_unknown_variables(
+            std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()),
+        )?;
         Ok(config)
+    }
+
+    /// Refuse a `TRADEHUB_` variable among `names` that is not a setting (those with `__`, which
+    /// the extraction checks against the known keys) and that nothing reads: a misspelt
+    /// `TRADEHUB_RUNTIME_PARTITIONS` would otherwise be ignored without a word.
+    fn refuse_unknown_variables(
+        &self,
+        names: impl IntoIterator<Item = String>,
+    ) -> Result<(), ConfigError> {
+        let mut read: BTreeSet<String> = [
+            self.odoo.api_key_env.clone(),
+            self.odoo.webhook_secret_env.clone(),
+            crate::telemetry::LOG_FORMAT_ENV.to_owned(),
+        ]
+        .into();
+        let layout = Layout::new(&self.runtime.home);
+        for name in layout.partner_names().unwrap_or_default() {
+            match layout.template(&name).map(|t| t.auth) {
+                Ok(Auth::ApiKey { token_env, .. }) => read.insert(token_env),
+                Ok(Auth::Hmac { secret_env, .. }) => read.insert(secret_env),
+                Ok(Auth::None) | Err(_) => false,
+            };
+        }
+        match names
+            .into_iter()
+            .find(|n| n.starts_with("TRADEHUB_") && !n.contains("__") && !read.contains(n))
+        {
+            Some(unknown) => Err(ConfigError::UnknownVariable(unknown)),
+            None => Ok(()),
+        }
     }
 
     /// Check the rules that serde cannot express.

@@ -118,6 +118,9 @@ async fn render(handle: web::Data<PrometheusHandle>) -> HttpResponse {
         .body(handle.render())
 }
 
+/// The variable choosing the log format (`json`, or text otherwise).
+pub const LOG_FORMAT_ENV: &str = "TRADEHUB_LOG_FORMAT";
+
 /// Log to stderr: JSON lines when `TRADEHUB_LOG_FORMAT=json`, text otherwise;
 /// the filter comes from `RUST_LOG` (default `info`).
 pub fn init_logging() {
@@ -145,7 +148,7 @@ where
         .with_env_filter(filter)
         .with_writer(writer)
         .with_ansi(ansi);
-    let result = if std::env::var("TRADEHUB_LOG_FORMAT").as_deref() == Ok("json") {
+    let result = if std::env::var(LOG_FORMAT_ENV).as_deref() == Ok("json") {
         builder.json().try_init()
     } else {
         builder.try_init()

@@ -1,8 +1,8 @@
 //! The partner connection: executes the commands sagas write to a partner's
 //! command streams, through a [`Transport`], within the partner's limits.
 //!
-//! A [`PartnerConnection`] owns its partner's rate limit (governor, the node's
-//! share of the partner quota), a concurrency limit, a [`CircuitBreaker`] and the
+//! A [`PartnerConnection`] owns its partner's rate limit (governor on the connection's
+//! [`Clock`], the node's share of the partner quota), a concurrency limit, a [`CircuitBreaker`] and the
 //! [`RetryPolicy`]. A command's result goes back to its saga's inbox as an input
 //! of kind [`SUCCEEDED`], [`FAILED`] or [`OUTCOME_UNKNOWN`], appended and the
 //! command acknowledged in one step (`Mailbox::complete`). The result's id is
@@ -29,7 +29,9 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use futures::FutureExt;
 use governor::clock::Clock as _;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::middleware::NoOpMiddleware;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::{Quota, RateLimiter};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::json;
@@ -351,6 +353,25 @@ enum Called {
     TimedOut,
 }
 
+/// The connection's [`Clock`] as governor's clock, so that the rate limit runs on the same time
+/// as the breaker and a test's manual clock drives both. Millisecond resolution: a burst
+/// below `rate_per_second / 1000` would cap the rate at `burst` calls per millisecond.
+struct LimiterClock<C>(Arc<C>);
+
+impl<C> Clone for LimiterClock<C> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<C: Clock> governor::clock::Clock for LimiterClock<C> {
+    type Instant = Duration;
+
+    fn now(&self) -> Duration {
+        Duration::from_millis(self.0.now_ms())
+    }
+}
+
 /// The connection actor of one partner. Start it with [`PartnerConnection::new`]
 /// and `Actor::start`, or under a supervisor with [`partner_connection_spec`];
 /// stop it gracefully with [`Shutdown`].
@@ -362,7 +383,7 @@ pub struct PartnerConnection<M: Mailbox, T: Transport, C: Clock> {
     transport: Arc<T>,
     clock: Arc<C>,
     guard: ChildGuard,
-    limiter: DefaultDirectRateLimiter,
+    limiter: RateLimiter<NotKeyed, InMemoryState, LimiterClock<C>, NoOpMiddleware<Duration>>,
     breaker: CircuitBreaker,
     rng: StdRng,
     ready: VecDeque<InFlight>,
@@ -397,7 +418,7 @@ impl<M: Mailbox, T: Transport, C: Clock> PartnerConnection<M, T, C> {
         Self {
             stream: StreamName::Commands(config.partner.clone()),
             breaker: CircuitBreaker::new(config.breaker),
-            limiter: RateLimiter::direct(quota),
+            limiter: RateLimiter::direct_with_clock(quota, LimiterClock(clock.clone())),
             config,
             mailbox: Arc::new(mailbox),
             transport: Arc::new(transport),

@@ -373,3 +373,16 @@ where
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
+
+/// The value of the series `name` whose labels include every `label="value"` of `labels`, in a
+/// Prometheus text exposition; `None` when there is no such series.
+pub fn series(exposition: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    exposition.lines().find_map(|line| {
+        let (labelled, value) = line.rsplit_once(' ')?;
+        let rest = labelled.strip_prefix(name)?.strip_prefix('{')?;
+        labels
+            .iter()
+            .all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")))
+            .then(|| value.parse().ok())?
+    })
+}

@@ -7,6 +7,7 @@
 //! answers, `drop_callback_rate` drops a CUSRES, `error_rate` writes a garbled file
 //! beside a correct answer (the hub must set it aside, not lose the real one).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -167,6 +168,11 @@ impl EdifactBrokerSim {
     /// Declaration `lrn` as the broker holds it.
     pub fn declaration(&self, lrn: &str) -> Option<SimDeclaration> {
         self.shared.get(lrn)
+    }
+
+    /// Every declaration held, by LRN, with how often each was filed.
+    pub fn declarations(&self) -> HashMap<String, SimDeclaration> {
+        self.shared.snapshot()
     }
 
     /// Stops polling (answers already scheduled still get written).

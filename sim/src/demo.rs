@@ -34,7 +34,7 @@ pub struct Outcome {
     pub exceptions: Vec<String>,
     /// The exceptions still open at the end, with their detail.
     pub open_exceptions: Vec<String>,
-    /// Odoo write-backs the hub completed for it.
+    /// Calls that changed its picking in Odoo (status writes, notes, to-dos), as Odoo counts them.
     pub odoo_writebacks: u64,
     /// Declaration versions the hub filed (0: none; 2: the first was amended and refiled).
     pub declarations: u32,
@@ -59,7 +59,7 @@ pub struct Summary {
     pub by_state: BTreeMap<String, usize>,
     /// Exception type → shipments that raised it.
     pub exceptions: BTreeMap<String, usize>,
-    /// Odoo write-backs completed (status, notes, activities).
+    /// Calls that changed a picking in Odoo (status writes, notes, to-dos), as Odoo counts them.
     pub odoo_writebacks: u64,
     /// End-to-end latency, picking created → terminal status in Odoo.
     pub latency_p50_ms: u64,

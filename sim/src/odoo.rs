@@ -13,9 +13,9 @@ mod rpc;
 mod seed;
 mod server;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -167,6 +167,11 @@ pub struct SimState {
     hook_client: reqwest::Client,
     requests: AtomicU64,
     last_now: Mutex<i64>,
+    /// Whether the clock steps one microsecond per transaction instead of reading the time.
+    stepping: AtomicBool,
+    /// Calls through the API that changed a record, by model and id: what an integration
+    /// wrote back, as Odoo saw it.
+    api_changes: Mutex<HashMap<(String, u64), u64>>,
 }
 
 fn now_micros() -> i64 {
@@ -187,7 +192,11 @@ impl SimState {
             .last_now
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *last = (*last).max(now_micros());
+        *last = if self.stepping.load(Ordering::SeqCst) {
+            *last + 1
+        } else {
+            (*last).max(now_micros())
+        };
         *last
     }
 
@@ -236,6 +245,23 @@ impl SimState {
             *db = done;
         }
         Ok(outcome)
+    }
+
+    /// Count a call through the API that changed the records it names.
+    fn count_api_change(&self, call: &rpc::Call) {
+        if !matches!(
+            call.method.as_str(),
+            "write" | "message_post" | "activity_schedule"
+        ) {
+            return;
+        }
+        let mut changes = self
+            .api_changes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for id in &call.ids {
+            *changes.entry((call.model.clone(), *id)).or_insert(0) += 1;
+        }
     }
 
     fn webhook_payload(&self, rule: &WebhookRule, id: u64) -> Result<String, SimError> {
@@ -311,6 +337,8 @@ pub fn start(config: SimConfig, listen: SocketAddr) -> Result<SimOdoo, StartErro
         hook_client: reqwest::Client::new(),
         requests: AtomicU64::new(0),
         last_now: Mutex::new(now),
+        stepping: AtomicBool::new(false),
+        api_changes: Mutex::new(HashMap::new()),
     });
     let data = web::Data::from(state.clone());
     let server = HttpServer::new(move || {
@@ -425,6 +453,32 @@ impl SimOdoo {
         };
         server::send_webhooks(&self.state, "stock.picking", &ids);
         Ok(ids)
+    }
+
+    /// How many calls through the API (`write`, `message_post`, `activity_schedule`) changed
+    /// record `id` of `model`; the simulator's own edits (as a user's) are not counted.
+    pub fn api_changes(&self, model: &str, id: u64) -> u64 {
+        self.state
+            .api_changes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&(model.to_owned(), id))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// From now on, each transaction happens one microsecond after the one before, the first at
+    /// `at` (or just after the clock's last reading, if later): a test's clock, for writes that
+    /// must share a second however slowly the machine runs.
+    pub fn step_clock_from(&self, at: time::OffsetDateTime) {
+        let at = i64::try_from(at.unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX);
+        let mut last = self
+            .state
+            .last_now
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *last = (*last).max(at - 1);
+        self.state.stepping.store(true, Ordering::SeqCst);
     }
 
     /// Change a record as a user would in the web client (bumps `write_date`, fires webhooks).

@@ -1,20 +1,37 @@
 use super::*;
 
+// Every test that loads the configuration runs in a figment jail: jails run one at a time, so
+// the variables one test sets never reach another test's load.
+
 #[test]
+#[expect(
+    clippy::result_large_err,
+    reason = "figment::Jail's closure must return figment's own error type"
+)]
 fn shipped_hub_toml_loads_and_equals_the_defaults() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/hub.toml");
-    let loaded = HubConfig::load(&path, true).expect("config/hub.toml loads");
-    assert_eq!(loaded.runtime, RuntimeConfig::default());
-    assert_eq!(loaded.redis.prefix, "th");
+    figment::Jail::expect_with(|_| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/hub.toml");
+        let loaded = HubConfig::load(&path, true).expect("config/hub.toml loads");
+        assert_eq!(loaded.runtime, RuntimeConfig::default());
+        assert_eq!(loaded.redis.prefix, "th");
+        Ok(())
+    });
 }
 
 #[test]
+#[expect(
+    clippy::result_large_err,
+    reason = "figment::Jail's closure must return figment's own error type"
+)]
 fn unknown_key_is_refused_with_its_name() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("hub.toml");
-    std::fs::write(&path, "[runtime]\npartitons = 4\n").unwrap();
-    let err = HubConfig::load(&path, true).unwrap_err().to_string();
-    assert!(err.contains("partitons"), "{err}");
+    figment::Jail::expect_with(|jail| {
+        jail.create_file("hub.toml", "[runtime]\npartitons = 4\n")?;
+        let err = HubConfig::load(Path::new("hub.toml"), true)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("partitons"), "{err}");
+        Ok(())
+    });
 }
 
 #[test]
@@ -26,11 +43,18 @@ fn lease_renew_must_be_shorter_than_ttl() {
 }
 
 #[test]
+#[expect(
+    clippy::result_large_err,
+    reason = "figment::Jail's closure must return figment's own error type"
+)]
 fn missing_required_file_is_named() {
-    let err = HubConfig::load(Path::new("/nonexistent/hub.toml"), true)
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("/nonexistent/hub.toml"), "{err}");
+    figment::Jail::expect_with(|_| {
+        let err = HubConfig::load(Path::new("/nonexistent/hub.toml"), true)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/nonexistent/hub.toml"), "{err}");
+        Ok(())
+    });
 }
 
 #[test]
@@ -43,8 +67,67 @@ fn secrets_variables_sharing_the_prefix_are_not_settings() {
         jail.set_env("TRADEHUB_REST_BROKER_HMAC_SECRET", "s3cret");
         jail.set_env("TRADEHUB_ODOO_API_KEY", "k");
         jail.set_env("TRADEHUB_RUNTIME__PARTITIONS", "4");
+        // The partner templates under the home name the broker's secret.
+        jail.set_env("TRADEHUB_RUNTIME__HOME", env!("CARGO_MANIFEST_DIR"));
         let config = HubConfig::load(Path::new("absent.toml"), false).map_err(|e| e.to_string())?;
         assert_eq!(config.runtime.partitions, 4);
         Ok(())
     });
+}
+
+#[test]
+#[expect(
+    clippy::result_large_err,
+    reason = "figment::Jail's closure must return figment's own error type"
+)]
+fn an_unknown_tradehub_variable_is_refused_with_its_name() {
+    figment::Jail::expect_with(|jail| {
+        jail.set_env("TRADEHUB_RUNTIME__PARTITIONS", "4");
+        jail.set_env("TRADEHUB_RUNTIME_PARTITIONS", "8");
+        let err = HubConfig::load(Path::new("absent.toml"), false)
+            .expect_err("a misspelt setting is refused")
+            .to_string();
+        assert!(err.contains("TRADEHUB_RUNTIME_PARTITIONS"), "{err}");
+        Ok(())
+    });
+}
+
+#[test]
+#[expect(
+    clippy::result_large_err,
+    reason = "figment::Jail's closure must return figment's own error type"
+)]
+fn an_unknown_key_in_a_tradehub_variable_is_refused_with_its_name() {
+    figment::Jail::expect_with(|jail| {
+        jail.set_env("TRADEHUB_RUNTIME__PARTITONS", "4");
+        let err = HubConfig::load(Path::new("absent.toml"), false)
+            .expect_err("an unknown key is refused")
+            .to_string();
+        assert!(err.contains("partitons"), "{err}");
+        Ok(())
+    });
+}
+
+#[test]
+fn the_secrets_that_partner_templates_name_are_known_variables() {
+    let mut config = HubConfig::default();
+    config.runtime.home = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let named = [
+        "TRADEHUB_ODOO_API_KEY",
+        "TRADEHUB_ODOO_WEBHOOK_SECRET",
+        "TRADEHUB_REST_BROKER_HMAC_SECRET",
+        "TRADEHUB_CARRIER_DCSA_SECRET",
+        "TRADEHUB_CARRIER_X12_SECRET",
+        "TRADEHUB_UK_CDS_TOKEN",
+        "TRADEHUB_LOG_FORMAT",
+        "PATH",
+    ];
+    config
+        .refuse_unknown_variables(named.map(str::to_owned))
+        .expect("every variable is read by something");
+    let err = config
+        .refuse_unknown_variables(["TRADEHUB_CARRIER_DCSA_SECRT".to_owned()])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("TRADEHUB_CARRIER_DCSA_SECRT"), "{err}");
 }

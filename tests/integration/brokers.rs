@@ -1,6 +1,7 @@
 //! Customs brokers and carriers over real HTTP, real folders and a private Redis:
 //! the REST broker transport against the REST broker simulator, signed callbacks,
-//! the EDIFACT file drop round trip, and carrier milestones.
+//! the EDIFACT file drop round trip, carrier milestones, and the people's decisions that reach
+//! the saga through the same API.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -25,7 +26,9 @@ use tradehub_actors::mailbox::StreamName;
 use tradehub_actors::partner::{CallError, Transport};
 use tradehub_sim::broker::{BrokerSimConfig, CallbackTarget, Faults, RestBrokerSim, Scenario};
 use tradehub_sim::broker_edifact::{EdifactBrokerSim, EdifactSimConfig};
-use tradehub_sim::carrier::{CarrierEndpoint, CarrierFormat, CarrierSim, CarrierSimConfig};
+use tradehub_sim::carrier::{
+    CarrierEndpoint, CarrierFormat, CarrierSim, CarrierSimConfig, dcsa_event, x12_214,
+};
 
 use crate::common::redis::{RedisServer, unique_prefix};
 
@@ -854,4 +857,125 @@ fn sim_command_line_needs_the_callback_secret() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("TRADEHUB_TEST_SURELY_UNSET_9A"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn carrier_callbacks_with_bad_signatures_are_refused_and_ingest_nothing() {
+    let redis = RedisServer::start();
+    let mailbox = mailbox(&redis).await;
+    let hub = start_hub(&mailbox);
+    for (partner, header, key, body) in [
+        (
+            "carrier-dcsa",
+            "Notification-Signature",
+            "WH/OUT/SIGDCSA",
+            dcsa_event("WH/OUT/SIGDCSA", 1, "LOAD").to_string(),
+        ),
+        (
+            "carrier-x12",
+            "X-Tradehub-Signature",
+            "WH/OUT/SIGX12",
+            x12_214("WH/OUT/SIGX12", 0, "X3", 7),
+        ),
+    ] {
+        let url = format!("{}/v1/partners/{partner}/callbacks", hub.base);
+        let signed = |body: &str| sign(SECRET.as_bytes(), body.as_bytes());
+        let other = body.replace(key, "WH/OUT/OTHER");
+        for (what, signature) in [
+            ("no signature", None),
+            (
+                "another secret",
+                Some(sign(b"not the secret", body.as_bytes())),
+            ),
+            ("another body's", Some(signed(&other))),
+            ("not hex", Some("zz".repeat(32))),
+        ] {
+            let headers: Vec<(&str, String)> = signature.map(|s| (header, s)).into_iter().collect();
+            let (status, problem) = post(&url, &body, &headers).await;
+            assert_eq!(status, 401, "{partner}, {what}: {problem}");
+        }
+        assert!(
+            inputs(&mailbox, key).await.is_empty(),
+            "{partner}: nothing unsigned is ingested"
+        );
+        // The same body, rightly signed, is a milestone: the refusals were the signature's.
+        let (status, answer) = post(&url, &body, &[(header, signed(&body))]).await;
+        assert_eq!(status, 202, "{partner}: {answer}");
+        assert_eq!(answer["shipment_id"], key, "{partner}");
+        let ingested = inputs(&mailbox, key).await;
+        assert_eq!(ingested.len(), 1, "{partner}");
+        assert_eq!(ingested[0].kind, "carrier.milestone");
+    }
+    hub.handle.stop(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn screening_overrides_and_exception_resolutions_reach_the_saga_once() {
+    let redis = RedisServer::start();
+    let mailbox = mailbox(&redis).await;
+    let hub = start_hub(&mailbox);
+    let key = "odoo/demo/picking/42";
+    let base = format!("{}/v1/shipments/{key}", hub.base);
+
+    let override_url = format!("{base}/screening/override");
+    let body = json!({ "reviewer": "c.officer", "reason": "licence GB-123 covers this party" });
+    let (status, first) = post(&override_url, &body.to_string(), &[]).await;
+    assert_eq!(status, 202, "{first}");
+    assert_eq!(
+        (
+            first["shipment_id"].as_str(),
+            first["kind"].as_str(),
+            first["duplicate"].as_bool()
+        ),
+        (Some(key), Some("screening.override"), Some(false))
+    );
+    let (status, again) = post(&override_url, &body.to_string(), &[]).await;
+    assert_eq!(status, 202);
+    assert_eq!(
+        again["duplicate"], true,
+        "the same request is ingested once"
+    );
+    let (status, problem) = post(
+        &override_url,
+        &json!({ "reviewer": "c.officer" }).to_string(),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 422, "an override without its reason: {problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("reason"),
+        "{problem}"
+    );
+
+    let resolve_url = format!("{base}/exceptions/EX-7/resolve");
+    let body = json!({ "by": "ops.anna", "action": "retry", "note": "Odoo is back" });
+    let (status, resolved) = post(&resolve_url, &body.to_string(), &[]).await;
+    assert_eq!(status, 202, "{resolved}");
+    assert_eq!(resolved["kind"], "exception.resolve");
+    let (status, problem) = post(&resolve_url, &json!({ "note": "who?" }).to_string(), &[]).await;
+    assert_eq!(status, 422, "a resolution without `by`: {problem}");
+    let (status, _) = post(&resolve_url, "[1, 2]", &[]).await;
+    assert_eq!(status, 422, "a body that is not an object");
+
+    let ingested = inputs(&mailbox, key).await;
+    let kinds: Vec<&str> = ingested.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, vec!["screening.override", "exception.resolve"]);
+    assert_eq!(ingested[0].body["reviewer"], "c.officer");
+    assert_eq!(
+        ingested[0].body["reason"],
+        "licence GB-123 covers this party"
+    );
+    assert_eq!(
+        (
+            ingested[1].body["exception_id"].as_str(),
+            ingested[1].body["by"].as_str(),
+            ingested[1].body["action"].as_str()
+        ),
+        (Some("EX-7"), Some("ops.anna"), Some("retry")),
+        "the exception id comes from the path"
+    );
+    hub.handle.stop(true).await;
 }

@@ -9,12 +9,17 @@ use std::time::Duration;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use serde_json::json;
+use tradehub::api::callbacks::Callbacks;
+use tradehub::api::ingest::{OdooIngest, SECRET_HEADER};
+use tradehub::api::{self, ApiState};
 use tradehub::model::{Direction, PartyRole};
+use tradehub::partners::config::Layout;
 use tradehub::partners::odoo::{
-    ChangeSource, ErrorClass, OdooClient, OdooConfig, OdooError, OdooTransport, Poller,
+    ChangeSource, ErrorClass, OdooClient, OdooConfig, OdooError, OdooFeed, OdooTransport, Poller,
     PollerConfig, ShipmentReader, TradeStatus,
 };
 use tradehub::secret::Secret;
+use tradehub::service::readiness::Readiness;
 use tradehub::store::{RedisMailbox, StoreConfig};
 use tradehub_actors::partner::CallError;
 use tradehub_sim::odoo::{Fault, SimConfig, SimOdoo, WebhookRule, start};
@@ -222,16 +227,15 @@ async fn cursor_poll_takes_every_row_of_a_shared_second_exactly_once() {
         poller_config(2),
     );
     drain_ids(&poller).await;
-    // With no settle window the cursor may sit in the current second; production's
-    // settle window guarantees it is in a closed one, so start the edits in a new second.
-    let into_second = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .subsec_millis();
-    tokio::time::sleep(std::time::Duration::from_millis(u64::from(
-        1_050 - into_second,
-    )))
-    .await;
+    // With no settle window the cursor may sit in the current second; production's settle
+    // window guarantees it is in a closed one. The simulator's clock steps one microsecond per
+    // transaction from the start of a later second, so the edits below are separate
+    // transactions of one second however slowly they run.
+    let second = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .expect("a second")
+        + time::Duration::seconds(2);
+    sim.step_clock_from(second);
     let edited: Vec<u64> = created.iter().rev().step_by(23).copied().collect();
     for id in &edited {
         sim.user_write(
@@ -241,17 +245,19 @@ async fn cursor_poll_takes_every_row_of_a_shared_second_exactly_once() {
         )
         .expect("edit");
     }
+    let stamps: Vec<String> = sim
+        .read("stock.picking", &edited, &["write_date"])
+        .expect("write dates")
+        .iter()
+        .map(|r| r["write_date"].as_str().expect("a write date").to_owned())
+        .collect();
+    assert!(
+        stamps.iter().all(|s| s[..19] == stamps[0][..19]),
+        "the edits share one second: {stamps:?}"
+    );
     let mut expected = edited.clone();
     expected.sort_unstable();
-    // Rows of the still-open second are held back until it has settled, so poll until
-    // they arrive (bounded); each must still come exactly once.
-    let start = std::time::Instant::now();
-    let mut ids = Vec::new();
-    while ids.len() < expected.len() && start.elapsed() < std::time::Duration::from_secs(10) {
-        ids.extend(drain_ids(&poller).await);
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    ids.extend(drain_ids(&poller).await);
+    let mut ids = drain_ids(&poller).await;
     ids.sort_unstable();
     assert_eq!(ids, expected);
 }
@@ -736,4 +742,90 @@ async fn the_partner_transport_maps_commands_and_failures_for_the_runtime() {
         matches!(&err, CallError::Retry { reason, .. } if reason.contains("502")),
         "{err:?}"
     );
+}
+
+/// The hub's API with an Odoo feed on `sim`, expecting `secret` from the webhook.
+async fn webhook_api(
+    sim: &SimOdoo,
+    mailbox: &RedisMailbox,
+    secret: Option<&str>,
+) -> (String, actix_web::dev::ServerHandle) {
+    let poller = Poller::new(
+        client(sim, OdooTransport::OdooJsonrpc),
+        mailbox,
+        poller_config(50),
+    );
+    let state = ApiState {
+        mailbox: mailbox.clone(),
+        partitions: 4,
+        callbacks: Callbacks::new(Layout::new(crate::common::repo::root())),
+        odoo: Some(OdooIngest {
+            feed: Arc::new(OdooFeed::new(poller, mailbox.clone(), 4, sim.db())),
+            secret: secret.map(str::to_owned),
+        }),
+    };
+    let (server, addr) =
+        api::server(any_port(), Arc::new(Readiness::default()), state).expect("bind the API");
+    let handle = server.handle();
+    tokio::spawn(server);
+    (format!("http://{addr}/v1/ingest/odoo"), handle)
+}
+
+#[actix_web::test]
+async fn the_webhook_needs_its_secret_and_is_refused_when_none_is_configured() {
+    let redis_server = RedisServer::start(Persistence::None).expect("redis");
+    let sim = sim(0);
+    let picking = sim.create_pickings(1, 1).expect("a picking")[0];
+    let payload =
+        json!({ "_model": "stock.picking", "_id": picking, "id": picking, "name": "WH/OUT/00001" })
+            .to_string();
+    let http = reqwest::Client::new();
+    let send = |url: String, secret: Option<(&'static str, &'static str)>| {
+        let http = http.clone();
+        let payload = payload.clone();
+        async move {
+            let mut request = http
+                .post(url)
+                .header("Content-Type", "application/json")
+                .body(payload);
+            if let Some((name, value)) = secret {
+                request = request.header(name, value);
+            }
+            let response = request.send().await.expect("the hub answers");
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap_or_default())
+        }
+    };
+
+    let mailbox = store(&redis_server, "hook").await;
+    let (url, api) = webhook_api(&sim, &mailbox, Some("hook-secret")).await;
+    for (what, secret) in [
+        ("no secret", None),
+        ("a wrong secret", Some((SECRET_HEADER, "hook-secrex"))),
+        ("an empty secret", Some((SECRET_HEADER, ""))),
+    ] {
+        let (status, problem) = send(url.clone(), secret).await;
+        assert_eq!(status, 401, "{what}: {problem}");
+    }
+    let (status, problem) = send(format!("{url}?secret=nope"), None).await;
+    assert_eq!(status, 401, "a wrong ?secret=: {problem}");
+    let (status, answer) = send(url.clone(), Some((SECRET_HEADER, "hook-secret"))).await;
+    assert_eq!(status, 202, "the right secret: {answer}");
+    assert!(answer.contains("\"ingested\":true"), "{answer}");
+    let (status, answer) = send(format!("{url}?secret=hook-secret"), None).await;
+    assert_eq!(status, 202, "the right ?secret=: {answer}");
+    api.stop(true).await;
+
+    // No secret configured: refused whatever the webhook presents, never ingested unchecked.
+    let mailbox = store(&redis_server, "nohook").await;
+    let (url, api) = webhook_api(&sim, &mailbox, None).await;
+    for secret in [None, Some((SECRET_HEADER, "hook-secret"))] {
+        let (status, problem) = send(url.clone(), secret).await;
+        assert_eq!(status, 503, "{problem}");
+        assert!(
+            problem.contains("no webhook secret is configured"),
+            "{problem}"
+        );
+    }
+    api.stop(true).await;
 }

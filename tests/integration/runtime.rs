@@ -526,15 +526,18 @@ async fn probes_metrics_dead_letters_and_the_audit_chain() {
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         (output.status.code(), stdout)
     };
-    let start = Instant::now();
-    let letters = loop {
+    let dead_letters = || {
         let (code, stdout) = cli(&["replay", "dlq", "list", "--json"]);
         assert_eq!(code, Some(0), "{stdout}");
         let listed: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
-        let letters = listed["dead_letters"]
+        listed["dead_letters"]
             .as_array()
             .cloned()
-            .unwrap_or_default();
+            .unwrap_or_default()
+    };
+    let start = Instant::now();
+    let letters = loop {
+        let letters = dead_letters();
         if !letters.is_empty() {
             break letters;
         }
@@ -548,7 +551,36 @@ async fn probes_metrics_dead_letters_and_the_audit_chain() {
     assert_eq!(letters[0]["origin"], "in");
     let (code, stdout) = cli(&["replay", "dlq", "redrive", "--all", "--json"]);
     assert_eq!(code, Some(0), "{stdout}");
-    assert!(stdout.contains("\"new_entry\""), "{stdout}");
+    let redriven: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    let new_entry = redriven["redriven"][0]["new_entry"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the new inbox entry: {stdout}"))
+        .to_owned();
+    assert_ne!(
+        Some(new_entry.as_str()),
+        letters[0]["origin_id"].as_str(),
+        "appended anew"
+    );
+    // Back on its inbox, still poison: the hub reads it again and dead-letters it again, in
+    // place of the letter the redrive took out (so the DLQ holds one letter, not two).
+    let start = Instant::now();
+    let again = loop {
+        let letters = dead_letters();
+        if letters
+            .iter()
+            .any(|l| l["origin_id"].as_str() == Some(new_entry.as_str()))
+        {
+            break letters;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the redriven entry was never dead-lettered again: {letters:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(again.len(), 1, "{again:?}");
+    assert_eq!(again[0]["origin"], "in");
+    assert_ne!(again[0]["letter"], letters[0]["letter"]);
 
     let (_, scraped) = get(&format!("http://{metrics}/metrics")).await;
     for name in [

@@ -294,11 +294,16 @@ async fn reclaim_takes_over_idle_entries_and_counts_deliveries() {
     let owners: Vec<&str> = pending.iter().map(|p| p.consumer.as_str()).collect();
     assert_eq!(owners, vec!["b", "b", "a"]);
 
-    // Idle time is real: an entry becomes reclaimable once idle long enough. The
-    // third entry was delivered first, so it qualifies first; the other two may
-    // qualify in the same call.
-    let started = Instant::now();
-    let deadline = started + PATIENCE;
+    // Idle time is real: none of them has been idle for an hour, and each becomes
+    // reclaimable once idle long enough. The third entry was delivered first, so it
+    // qualifies first; the other two may qualify in the same call.
+    assert!(
+        mb.reclaim(3, &StreamName::Inbox, "c", 3_600_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let deadline = Instant::now() + PATIENCE;
     let claimed = loop {
         let claimed = mb
             .reclaim(3, &StreamName::Inbox, "c", 50, 10)
@@ -310,7 +315,6 @@ async fn reclaim_takes_over_idle_entries_and_counts_deliveries() {
         assert!(Instant::now() < deadline, "nothing became reclaimable");
         tokio::time::sleep(Duration::from_millis(5)).await;
     };
-    assert!(started.elapsed() >= Duration::from_millis(40));
     assert!(
         claimed
             .iter()
@@ -769,31 +773,48 @@ async fn the_audit_chain_verifies_and_reveals_tampering() {
 async fn a_blocking_read_waits_without_stalling_other_commands() {
     let server = RedisServer::start();
     let mb = mailbox(&server).await;
+    let mut conn = raw(&server).await;
     mb.ensure_streams(15, &[StreamName::Inbox]).await.unwrap();
-    let started = Instant::now();
     assert!(
-        mb.read(15, &StreamName::Inbox, "a", 10, 200)
+        mb.read(15, &StreamName::Inbox, "a", 10, 50)
             .await
             .unwrap()
             .is_empty()
     );
-    assert!(started.elapsed() >= Duration::from_millis(150));
 
+    // Blocking far longer than the test may take: only the wake-up can end it.
     let reader = {
         let mb = mb.clone();
-        tokio::spawn(async move { mb.read(15, &StreamName::Inbox, "a", 10, 5_000).await })
+        tokio::spawn(async move { mb.read(15, &StreamName::Inbox, "a", 10, 60_000).await })
     };
+    wait_until("Redis holds the read blocked", || {
+        let mut conn = conn.clone();
+        async move { blocked_clients(&mut conn).await == 1 }
+    })
+    .await;
     // Other work on the shared connection goes on while the reader blocks.
-    let started = Instant::now();
     mb.ingest(16, &env("elsewhere", "k"), None).await.unwrap();
+    assert_eq!(blocked_clients(&mut conn).await, 1, "still blocked");
     mb.ingest(15, &env("wake-up", "k"), None).await.unwrap();
-    assert!(started.elapsed() < Duration::from_millis(2_000));
     let got = tokio::time::timeout(PATIENCE, reader)
         .await
         .unwrap()
         .unwrap()
         .unwrap();
     assert_eq!(got[0].envelope.as_ref().unwrap().id, "wake-up");
+}
+
+/// `blocked_clients` of Redis' `INFO clients`.
+async fn blocked_clients(conn: &mut redis::aio::MultiplexedConnection) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg("clients")
+        .query_async(conn)
+        .await
+        .unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix("blocked_clients:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 #[tokio::test]

@@ -6,11 +6,9 @@ use crate::clock::ManualClock;
 use crate::mailbox::MailboxOps;
 use crate::mailbox::memory::MemoryMailbox;
 use crate::supervisor::{ChildExit, Shutdown, Supervisor, SupervisorConfig, SupervisorEvent};
-use crate::testing::{self, ECHO, Fault, ScriptedTransport, wait_until, wait_until_async};
+use crate::testing::{self, ECHO, Fault, ScriptedTransport, series, wait_until, wait_until_async};
 
 const BOUND: Duration = Duration::from_secs(20);
-
-type Connection = PartnerConnection<MemoryMailbox, ScriptedTransport, ManualClock>;
 
 fn setup() -> (MemoryMailbox, ManualClock) {
     let clock = ManualClock::new(1_000_000);
@@ -30,12 +28,12 @@ fn push_command(mb: &MemoryMailbox, partition: Partition, id: &str, key: &str) {
     );
 }
 
-fn start(
+fn start<T: Transport + Clone>(
     mb: &MemoryMailbox,
     clock: &ManualClock,
     config: PartnerConfig,
-    transport: &ScriptedTransport,
-) -> Addr<Connection> {
+    transport: &T,
+) -> Addr<PartnerConnection<MemoryMailbox, T, ManualClock>> {
     PartnerConnection::new(
         config,
         mb.clone(),
@@ -223,6 +221,9 @@ async fn retries_429s_and_timeouts_trip_the_breaker_and_commands_wait_for_recove
     let mut config = testing::partner_config("n1", vec![0]);
     config.concurrency = 1;
     config.breaker.open_ms = 60_000;
+    // Paused time: the 200 ms below pass only once the connection has nothing left to do, so
+    // a call the open breaker let through would be seen on any machine.
+    tokio::time::pause();
     let conn = start(&mb, &clock, config, &transport);
     assert!(
         wait_until_async(BOUND, || async {
@@ -281,6 +282,10 @@ async fn long_waits_are_deferred_to_the_timer_set() {
 
 #[actix::test]
 async fn exhausted_retries_dead_letter_the_command_and_tell_the_saga() {
+    // Every actor of this test runs on this thread: a local recorder sees all they record.
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let scrape = recorder.handle();
+    let _recording = ::metrics::set_default_local_recorder(&recorder);
     let (mb, clock) = setup();
     let transport = ScriptedTransport::new();
     transport.fail_all(Fault::Retry);
@@ -308,6 +313,25 @@ async fn exhausted_retries_dead_letter_the_command_and_tell_the_saga() {
     assert_eq!(results[0].id, result_id("c0"));
     assert_eq!(transport.executions()["c0"], 3);
     assert!(mb.pending(0, &cmd_stream()).is_empty());
+    let rendered = scrape.render();
+    let calls = |outcome| {
+        series(
+            &rendered,
+            metrics::PARTNER_CALLS_TOTAL,
+            &[("partner", ECHO), ("outcome", outcome)],
+        )
+    };
+    assert_eq!(calls("retry"), Some(3.0), "{rendered}");
+    assert_eq!(calls("succeeded"), None, "{rendered}");
+    assert_eq!(
+        series(
+            &rendered,
+            metrics::MAILBOX_DEAD_LETTERS_TOTAL,
+            &[("partition", "0"), ("stream", "cmd")]
+        ),
+        Some(1.0),
+        "{rendered}"
+    );
 }
 
 #[actix::test]
@@ -341,6 +365,7 @@ async fn permanent_and_poison_failures_reach_the_saga() {
 async fn a_paused_partner_makes_no_calls_until_resumed() {
     let (mb, clock) = setup();
     let transport = ScriptedTransport::new();
+    tokio::time::pause();
     let conn = start(
         &mb,
         &clock,
@@ -373,6 +398,7 @@ async fn graceful_shutdown_lets_calls_in_flight_finish() {
     let transport = ScriptedTransport::new();
     transport.set_latency(Duration::from_millis(100));
     push_command(&mb, 0, "c0", "k");
+    tokio::time::pause();
     let conn = start(
         &mb,
         &clock,
@@ -662,4 +688,129 @@ async fn a_command_left_pending_by_a_killed_node_runs_before_the_newer_ones_of_i
         "the older command of the key runs first: {:?}",
         log.events()
     );
+}
+
+/// Counts calls and when each started on the manual clock; a call ends once it gets a permit
+/// of the gate.
+#[derive(Clone)]
+struct Gated {
+    clock: ManualClock,
+    gate: Arc<tokio::sync::Semaphore>,
+    calls: Arc<std::sync::Mutex<GatedCalls>>,
+}
+
+#[derive(Default)]
+struct GatedCalls {
+    started_at: Vec<crate::clock::Millis>,
+    running: usize,
+    most_running: usize,
+}
+
+impl Gated {
+    fn new(clock: &ManualClock, permits: usize) -> Self {
+        Self {
+            clock: clock.clone(),
+            gate: Arc::new(tokio::sync::Semaphore::new(permits)),
+            calls: Arc::default(),
+        }
+    }
+
+    fn started_at(&self) -> Vec<crate::clock::Millis> {
+        self.calls.lock().unwrap().started_at.clone()
+    }
+
+    fn most_running(&self) -> usize {
+        self.calls.lock().unwrap().most_running
+    }
+}
+
+impl Transport for Gated {
+    async fn call(&self, _command: &Envelope) -> Result<serde_json::Value, CallError> {
+        {
+            let mut calls = self.calls.lock().unwrap();
+            calls.started_at.push(self.clock.now_ms());
+            calls.running += 1;
+            calls.most_running = calls.most_running.max(calls.running);
+        }
+        self.gate.acquire().await.expect("gate open").forget();
+        self.calls.lock().unwrap().running -= 1;
+        Ok(json!({}))
+    }
+}
+
+#[actix::test]
+async fn the_rate_limit_admits_the_burst_then_one_call_per_period_of_the_clock() {
+    let (mb, clock) = setup();
+    for i in 0..6 {
+        push_command(&mb, 0, &format!("c{i}"), &format!("k{i}"));
+    }
+    let mut config = testing::partner_config("n1", vec![0]);
+    config.rate_per_second = NonZeroU32::new(1).unwrap();
+    config.burst = NonZeroU32::new(2).unwrap();
+    config.concurrency = 8;
+    let transport = Gated::new(&clock, 100);
+    let conn = start(&mb, &clock, config, &transport);
+    let start = clock.now_ms();
+    for released in 0..=4 {
+        // The manual clock stands still until the next round: the commands the limiter holds
+        // stay queued however long this takes.
+        let admitted = 2 + released;
+        let waiting = 6 - admitted;
+        assert!(
+            wait_until_async(BOUND, || async {
+                let status = conn.send(GetPartnerStatus).await.unwrap();
+                transport.started_at().len() == admitted && status.queued == waiting
+            })
+            .await,
+            "{admitted} calls started and {waiting} queued: {:?}",
+            transport.started_at()
+        );
+        clock.advance(1_000);
+    }
+    assert_eq!(
+        transport.started_at(),
+        vec![
+            start,
+            start,
+            start + 1_000,
+            start + 2_000,
+            start + 3_000,
+            start + 4_000
+        ]
+    );
+    assert!(wait_until(BOUND, || inbox(&mb, 0).len() == 6).await);
+}
+
+#[actix::test]
+async fn no_more_calls_than_the_concurrency_run_at_once() {
+    let (mb, clock) = setup();
+    for i in 0..6 {
+        push_command(&mb, 0, &format!("c{i}"), &format!("k{i}"));
+    }
+    // A killed node had read all six: the new connection takes them over at once, so only
+    // its concurrency limit, not the size of its reads, keeps calls from starting.
+    mb.ensure_streams(0, &[cmd_stream()]).await.unwrap();
+    assert_eq!(
+        mb.read(0, &cmd_stream(), "killed", 6, 0)
+            .await
+            .unwrap()
+            .len(),
+        6
+    );
+    let mut config = testing::partner_config("n1", vec![0]);
+    config.concurrency = 2;
+    let transport = Gated::new(&clock, 0);
+    let conn = start(&mb, &clock, config, &transport);
+    assert!(
+        wait_until_async(BOUND, || async {
+            let status = conn.send(GetPartnerStatus).await.unwrap();
+            transport.started_at().len() == 2 && status.in_flight == 2 && status.queued == 4
+        })
+        .await,
+        "two calls running, four commands waiting for a slot"
+    );
+    transport.gate.add_permits(6);
+    assert!(wait_until(BOUND, || inbox(&mb, 0).len() == 6).await);
+    assert_eq!(transport.started_at().len(), 6);
+    assert_eq!(transport.most_running(), 2);
 }

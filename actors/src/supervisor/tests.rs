@@ -239,6 +239,70 @@ async fn more_failures_than_the_intensity_escalate_to_the_parent() {
     assert!(wait_until(BOUND, || probe.starts() == 4).await);
 }
 
+/// A supervisor allowing two restarts within 60 s of one child that is marked down beyond
+/// them; the child fails `failures` times, `spacing` apart on paused time.
+async fn fail_spaced(
+    probe: &Probe,
+    failures: u32,
+    spacing: Duration,
+) -> (Addr<Supervisor>, Receiver<SupervisorEvent>) {
+    tokio::time::pause();
+    let supervisor = Supervisor::new(config("partners", Strategy::OneForOne, 2)).child(
+        worker("partner-x", probe).on_limit(OnLimit::MarkDown {
+            retry_every: Duration::from_secs(3600),
+        }),
+    );
+    let events = supervisor.subscribe();
+    let root = supervisor.start();
+    for n in 1..=failures {
+        assert!(wait_until(BOUND, || probe.starts() == n).await);
+        tokio::time::advance(spacing).await;
+        probe.current().do_send(Fail);
+    }
+    (root, events)
+}
+
+#[actix::test]
+async fn failures_spaced_beyond_the_window_never_exceed_the_intensity() {
+    let probe = Probe::default();
+    // Five failures, twice the window apart: each finds the earlier restarts expired. Were
+    // the window never to expire, the third would mark the child down.
+    let (_root, mut events) = fail_spaced(&probe, 5, Duration::from_secs(2 * 60)).await;
+    assert!(wait_until(BOUND, || probe.starts() == 6).await);
+    let mut seen = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        seen.push(event);
+    }
+    assert_eq!(
+        seen.iter()
+            .filter(|e| matches!(e, SupervisorEvent::Restarting { .. }))
+            .count(),
+        5,
+        "{seen:?}"
+    );
+    assert!(
+        !seen.iter().any(|e| matches!(
+            e,
+            SupervisorEvent::Down { .. } | SupervisorEvent::Escalated { .. }
+        )),
+        "{seen:?}"
+    );
+}
+
+#[actix::test]
+async fn failures_within_the_window_exceed_the_intensity() {
+    let probe = Probe::default();
+    // The same child, its failures just inside the window.
+    let (_root, mut events) = fail_spaced(&probe, 3, Duration::from_secs(25)).await;
+    loop {
+        if let SupervisorEvent::Down { child, .. } = next_event(&mut events).await {
+            assert_eq!(child, "partner-x");
+            break;
+        }
+    }
+    assert_eq!(probe.starts(), 3);
+}
+
 #[actix::test]
 async fn a_child_beyond_its_intensity_can_be_marked_down_instead() {
     let probe = Probe::default();

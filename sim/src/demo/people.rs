@@ -501,15 +501,7 @@ impl People {
                             .collect()
                     })
                     .unwrap_or_default(),
-                odoo_writebacks: found
-                    .as_ref()
-                    .and_then(|f| f["timeline"].as_array())
-                    .map_or(0, |events| {
-                        events
-                            .iter()
-                            .filter(|e| e["event"] == "odoo_written")
-                            .count() as u64
-                    }),
+                odoo_writebacks: world.odoo.api_changes("stock.picking", t.picking),
                 declarations: state
                     .and_then(|s| s["declaration"]["version"].as_u64())
                     .map_or(0, |v| v as u32),

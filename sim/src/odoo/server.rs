@@ -185,6 +185,7 @@ async fn object(state: &SimState, method: &str, args: &[Value]) -> Result<Value,
 /// Execute and, once the simulated transaction is committed, send the webhooks it triggers.
 fn run(state: &SimState, uid: u64, call: &Call) -> Result<Value, SimError> {
     let Outcome { result, changed } = state.execute(uid, call)?;
+    state.count_api_change(call);
     for (model, ids) in changed {
         send_webhooks(state, &model, &ids);
     }

@@ -4,12 +4,16 @@
 //! entries, timers and dead letters after every step.
 //!
 //! Entry ids differ between the two (Redis takes its own clock), so everything is
-//! compared by content and position, never by raw id.
+//! compared by content and position, never by raw id. Time passes in steps far longer than a
+//! case takes: the memory mailbox's manual clock moves on, and every pending entry in Redis is
+//! made that much more idle (`XCLAIM … IDLE`), so reclaims with a non-zero idle threshold
+//! agree too. Failing cases are kept in `proptest-regressions/` and replayed first.
 
 use std::collections::HashMap;
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
+use tradehub::store::keys::{GROUP, Keys};
 use tradehub::store::{RedisMailbox, StoreConfig};
 use tradehub_actors::clock::ManualClock;
 use tradehub_actors::envelope::Envelope;
@@ -24,7 +28,18 @@ use crate::common::redis::{RedisServer, unique_prefix};
 
 const P: u16 = 0;
 const KEYS: [&str; 4] = ["k0", "k1", "k2", "k3"];
-const CASES: u32 = 64;
+const CASES: u32 = 256;
+/// One step of time passing; real time during a case stays far below it.
+const TICK_MS: u64 = 10_000;
+/// Reclaim thresholds: everything, entries a tick and a half idle, nothing a case can reach.
+const IDLE_MS: [u64; 3] = [0, TICK_MS * 3 / 2, 3_600_000];
+/// Leases outlive every case, so that aging never expires one (Redis' TTL runs in real time).
+const LEASE_MS: u64 = 24 * 3_600_000;
+/// Where failing cases are saved and replayed from.
+const REGRESSIONS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../proptest-regressions/integration/store/model.txt"
+);
 
 fn stream_of(n: u8) -> StreamName {
     match n % 3 {
@@ -73,6 +88,10 @@ enum Op {
     Reclaim {
         stream: u8,
         count: usize,
+        idle: u8,
+    },
+    Age {
+        ticks: u8,
     },
     FireTimers {
         now: u8,
@@ -108,7 +127,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (any::<usize>(), 0u8..50).prop_map(|(pick, due)| Op::Defer { pick, due }),
         1 => any::<usize>().prop_map(|pick| Op::IsPending { pick }),
         1 => Just(Op::Crash),
-        2 => (0u8..3, 1usize..4).prop_map(|(stream, count)| Op::Reclaim { stream, count }),
+        3 => (0u8..3, 1usize..4, 0u8..3).prop_map(|(stream, count, idle)| Op::Reclaim { stream, count, idle }),
+        3 => (1u8..3).prop_map(|ticks| Op::Age { ticks }),
         2 => (0u8..60, 1usize..4).prop_map(|(now, limit)| Op::FireTimers { now, limit }),
         1 => any::<usize>().prop_map(|pick| Op::DeadLetter { pick }),
         1 => any::<usize>().prop_map(|pick| Op::Redrive { pick }),
@@ -241,9 +261,16 @@ impl Inspect for MemoryMailbox {
     }
 }
 
+/// How time passes for one implementation.
+enum Clock {
+    Manual(ManualClock),
+    Redis(redis::aio::MultiplexedConnection, Keys),
+}
+
 /// One implementation under test, with the deliveries its "workers" hold.
 struct Side<M> {
     mb: M,
+    clock: Clock,
     in_flight: Vec<Delivery>,
     labels: HashMap<EntryId, usize>,
 }
@@ -266,9 +293,10 @@ fn take<F: Fn(&Delivery) -> bool>(
 }
 
 impl<M: Inspect> Side<M> {
-    fn new(mb: M) -> Self {
+    fn new(mb: M, clock: Clock) -> Self {
         Self {
             mb,
+            clock,
             in_flight: Vec::new(),
             labels: HashMap::new(),
         }
@@ -314,9 +342,31 @@ impl<M: Inspect> Side<M> {
                 let got = mb.read(P, &stream_of(*stream), "w", *count, 0).await?;
                 self.hold(got)
             }
-            Op::Reclaim { stream, count } => {
-                let got = mb.reclaim(P, &stream_of(*stream), "r", 0, *count).await?;
+            Op::Reclaim {
+                stream,
+                count,
+                idle,
+            } => {
+                let idle = IDLE_MS[usize::from(*idle)];
+                let got = mb
+                    .reclaim(P, &stream_of(*stream), "r", idle, *count)
+                    .await?;
                 self.hold(got)
+            }
+            Op::Age { ticks } => {
+                let ms = TICK_MS * u64::from(*ticks);
+                match &mut self.clock {
+                    Clock::Manual(clock) => clock.advance(ms),
+                    Clock::Redis(conn, keys) => {
+                        for stream in all_streams() {
+                            let key = keys
+                                .stream(P, &stream)
+                                .map_err(|e| MailboxError::Protocol(e.to_string()))?;
+                            age_pending(conn, &key, ms).await?;
+                        }
+                    }
+                }
+                Seen::Done
             }
             Op::Commit {
                 pick,
@@ -413,7 +463,7 @@ impl<M: Inspect> Side<M> {
                 Seen::Done
             }
             Op::Trim { stream, keep } => Seen::Count(mb.trim(P, &stream_of(*stream), *keep).await?),
-            Op::Lease { node } => Seen::Flag(mb.lease(P, &format!("node-{node}"), 60_000).await?),
+            Op::Lease { node } => Seen::Flag(mb.lease(P, &format!("node-{node}"), LEASE_MS).await?),
             Op::Release { node } => {
                 mb.release_lease(P, &format!("node-{node}")).await?;
                 Seen::Done
@@ -481,13 +531,71 @@ impl<M: Inspect> Side<M> {
     }
 }
 
+/// Make every pending entry of stream `key` `ms` more idle, keeping its owner and delivery
+/// count (`XCLAIM` to the owner with `JUSTID` does not count a delivery).
+async fn age_pending(
+    conn: &mut redis::aio::MultiplexedConnection,
+    key: &str,
+    ms: u64,
+) -> Result<(), MailboxError> {
+    let unavailable = |e: redis::RedisError| MailboxError::Unavailable(e.to_string());
+    let exists: bool = redis::cmd("EXISTS")
+        .arg(key)
+        .query_async(conn)
+        .await
+        .map_err(unavailable)?;
+    if !exists {
+        return Ok(());
+    }
+    let groups: Vec<redis::Value> = redis::cmd("XINFO")
+        .arg("GROUPS")
+        .arg(key)
+        .query_async(conn)
+        .await
+        .map_err(unavailable)?;
+    if groups.is_empty() {
+        return Ok(());
+    }
+    let pending: Vec<(String, String, u64, u64)> = redis::cmd("XPENDING")
+        .arg(key)
+        .arg(GROUP)
+        .arg("-")
+        .arg("+")
+        .arg(10_000)
+        .query_async(conn)
+        .await
+        .map_err(unavailable)?;
+    for (id, owner, idle, _) in pending {
+        let _: Vec<String> = redis::cmd("XCLAIM")
+            .arg(key)
+            .arg(GROUP)
+            .arg(&owner)
+            .arg(0)
+            .arg(&id)
+            .arg("IDLE")
+            .arg(idle + ms)
+            .arg("JUSTID")
+            .query_async(conn)
+            .await
+            .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
 async fn run_case(url: &str, ops: &[Op]) -> Result<(), String> {
     let prefix = unique_prefix("model");
     let redis = RedisMailbox::connect(StoreConfig::with_url(url).prefix(prefix))
         .await
         .map_err(|e| e.to_string())?;
-    let mut redis = Side::new(redis);
-    let mut memory = Side::new(MemoryMailbox::new(ManualClock::new(1_000)));
+    let conn = redis::Client::open(url)
+        .map_err(|e| e.to_string())?
+        .get_multiplexed_async_connection()
+        .await
+        .map_err(|e| e.to_string())?;
+    let keys = redis.keys().clone();
+    let mut redis = Side::new(redis, Clock::Redis(conn, keys));
+    let clock = ManualClock::new(1_000);
+    let mut memory = Side::new(MemoryMailbox::new(clock.clone()), Clock::Manual(clock));
     for (n, op) in ops.iter().enumerate() {
         let r = redis.apply(op, n).await;
         let m = memory.apply(op, n).await;
@@ -515,7 +623,7 @@ fn redis_and_memory_mailboxes_agree_on_random_histories() {
         .unwrap();
     let mut runner = TestRunner::new(Config {
         cases: CASES,
-        failure_persistence: None,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(REGRESSIONS))),
         ..Config::default()
     });
     let url = server.url();
