@@ -31,6 +31,9 @@ mod duty;
 #[path = "integration/screening.rs"]
 mod screening;
 
+#[path = "integration/auth.rs"]
+mod auth;
+
 #[cfg(feature = "sim")]
 #[path = "integration/brokers.rs"]
 mod brokers;

@@ -5,6 +5,7 @@ fn shipped_hub_toml_loads_and_equals_the_defaults() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/hub.toml");
     let loaded = HubConfig::load(&path, true).expect("config/hub.toml loads");
     assert_eq!(loaded.runtime, RuntimeConfig::default());
+    assert_eq!(loaded.auth, AuthConfig::default());
     assert_eq!(loaded.redis.prefix, "th");
 }
 
@@ -47,4 +48,16 @@ fn secrets_variables_sharing_the_prefix_are_not_settings() {
         assert_eq!(config.runtime.partitions, 4);
         Ok(())
     });
+}
+
+#[test]
+fn a_token_cache_longer_than_five_seconds_is_refused() {
+    let mut config = HubConfig::default();
+    config.auth.cache_ttl = Duration::from_secs(6);
+    let err = config.validate().unwrap_err().to_string();
+    assert!(err.contains("auth.cache_ttl"), "{err}");
+    config.auth.cache_ttl = AuthConfig::CACHE_TTL_MAX;
+    config.auth.address_burst = 0;
+    let err = config.validate().unwrap_err().to_string();
+    assert!(err.contains("auth"), "{err}");
 }

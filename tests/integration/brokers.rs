@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tradehub::api::callbacks::{CALLBACK_ID_HEADER, CallbackPartner, Callbacks};
 use tradehub::api::{self, ApiState};
+use tradehub::auth::{Gate, Pepper};
+use tradehub::config::AuthConfig;
 use tradehub::partners::config::{Layout, sign};
 use tradehub::partners::edifact_file::{
     EdifactFileConfig, EdifactFileTransport, InboxWatcher, WatcherConfig,
@@ -127,6 +129,11 @@ fn start_hub(mailbox: &RedisMailbox) -> Hub {
         partitions: PARTITIONS,
         callbacks: callbacks(),
         odoo: None,
+        gate: Gate::serving(
+            mailbox,
+            Pepper::new("pepper", Secret::new("p".repeat(32))).expect("32 bytes"),
+            &AuthConfig::default(),
+        ),
     };
     let (server, addr) =
         api::server(loopback(), Arc::new(Readiness::default()), state).expect("bind the API");

@@ -110,31 +110,31 @@ fn potential_match_cleared_by_a_reviewer_continues_to_filing() {
     // A decision about a party not under review changes nothing.
     r.input(
         SCREENING_DECISION,
-        json!({ "party_id": "p-importer", "decision": "clear", "reviewer": "ana", "reason": "x" }),
+        json!({ "party_id": "p-importer", "decision": "clear", "actor": person("ana"), "reason": "x" }),
     );
     assert!(r.last_ignored().is_some());
     // Resolving the review through the generic route is refused.
     r.input(
         EXCEPTION_RESOLVE,
-        json!({ "exception_id": e.id, "by": "ana" }),
+        json!({ "exception_id": e.id, "actor": person("ana") }),
     );
     assert!(r.last_ignored().unwrap().contains("screening.decision"));
 
     r.input(
         SCREENING_DECISION,
-        json!({ "party_id": "p-supplier", "decision": "clear", "reviewer": "ana", "reason": "different entity, JP registry checked" }),
+        json!({ "party_id": "p-supplier", "decision": "clear", "actor": person("ana"), "reason": "different entity, JP registry checked" }),
     );
     assert_eq!(r.stage(), Stage::Filing);
     assert!(r.open().is_empty());
     assert_eq!(
         r.state.screening["p-supplier"].cleared_by.as_deref(),
-        Some("ana")
+        Some("ana (token:ana)")
     );
     assert!(
         r.last
             .audit
             .iter()
-            .any(|a| a["actor"] == "ana" && a["action"] == "screening_decision")
+            .any(|a| a["actor"] == "ana (token:ana)" && a["action"] == "screening_decision")
     );
     r.one(FILE_DECLARATION);
 }
@@ -149,7 +149,7 @@ fn potential_match_confirmed_blocks_and_only_an_override_moves_it() {
     );
     r.input(
         SCREENING_DECISION,
-        json!({ "decision": "confirm", "reviewer": "ana", "reason": "same address and directors" }),
+        json!({ "decision": "confirm", "actor": person("ana"), "reason": "same address and directors" }),
     );
     assert_eq!(r.stage(), Stage::Blocked);
     assert!(r.saga.is_terminal(&r.state));
@@ -168,10 +168,22 @@ fn potential_match_confirmed_blocks_and_only_an_override_moves_it() {
 
     r.input(
         SCREENING_OVERRIDE,
-        json!({ "reviewer": "head-of-compliance", "reason": "licence GB-2026-17" }),
+        json!({ "actor": person("head-of-compliance"), "reason": "licence GB-2026-17" }),
     );
     assert_eq!(r.stage(), Stage::Filing);
-    assert!(r.state.override_record.is_some());
+    assert_eq!(
+        r.state
+            .override_record
+            .as_ref()
+            .map(|o| o.reviewer.as_str()),
+        Some("head-of-compliance (token:head-of-compliance)"),
+        "the override names the authenticated principal"
+    );
+    assert_eq!(
+        r.last.audit[0]["principal"],
+        person("head-of-compliance"),
+        "the input's audit entry records the principal whole, source address included"
+    );
     assert!(r.open().is_empty());
     r.one(FILE_DECLARATION);
 }
@@ -241,7 +253,7 @@ fn rejected_declaration_refiled_by_an_operator() {
     let e = r.exception(ExceptionType::RejectedDeclaration);
     r.input(
         EXCEPTION_RESOLVE,
-        json!({ "exception_id": e.id, "by": "olga", "action": "refile" }),
+        json!({ "exception_id": e.id, "actor": person("olga"), "action": "refile" }),
     );
     assert_eq!(r.stage(), Stage::Filing);
     assert_eq!(r.lrn(), lrn_for(IMPORT_KEY, 2));
@@ -436,7 +448,7 @@ fn cancellation_whose_broker_call_fails_can_be_retried_or_forced() {
     let e = r.exception(ExceptionType::PartnerFailed);
     r.input(
         EXCEPTION_RESOLVE,
-        json!({ "exception_id": e.id, "by": "olga", "action": "retry" }),
+        json!({ "exception_id": e.id, "actor": person("olga"), "action": "retry" }),
     );
     let again = r.one(CANCEL_DECLARATION);
     r.answer(
@@ -453,7 +465,7 @@ fn cancellation_whose_broker_call_fails_can_be_retried_or_forced() {
     let e = r.exception(ExceptionType::PartnerFailed);
     r.input(
         EXCEPTION_RESOLVE,
-        json!({ "exception_id": e.id, "by": "olga", "action": "force_cancel" }),
+        json!({ "exception_id": e.id, "actor": person("olga"), "action": "force_cancel" }),
     );
     assert_eq!(r.stage(), Stage::Cancelled);
     assert!(r.open().is_empty());
@@ -658,7 +670,7 @@ fn unknown_filing_outcome_resolved_by_a_status_or_an_operator() {
     let e = r.exception(ExceptionType::OutcomeUnknown);
     r.input(
         EXCEPTION_RESOLVE,
-        json!({ "exception_id": e.id, "by": "olga", "action": "accept" }),
+        json!({ "exception_id": e.id, "actor": person("olga"), "action": "accept" }),
     );
     assert_eq!(r.stage(), Stage::Filing);
     assert!(r.state.ack_token.is_some());
@@ -680,7 +692,7 @@ fn partner_failures_open_partner_failed_and_a_retry_reissues() {
     assert!(e.detail.contains("access denied"));
     r.input(
         EXCEPTION_RESOLVE,
-        json!({ "exception_id": e.id, "by": "olga", "action": "retry" }),
+        json!({ "exception_id": e.id, "actor": person("olga"), "action": "retry" }),
     );
     let read = r.one(READ_SHIPMENT);
     r.succeed(&read, json!({ "shipment": import_json() }));
@@ -701,7 +713,7 @@ fn partner_failures_open_partner_failed_and_a_retry_reissues() {
     let e = r.exception(ExceptionType::PartnerFailed);
     r.input(
         EXCEPTION_RESOLVE,
-        json!({ "exception_id": e.id, "by": "olga", "action": "retry" }),
+        json!({ "exception_id": e.id, "actor": person("olga"), "action": "retry" }),
     );
     let retried = r.one(CHECK_PARTY);
     r.succeed(&retried, json!({ "outcome": "clear" }));
@@ -741,7 +753,7 @@ fn a_refused_odoo_write_back_is_an_exception_and_a_retry_rewrites() {
     );
     r.input(
         EXCEPTION_RESOLVE,
-        json!({ "exception_id": e.id, "by": "olga", "action": "retry" }),
+        json!({ "exception_id": e.id, "actor": person("olga"), "action": "retry" }),
     );
     assert_eq!(r.odoo_write().unwrap()["x_trade_status"], "ENRICHING");
 }
@@ -767,13 +779,13 @@ fn duty_variance_goes_to_finance_and_closes_once_accepted() {
     );
     r.input(
         EXCEPTION_RESOLVE,
-        json!({ "exception_id": e.id, "by": "fin", "action": "retry" }),
+        json!({ "exception_id": e.id, "actor": person("fin"), "action": "retry" }),
     );
     assert!(
         r.last_ignored().is_some(),
         "retry does not apply to a variance"
     );
-    r.input(EXCEPTION_RESOLVE, json!({ "exception_id": e.id, "by": "fin", "action": "accept", "note": "broker credit note follows" }));
+    r.input(EXCEPTION_RESOLVE, json!({ "exception_id": e.id, "actor": person("fin"), "action": "accept", "note": "broker credit note follows" }));
     assert_eq!(r.stage(), Stage::Closed);
 }
 
@@ -804,7 +816,7 @@ fn resolving_an_unknown_or_closed_exception_is_ignored() {
     let mut r = Run::new(IMPORT_KEY);
     r.input(
         EXCEPTION_RESOLVE,
-        json!({ "exception_id": "nope-1", "by": "olga" }),
+        json!({ "exception_id": "nope-1", "actor": person("olga") }),
     );
     assert!(r.last_ignored().unwrap().contains("no exception"));
     r.input(PICKING_CONFIRMED, json!({ "picking_id": PICKING }));
@@ -813,14 +825,14 @@ fn resolving_an_unknown_or_closed_exception_is_ignored() {
     let id = r.exception(ExceptionType::MissingData).id;
     r.input(
         EXCEPTION_RESOLVE,
-        json!({ "exception_id": id, "by": "olga" }),
+        json!({ "exception_id": id, "actor": person("olga") }),
     );
     assert_eq!(r.stage(), Stage::Validating, "re-read to re-check");
     let read = r.one(READ_SHIPMENT);
     r.succeed(&read, json!({ "shipment": import_json() }));
     r.input(
         EXCEPTION_RESOLVE,
-        json!({ "exception_id": id, "by": "olga" }),
+        json!({ "exception_id": id, "actor": person("olga") }),
     );
     assert!(r.last_ignored().unwrap().contains("already resolved"));
 }
