@@ -1,5 +1,7 @@
 //! The HTTP API (actix-web): probes, shipment ingest and timelines. `/metrics`
-//! has its own listener (see [`crate::telemetry`]).
+//! has its own listener (see [`crate::telemetry`]). Every route, with the access it declares,
+//! is in [`routes::table`], the only way a route is registered; a path no route serves is a 404
+//! problem.
 //!
 //! The API depends on nothing that runs the node: whoever starts it (`tradehub serve`)
 //! hands over the store, the partners allowed to call back, the Odoo feed and a
@@ -10,6 +12,7 @@ pub mod callbacks;
 pub mod health;
 pub mod ingest;
 pub mod problem;
+pub mod routes;
 pub mod shipments;
 
 use std::net::SocketAddr;
@@ -20,6 +23,7 @@ use actix_web::{App, HttpServer, web};
 
 pub use health::{ReadyProbe, ReadyReport};
 
+use crate::auth::Gate;
 use crate::store::RedisMailbox;
 
 /// What the routes share.
@@ -32,6 +36,8 @@ pub struct ApiState {
     pub callbacks: callbacks::Callbacks,
     /// The Odoo webhook's feed; `None` outside the shipment workflow.
     pub odoo: Option<ingest::OdooIngest>,
+    /// Checks tokens, roles and rate limits on the role routes.
+    pub gate: Gate,
 }
 
 /// Largest request body accepted.
@@ -45,17 +51,16 @@ pub fn server(
     state: ApiState,
 ) -> std::io::Result<(Server, SocketAddr)> {
     let readiness: web::Data<dyn ReadyProbe> = web::Data::from(readiness);
+    let gate = state.gate.clone();
     let state = web::Data::new(state);
+    let table = routes::table();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(readiness.clone())
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(MAX_BODY))
-            .configure(health::routes)
-            .configure(actions::routes)
-            .configure(shipments::routes)
-            .configure(callbacks::routes)
-            .configure(ingest::routes)
+            .configure(|cfg| routes::configure(cfg, &table, &gate))
+            .default_service(web::to(routes::unknown))
     })
     .workers(2)
     .disable_signals()

@@ -15,6 +15,7 @@ mod ops;
 mod reconcile;
 mod screening;
 mod serve;
+mod token;
 
 /// Exit code: the work found problems (invalid data, a failed evaluation).
 pub const EXIT_PROBLEMS: u8 = 1;
@@ -52,6 +53,8 @@ pub enum Command {
     Lists(screening::ListsArgs),
     /// Odoo: check a database, set up the hub's fields.
     Odoo(odoo::OdooArgs),
+    /// API tokens: create (printed once), list, revoke, rotate.
+    Token(token::TokenArgs),
 }
 
 /// Run one subcommand; returns the process exit code.
@@ -71,5 +74,6 @@ pub fn run(command: Command) -> ExitCode {
         Command::Screen(args) => screening::screen(args),
         Command::Lists(args) => screening::lists(args),
         Command::Odoo(args) => odoo::odoo(args),
+        Command::Token(args) => token::token(args),
     }
 }

@@ -3,6 +3,7 @@
 //! then [`HubConfig::validate`].
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
 
+use crate::auth::{AuthSettings, LimitSettings};
 use crate::partners::config::{Auth, Layout};
 use crate::partners::odoo::{OdooSettings, OdooTransport};
 use crate::store::StoreConfig;
@@ -52,6 +54,8 @@ pub struct HubConfig {
     pub runtime: RuntimeConfig,
     /// The API listener.
     pub http: HttpConfig,
+    /// API tokens and the API's rate limits.
+    pub auth: AuthConfig,
     /// The Prometheus listener.
     pub metrics: MetricsConfig,
     /// Timers and tolerances of the shipment saga.
@@ -313,6 +317,68 @@ impl Default for HttpConfig {
     }
 }
 
+/// `[auth]`: API tokens and the API's rate limits.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Environment variable holding the pepper the tokens' secrets are hashed with (at least
+    /// 32 bytes); `serve` and `tradehub token` refuse to run without it.
+    pub pepper_env: String,
+    /// How long a token read from Redis is trusted before it is read again: a revoked or
+    /// expired token works at most this much longer (at most 5 s).
+    #[serde(with = "humantime_serde")]
+    pub cache_ttl: Duration,
+    /// A token's last-used time is written at most this often.
+    #[serde(with = "humantime_serde")]
+    pub last_used_every: Duration,
+    /// Steady requests per second one token may make.
+    pub token_rate_per_sec: u32,
+    /// Requests one token may make at once above its steady rate.
+    pub token_burst: u32,
+    /// Steady requests per second from one source address to token-authenticated routes.
+    pub address_rate_per_sec: u32,
+    /// Requests one address may make at once above its steady rate.
+    pub address_burst: u32,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            pepper_env: "TRADEHUB_TOKEN_PEPPER".to_owned(),
+            cache_ttl: Duration::from_secs(5),
+            last_used_every: Duration::from_secs(5),
+            token_rate_per_sec: 50,
+            token_burst: 100,
+            address_rate_per_sec: 100,
+            address_burst: 200,
+        }
+    }
+}
+
+impl AuthConfig {
+    /// Longest accepted `cache_ttl`.
+    pub const CACHE_TTL_MAX: Duration = Duration::from_secs(5);
+
+    /// How tokens are checked.
+    pub fn settings(&self) -> AuthSettings {
+        AuthSettings {
+            cache_ttl: self.cache_ttl,
+            last_used_every: self.last_used_every,
+        }
+    }
+
+    /// The rate limits (zeros, refused by [`HubConfig::validate`], read as 1).
+    pub fn limits(&self) -> LimitSettings {
+        let at_least_one = |n| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+        LimitSettings {
+            per_token: at_least_one(self.token_rate_per_sec),
+            token_burst: at_least_one(self.token_burst),
+            per_address: at_least_one(self.address_rate_per_sec),
+            address_burst: at_least_one(self.address_burst),
+        }
+    }
+}
+
 /// The Prometheus listener.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -419,6 +485,7 @@ impl HubConfig {
         let mut read: BTreeSet<String> = [
             self.odoo.api_key_env.clone(),
             self.odoo.webhook_secret_env.clone(),
+            self.auth.pepper_env.clone(),
             crate::telemetry::LOG_FORMAT_ENV.to_owned(),
         ]
         .into();
@@ -473,6 +540,25 @@ impl HubConfig {
         }
         if self.saga.variance_abs.is_sign_negative() || self.saga.variance_pct.is_sign_negative() {
             return invalid("saga.variance_abs", "tolerances must not be negative");
+        }
+        if self.auth.cache_ttl > AuthConfig::CACHE_TTL_MAX {
+            return invalid(
+                "auth.cache_ttl",
+                "must be at most 5s: a revoked token must fail within seconds",
+            );
+        }
+        if [
+            self.auth.token_rate_per_sec,
+            self.auth.token_burst,
+            self.auth.address_rate_per_sec,
+            self.auth.address_burst,
+        ]
+        .contains(&0)
+        {
+            return invalid("auth", "rates and bursts must be at least 1");
+        }
+        if self.auth.pepper_env.is_empty() {
+            return invalid("auth.pepper_env", "must name an environment variable");
         }
         for limits in self.partners.values() {
             if limits.rate_per_sec == 0 || limits.concurrency == 0 {

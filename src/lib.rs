@@ -7,7 +7,8 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`api`] | actix-web: probes, ingest and operator routes |
+//! | [`api`] | actix-web: the route table, probes, ingest and operator routes |
+//! | [`auth`] | roles, API tokens, the access each route declares, rate limits |
 //! | [`cli`] | the `tradehub` subcommands |
 //! | [`config`] | figment-layered service configuration |
 //! | [`finance`] | settlement documents, the duty reconciliation batch and its Odoo posting |
@@ -23,6 +24,7 @@
 //! | [`workflow`] | the sagas the hub runs |
 
 pub mod api;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod finance;

@@ -28,6 +28,7 @@
 //! | [`echo_ledger`] | the echo partner's executions per command id |
 //! | [`finance`] | the finance inbox's dossiers and posting retries |
 //! | [`odoo_cursor`] | the Odoo poll's cursor and fingerprints |
+//! | [`tokens`] | API tokens: the HMAC of each secret, roles, label, expiry, last use, revocation |
 
 mod audit;
 pub mod callbacks;
@@ -44,6 +45,7 @@ mod scripts;
 mod server;
 #[cfg(test)]
 mod tests;
+pub mod tokens;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -267,6 +269,21 @@ impl RedisMailbox {
             .into_iter()
             .filter_map(|e| e.field("h").map(str::to_owned))
             .collect())
+    }
+
+    /// The entry an ingest under idempotency key `dedupe` wrote, while the ledger keeps it.
+    pub async fn ingested(
+        &self,
+        partition: Partition,
+        dedupe: &str,
+    ) -> MailboxResult<Option<EntryId>> {
+        let id: Option<String> = self
+            .query(
+                "GET",
+                redis::cmd("GET").arg(self.inner.keys.dedupe(partition, dedupe)),
+            )
+            .await?;
+        Ok(id.map(EntryId))
     }
 
     /// The timers not yet fired, in firing order.

@@ -10,6 +10,7 @@
 #[path = "common"]
 mod common {
     pub mod data;
+    pub mod gate;
     pub mod redis;
     pub mod repo;
 }
@@ -30,6 +31,9 @@ mod formats;
 mod duty;
 #[path = "integration/screening.rs"]
 mod screening;
+
+#[path = "integration/auth.rs"]
+mod auth;
 
 #[cfg(feature = "sim")]
 #[path = "integration/brokers.rs"]

@@ -2,22 +2,27 @@
 //!
 //! | route | who | input |
 //! |---|---|---|
-//! | `POST /v1/shipments/{id}/screening/decision` | compliance officer | `screening.decision` `{party_id?, decision: clear\|confirm, reviewer, reason}` |
-//! | `POST /v1/shipments/{id}/screening/override` | compliance officer | `screening.override` `{reviewer, reason}` |
-//! | `POST /v1/shipments/{id}/exceptions/{exception}/resolve` | operator | `exception.resolve` `{by, action?, note?}` |
+//! | `POST /v1/shipments/{id}/screening/decision` | compliance officer | `screening.decision` `{party_id?, decision: clear\|confirm, reason}` |
+//! | `POST /v1/shipments/{id}/screening/override` | compliance officer | `screening.override` `{reason}` |
+//! | `POST /v1/shipments/{id}/exceptions/{exception}/resolve` | operator | `exception.resolve` `{action?, note?}` |
+//!
+//! Who acts is the authenticated caller ([`Caller`]): the input's `actor` is filled from the
+//! token and the source address, and a body that names an actor itself (`actor`, `reviewer`,
+//! `by`) is refused with 422 naming the field.
 //!
 //! Shipment ids may contain `/` (Odoo pickings are `odoo/<db>/picking/<id>`); the routes take
 //! them as they are or percent-encoded. The body is checked against the saga's own input type,
 //! so a request the saga could not use is refused here with 422 naming the field. The same
 //! request repeated (same path and body, or the same `Idempotency-Key`) is ingested once.
 
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::ApiState;
 use super::problem::Problem;
+use super::routes::Caller;
 use crate::partners::filing::ingest;
 use crate::workflow::shipment::inputs::{
     EXCEPTION_RESOLVE, Override, Resolution, ReviewDecision, SCREENING_DECISION, SCREENING_OVERRIDE,
@@ -30,9 +35,12 @@ fn checked<T: DeserializeOwned>(body: &Value, what: &str) -> Result<(), Problem>
         .map_err(|e| Problem::invalid(format!("{what}: {e}")))
 }
 
+/// Ingest `body` as a `kind` input of `key`. The idempotency key is the caller's: one
+/// caller's `Idempotency-Key` never answers for another's request.
 async fn submit(
     state: &ApiState,
     request: &HttpRequest,
+    caller: &Caller,
     key: &str,
     kind: &str,
     body: Value,
@@ -46,7 +54,7 @@ async fn submit(
             hex::encode(&Sha256::digest(format!("{}\n{body}", request.path()).as_bytes())[..16])
         }
     };
-    let id = format!("action:{kind}:{idempotency}");
+    let id = format!("action:{kind}:{}:{idempotency}", caller.0.id);
     let (entry, duplicate) = ingest(&state.mailbox, state.partitions, key, kind, &id, body)
         .await
         .map_err(|e| Problem::unavailable(e.to_string()))?;
@@ -58,7 +66,11 @@ async fn submit(
     })))
 }
 
-fn object(body: &[u8]) -> Result<Value, Problem> {
+/// Body fields the API fills from the authenticated caller; a body naming one is refused.
+const ACTOR_FIELDS: [&str; 3] = ["actor", "reviewer", "by"];
+
+/// The JSON object in `body`, with the caller as its `actor`.
+fn object(body: &[u8], caller: &Caller) -> Result<Value, Problem> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
         Problem::invalid(format!(
             "body is not JSON: {e} (line {}, column {})",
@@ -66,56 +78,57 @@ fn object(body: &[u8]) -> Result<Value, Problem> {
             e.column()
         ))
     })?;
-    if value.is_object() {
-        Ok(value)
-    } else {
-        Err(Problem::invalid("body must be a JSON object"))
+    let Value::Object(mut map) = value else {
+        return Err(Problem::invalid("body must be a JSON object"));
+    };
+    if let Some(field) = ACTOR_FIELDS.iter().find(|field| map.contains_key(**field)) {
+        return Err(Problem::invalid(format!(
+            "`{field}`: who acts is the authenticated caller, not a body field; leave it out"
+        )));
     }
+    map.insert("actor".to_owned(), json!(caller.0.actor()));
+    Ok(Value::Object(map))
 }
 
-#[post("/v1/shipments/{id:.+}/screening/decision")]
-async fn decision(
+/// `POST /v1/shipments/{id}/screening/decision`.
+pub(super) async fn decision(
     state: web::Data<ApiState>,
     request: HttpRequest,
+    caller: Caller,
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Problem> {
-    let body = object(&body)?;
+    let body = object(&body, &caller)?;
     checked::<ReviewDecision>(&body, "screening decision")?;
-    submit(&state, &request, &id, SCREENING_DECISION, body).await
+    submit(&state, &request, &caller, &id, SCREENING_DECISION, body).await
 }
 
-#[post("/v1/shipments/{id:.+}/screening/override")]
-async fn override_block(
+/// `POST /v1/shipments/{id}/screening/override`.
+pub(super) async fn override_block(
     state: web::Data<ApiState>,
     request: HttpRequest,
+    caller: Caller,
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Problem> {
-    let body = object(&body)?;
+    let body = object(&body, &caller)?;
     checked::<Override>(&body, "override")?;
-    submit(&state, &request, &id, SCREENING_OVERRIDE, body).await
+    submit(&state, &request, &caller, &id, SCREENING_OVERRIDE, body).await
 }
 
-#[post("/v1/shipments/{id:.+}/exceptions/{exception}/resolve")]
-async fn resolve(
+/// `POST /v1/shipments/{id}/exceptions/{exception}/resolve`.
+pub(super) async fn resolve(
     state: web::Data<ApiState>,
     request: HttpRequest,
+    caller: Caller,
     path: web::Path<(String, String)>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Problem> {
     let (id, exception) = path.into_inner();
-    let mut body = object(&body)?;
+    let mut body = object(&body, &caller)?;
     if let Some(map) = body.as_object_mut() {
         map.insert("exception_id".to_owned(), json!(exception));
     }
     checked::<Resolution>(&body, "resolution")?;
-    submit(&state, &request, &id, EXCEPTION_RESOLVE, body).await
-}
-
-/// Register the action routes (before the shipment routes: their paths are longer).
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(decision)
-        .service(override_block)
-        .service(resolve);
+    submit(&state, &request, &caller, &id, EXCEPTION_RESOLVE, body).await
 }

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, ResponseError, post, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde_json::{Value, json};
 
 use super::ApiState;
@@ -183,7 +183,7 @@ impl Callbacks {
 
 /// Why a callback was refused.
 #[derive(Debug, thiserror::Error)]
-enum CallbackError {
+pub(super) enum CallbackError {
     #[error("{0}")]
     Problem(#[from] Problem),
     #[error("{0}")]
@@ -229,8 +229,8 @@ async fn unprocessable(state: &ApiState, partner: &str, reason: String, body: &[
     Problem::invalid(rejected.reason)
 }
 
-#[post("/v1/partners/{name}/callbacks")]
-async fn receive(
+/// `POST /v1/partners/{name}/callbacks`.
+pub(super) async fn receive(
     state: web::Data<ApiState>,
     name: web::Path<String>,
     request: HttpRequest,
@@ -494,9 +494,4 @@ async fn carrier(
 
 fn saga_code(template_milestone: &str) -> Option<Value> {
     filing::saga_milestone(template_milestone).and_then(|m| serde_json::to_value(m).ok())
-}
-
-/// Register the callback route.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(receive);
 }

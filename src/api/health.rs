@@ -1,7 +1,7 @@
 //! `/healthz` (the process answers) and `/readyz` (it can do work: Redis
 //! answers and this node owns partitions, or is still allowed to take some).
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 /// What `/readyz` shows.
@@ -24,13 +24,13 @@ pub trait ReadyProbe: Send + Sync + 'static {
     fn report(&self) -> ReadyReport;
 }
 
-#[get("/healthz")]
-async fn healthz() -> HttpResponse {
+/// `GET /healthz`.
+pub(super) async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-#[get("/readyz")]
-async fn readyz(probe: web::Data<dyn ReadyProbe>) -> HttpResponse {
+/// `GET /readyz`.
+pub(super) async fn readyz(probe: web::Data<dyn ReadyProbe>) -> HttpResponse {
     let report = probe.report();
     let body = json!({
         "ready": report.ready,
@@ -43,9 +43,4 @@ async fn readyz(probe: web::Data<dyn ReadyProbe>) -> HttpResponse {
     } else {
         HttpResponse::ServiceUnavailable().json(body)
     }
-}
-
-/// Register the probe routes.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(healthz).service(readyz);
 }

@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -45,8 +45,8 @@ fn presented_secret(request: &HttpRequest) -> Option<String> {
         .and_then(|q| q.get("secret").cloned())
 }
 
-#[post("/v1/ingest/odoo")]
-async fn odoo(
+/// `POST /v1/ingest/odoo`.
+pub(super) async fn odoo(
     state: web::Data<ApiState>,
     request: HttpRequest,
     body: web::Bytes,
@@ -77,11 +77,6 @@ async fn odoo(
         Err(error @ PollError::Odoo(_)) => Err(Problem::upstream(error.to_string())),
         Err(error) => Err(Problem::unavailable(error.to_string())),
     }
-}
-
-/// Register the ingest routes.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(odoo);
 }
 
 #[cfg(test)]

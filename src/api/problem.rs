@@ -1,8 +1,13 @@
 //! `application/problem+json` errors (RFC 9457) with stable `type` URIs.
 
+use std::time::Duration;
+
 use actix_web::http::StatusCode;
+use actix_web::http::header::RETRY_AFTER;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
+
+use crate::auth::Refusal;
 
 /// An API error; its `kind` is the stable part clients match on.
 #[derive(Debug, thiserror::Error)]
@@ -12,6 +17,8 @@ pub struct Problem {
     kind: &'static str,
     title: &'static str,
     detail: String,
+    /// Seconds the client should wait (`Retry-After`), on 429.
+    retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -22,6 +29,7 @@ impl Problem {
             kind: "invalid-request",
             title: "The request cannot be used",
             detail: detail.into(),
+            retry_after: None,
         }
     }
 
@@ -32,6 +40,7 @@ impl Problem {
             kind: "bad-header",
             title: "A required header is missing or malformed",
             detail: detail.into(),
+            retry_after: None,
         }
     }
 
@@ -42,6 +51,7 @@ impl Problem {
             kind: "not-found",
             title: "Not found",
             detail: detail.into(),
+            retry_after: None,
         }
     }
 
@@ -52,6 +62,7 @@ impl Problem {
             kind: "unauthorized",
             title: "Missing or wrong credentials",
             detail: detail.into(),
+            retry_after: None,
         }
     }
 
@@ -62,6 +73,7 @@ impl Problem {
             kind: "not-configured",
             title: "This route is not configured on this node",
             detail: detail.into(),
+            retry_after: None,
         }
     }
 
@@ -72,6 +84,7 @@ impl Problem {
             kind: "upstream-unavailable",
             title: "A system the hub depends on did not answer; retry later",
             detail: detail.into(),
+            retry_after: None,
         }
     }
 
@@ -82,6 +95,57 @@ impl Problem {
             kind: "store-unavailable",
             title: "The hub cannot store requests right now; retry later",
             detail: detail.into(),
+            retry_after: None,
+        }
+    }
+}
+
+impl Problem {
+    /// Valid credentials that do not allow the request.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::FORBIDDEN,
+            kind: "forbidden",
+            title: "The credentials do not allow this request",
+            detail: detail.into(),
+            retry_after: None,
+        }
+    }
+
+    /// The request conflicts with the state of what it names.
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::CONFLICT,
+            kind: "conflict",
+            title: "The request conflicts with the current state",
+            detail: detail.into(),
+            retry_after: None,
+        }
+    }
+
+    /// Over a rate limit; the client waits `wait` (rounded up to whole seconds).
+    pub fn rate_limited(wait: Duration) -> Self {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        Self {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            kind: "rate-limited",
+            title: "Too many requests",
+            detail: format!("over the rate limit; retry in {seconds} s"),
+            retry_after: Some(seconds.max(1)),
+        }
+    }
+
+    /// The answer to a request the access check turned away. Whether a token exists is never
+    /// said; why the token store could not be read goes to the log, not to the client.
+    pub fn refused(refusal: &Refusal) -> Self {
+        match refusal {
+            Refusal::Unauthenticated => Self::unauthorized(refusal.to_string()),
+            Refusal::Forbidden(_) => Self::forbidden(refusal.to_string()),
+            Refusal::Limited(wait) => Self::rate_limited(*wait),
+            Refusal::Unavailable(reason) => {
+                tracing::warn!(%reason, "the token store cannot be read; refusing the request");
+                Self::unavailable("credentials cannot be checked right now")
+            }
         }
     }
 }
@@ -92,7 +156,11 @@ impl ResponseError for Problem {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status)
+        let mut response = HttpResponse::build(self.status);
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((RETRY_AFTER, seconds.to_string()));
+        }
+        response
             .content_type("application/problem+json")
             .json(json!({
                 "type": format!("urn:tradehub:problem:{}", self.kind),

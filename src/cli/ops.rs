@@ -21,7 +21,7 @@ pub struct Connection {
     config: Option<PathBuf>,
     /// Print one JSON document.
     #[arg(long, global = true)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 /// Replay and redrive.
@@ -81,7 +81,8 @@ enum Audit {
     Verify,
 }
 
-fn connect(
+/// The configuration, a connection to its Redis and a runtime to drive it.
+pub(super) fn connect(
     connection: &Connection,
 ) -> Result<(HubConfig, RedisMailbox, tokio::runtime::Runtime), String> {
     let (path, required) = match &connection.config {
@@ -109,7 +110,8 @@ fn parse_letter(text: &str) -> Result<(Partition, EntryId), String> {
     Ok((partition, EntryId(id.to_owned())))
 }
 
-fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
+/// Say why on stderr and exit with `code`.
+pub(super) fn fail(code: u8, message: impl std::fmt::Display) -> ExitCode {
     eprintln!("{message}");
     ExitCode::from(code)
 }

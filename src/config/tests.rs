@@ -13,6 +13,7 @@ fn shipped_hub_toml_loads_and_equals_the_defaults() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/hub.toml");
         let loaded = HubConfig::load(&path, true).expect("config/hub.toml loads");
         assert_eq!(loaded.runtime, RuntimeConfig::default());
+        assert_eq!(loaded.auth, AuthConfig::default());
         assert_eq!(loaded.redis.prefix, "th");
         Ok(())
     });
@@ -120,6 +121,7 @@ fn the_secrets_that_partner_templates_name_are_known_variables() {
         "TRADEHUB_CARRIER_X12_SECRET",
         "TRADEHUB_UK_CDS_TOKEN",
         "TRADEHUB_LOG_FORMAT",
+        "TRADEHUB_TOKEN_PEPPER",
         "PATH",
     ];
     config
@@ -130,4 +132,16 @@ fn the_secrets_that_partner_templates_name_are_known_variables() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("TRADEHUB_CARRIER_DCSA_SECRT"), "{err}");
+}
+
+#[test]
+fn a_token_cache_longer_than_five_seconds_is_refused() {
+    let mut config = HubConfig::default();
+    config.auth.cache_ttl = Duration::from_secs(6);
+    let err = config.validate().unwrap_err().to_string();
+    assert!(err.contains("auth.cache_ttl"), "{err}");
+    config.auth.cache_ttl = AuthConfig::CACHE_TTL_MAX;
+    config.auth.address_burst = 0;
+    let err = config.validate().unwrap_err().to_string();
+    assert!(err.contains("auth"), "{err}");
 }

@@ -32,6 +32,7 @@ use super::leases::{LeaseManager, LeaseTiming, NodeRegistry, PartitionWork};
 use super::readiness::Readiness;
 use super::wiring::{Broker, Flow, Secrets, WiringError};
 use crate::api;
+use crate::auth::{Gate, PepperError};
 use crate::config::{HubConfig, PartnerLimits};
 use crate::finance::FinanceInbox;
 use crate::partners::config::Layout;
@@ -66,6 +67,9 @@ pub enum ServeError {
     /// A listener could not be bound.
     #[error("listener: {0}")]
     Listen(String),
+    /// API tokens cannot be checked: the pepper is missing or too short.
+    #[error("API tokens: {0}")]
+    Auth(#[from] PepperError),
     /// The workflow could not be loaded (a file, a template or a setting is wrong).
     #[error("cannot load the workflow: {0}")]
     Wiring(#[from] WiringError),
@@ -95,7 +99,7 @@ pub async fn serve(
     options: ServeOptions,
     listening: impl FnOnce(SocketAddr) -> Result<(), String>,
 ) -> Result<(), ServeError> {
-    let secrets = Secrets::from_env(&config);
+    let secrets = Secrets::from_env(&config)?;
     let mut hub = Hub::start(config, options, secrets).await?;
     if let Err(reason) = listening(hub.api_addr()) {
         hub.stop().await;
@@ -138,6 +142,10 @@ impl Hub {
         options: ServeOptions,
         secrets: Secrets,
     ) -> Result<Self, ServeError> {
+        let pepper = secrets
+            .token_pepper
+            .clone()
+            .ok_or_else(|| PepperError::Missing(config.auth.pepper_env.clone()))?;
         let redis_err = |reason: String| ServeError::Redis {
             url: config.redis.url.clone(),
             reason,
@@ -249,6 +257,7 @@ impl Hub {
                 feed,
                 secret: secrets.odoo_webhook.clone(),
             }),
+            gate: Gate::serving(&mailbox, pepper, &config.auth),
         };
         let (api_server, api_addr) = api::server(config.http.listen, readiness.clone(), api_state)
             .map_err(|e| ServeError::Listen(format!("api on {}: {e}", config.http.listen)))?;

@@ -12,6 +12,7 @@ use tradehub_actors::partner::{PartnerConfig, Transport, partner_connection_spec
 use tradehub_actors::supervisor::ChildSpec;
 
 use crate::api::callbacks::{CallbackPartner, Callbacks};
+use crate::auth::{Pepper, PepperError};
 use crate::config::{BrokerLink, HubConfig, Workflow};
 use crate::partners::config::{Layout, PartnerKind, TransportConfig};
 use crate::partners::echo::EchoTransport;
@@ -43,17 +44,20 @@ pub struct Secrets {
     /// Brokers and carriers allowed to call back, with their HMAC secrets; `None`: every
     /// broker and carrier template whose secret's environment variable is set.
     pub callbacks: Option<Callbacks>,
+    /// The pepper API tokens are hashed with; the API does not start without it.
+    pub token_pepper: Option<Pepper>,
 }
 
 impl Secrets {
-    /// From the environment variables `config` names.
-    pub fn from_env(config: &HubConfig) -> Self {
+    /// From the environment variables `config` names; the token pepper must be there.
+    pub fn from_env(config: &HubConfig) -> Result<Self, PepperError> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        Self {
+        Ok(Self {
             odoo_api_key: var(&config.odoo.api_key_env),
             odoo_webhook: var(&config.odoo.webhook_secret_env),
             callbacks: None,
-        }
+            token_pepper: Some(Pepper::from_env(&config.auth.pepper_env)?),
+        })
     }
 
     /// Callbacks for the named partners, all with one secret (the demo and tests).

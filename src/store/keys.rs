@@ -168,6 +168,16 @@ impl Keys {
         self.sys("finance:retry")
     }
 
+    /// The record of API token `id`: a hash of its secret's HMAC, roles, label and times.
+    pub fn token(&self, id: &str) -> String {
+        self.sys(&format!("token:{id}"))
+    }
+
+    /// The set of every API token id.
+    pub fn tokens(&self) -> String {
+        self.sys("tokens")
+    }
+
     /// The echo partner's ledger: a hash of command id → executions.
     pub fn echo_calls(&self) -> String {
         self.sys("echo:calls")

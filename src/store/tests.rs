@@ -36,6 +36,8 @@ fn partition_keys_follow_the_design_layout() {
     assert_eq!(keys.audit(3), "th:{s3}:audit");
     assert_eq!(keys.lease(3), "th:{s3}:lease");
     assert_eq!(keys.nodes(), "th:{sys}:nodes");
+    assert_eq!(keys.token("0a1b"), "th:{sys}:token:0a1b");
+    assert_eq!(keys.tokens(), "th:{sys}:tokens");
 }
 
 #[test]

@@ -108,6 +108,14 @@ pub enum Stage {
 }
 
 impl Stage {
+    /// Whether a submitted shipment (`POST /v1/shipments`) may still replace the shipment's
+    /// data: during intake (nothing applied yet, or master data waiting for a fix) and after a
+    /// rejection (the amendment). From screening on, new data would escape the checks already
+    /// made on the old (a party swapped after it was screened).
+    pub fn accepts_submission(self) -> bool {
+        matches!(self, Self::Received | Self::Validating | Self::Rejected)
+    }
+
     /// The text form, as in Odoo and the API.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -130,6 +130,7 @@ fn start_hub(mailbox: &RedisMailbox) -> Hub {
         partitions: PARTITIONS,
         callbacks: callbacks(),
         odoo: None,
+        gate: crate::common::gate::serving(mailbox),
     };
     let (server, addr) =
         api::server(loopback(), Arc::new(Readiness::default()), state).expect("bind the API");

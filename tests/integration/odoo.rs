@@ -763,6 +763,7 @@ async fn webhook_api(
             feed: Arc::new(OdooFeed::new(poller, mailbox.clone(), 4, sim.db())),
             secret: secret.map(str::to_owned),
         }),
+        gate: crate::common::gate::serving(mailbox),
     };
     let (server, addr) =
         api::server(any_port(), Arc::new(Readiness::default()), state).expect("bind the API");

@@ -285,7 +285,10 @@ fn eval_reads_the_labelled_pairs() {
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
     let doc = json(&out);
     assert_eq!(doc["kind"], "pairs");
-    assert!(doc["precision"].as_f64().expect("precision") >= 0.95, "{doc}");
+    assert!(
+        doc["precision"].as_f64().expect("precision") >= 0.95,
+        "{doc}"
+    );
     assert!(doc["recall"].as_f64().expect("recall") >= 0.30, "{doc}");
     let total: u64 = ["tp", "fp", "fn", "tn"]
         .iter()

@@ -399,7 +399,8 @@ impl People {
 
     /// The compliance officer: read the parties under review, confirm SDN customers, clear others.
     async fn review(&mut self, world: &World, key: &str) -> Result<(), DemoError> {
-        let state = shipment(world, key).await?;
+        let officer = &world.tokens.compliance;
+        let state = shipment(world, officer, key).await?;
         let under_review: Vec<String> = state["state"]["screening"]
             .as_object()
             .map(|parties| {
@@ -430,8 +431,9 @@ impl People {
         let url = format!("{}/v1/shipments/{key}/screening/decision", world.api);
         post(
             world,
+            officer,
             &url,
-            json!({ "decision": decision, "reviewer": "demo.compliance", "reason": reason }),
+            json!({ "decision": decision, "reason": reason }),
         )
         .await?;
         self.count(action);
@@ -448,7 +450,8 @@ impl People {
         note: &str,
         done: &str,
     ) -> Result<bool, DemoError> {
-        let state = shipment(world, key).await?;
+        let operator = &world.tokens.operator;
+        let state = shipment(world, operator, key).await?;
         let open = state["state"]["exceptions"].as_array().and_then(|e| {
             e.iter()
                 .find(|x| x["type"] == kind && x["state"]["kind"] == "open")
@@ -463,8 +466,9 @@ impl People {
         );
         post(
             world,
+            operator,
             &url,
-            json!({ "by": "demo.people", "action": action, "note": note }),
+            json!({ "action": action, "note": note }),
         )
         .await?;
         self.count(done);
@@ -477,7 +481,7 @@ impl People {
         let statuses = statuses(world, &ids)?;
         let mut outcomes = Vec::with_capacity(self.tracked.len());
         for t in &self.tracked {
-            let found = shipment(world, &t.key).await.ok();
+            let found = shipment(world, &world.tokens.viewer, &t.key).await.ok();
             let state = found.as_ref().map(|f| &f["state"]);
             outcomes.push(Outcome {
                 shipment_id: t.key.clone(),
@@ -530,12 +534,18 @@ fn statuses(world: &World, pickings: &[u64]) -> Result<HashMap<u64, String>, Dem
         .collect())
 }
 
-/// POST `body` to the hub. No answer or a 5xx is [`DemoError::HubBusy`] (tried again later);
-/// any other answer but a 2xx stops the run.
-async fn post(world: &World, url: &str, body: Value) -> Result<(), DemoError> {
+/// Whether the hub asks to be tried again later: a 5xx or a 429.
+fn busy(status: reqwest::StatusCode) -> bool {
+    status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS
+}
+
+/// POST `body` to the hub with `token`. No answer, a 5xx or a 429 is [`DemoError::HubBusy`]
+/// (tried again later); any other answer but a 2xx stops the run.
+async fn post(world: &World, token: &str, url: &str, body: Value) -> Result<(), DemoError> {
     let response = world
         .http
         .post(url)
+        .bearer_auth(token)
         .json(&body)
         .send()
         .await
@@ -546,24 +556,25 @@ async fn post(world: &World, url: &str, body: Value) -> Result<(), DemoError> {
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
     let what = format!("POST {url}: {status}: {text}");
-    Err(if status.is_server_error() {
+    Err(if busy(status) {
         DemoError::HubBusy(what)
     } else {
         DemoError::Run(what)
     })
 }
 
-/// `GET /v1/shipments/{key}`.
-async fn shipment(world: &World, key: &str) -> Result<Value, DemoError> {
+/// `GET /v1/shipments/{key}` with `token`.
+async fn shipment(world: &World, token: &str, key: &str) -> Result<Value, DemoError> {
     let url = format!("{}/v1/shipments/{key}", world.api);
     let response = world
         .http
         .get(&url)
+        .bearer_auth(token)
         .send()
         .await
         .map_err(|e| DemoError::HubBusy(format!("GET {url}: {e}")))?;
     let status = response.status();
-    if status.is_server_error() {
+    if busy(status) {
         return Err(DemoError::HubBusy(format!("GET {url}: {status}")));
     }
     if !status.is_success() {

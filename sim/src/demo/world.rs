@@ -11,6 +11,7 @@ use crate::carrier::{CarrierEndpoint, CarrierSim, CarrierSimConfig};
 use crate::odoo::{self as sim_odoo, SimConfig, SimOdoo, WebhookRule};
 use crate::settlement::FinanceDrop;
 use crate::settlement::saga_shipments;
+use tradehub::auth::{Pepper, Role, Tokens};
 use tradehub::config::{BrokerLink, HubConfig, PartnerLimits, Workflow};
 use tradehub::partners::config::Layout;
 use tradehub::partners::odoo::{OdooClient, OdooTransport};
@@ -21,6 +22,7 @@ use tradehub::service::wiring::Secrets;
 use tradehub::store::{RedisMailbox, StoreConfig};
 use tradehub::tariff::duty::TariffBook;
 use tradehub::workflow::shipment::{ODOO, SCREENING};
+use tradehub_actors::clock::SystemClock;
 use tradehub_testkit::{Persistence, RedisServer};
 
 /// The REST broker's partner (template) name.
@@ -301,6 +303,45 @@ impl HubRun {
     }
 }
 
+/// The API tokens of the people who use the hub's API, each their own.
+#[derive(Clone)]
+pub struct PeopleTokens {
+    /// The compliance officer: `compliance_officer` and `viewer`.
+    pub compliance: String,
+    /// The customs operator (and finance): `operator` and `viewer`.
+    pub operator: String,
+    /// Whoever reads the outcomes for the summary: `viewer`.
+    pub viewer: String,
+}
+
+impl std::fmt::Debug for PeopleTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PeopleTokens(<redacted>)")
+    }
+}
+
+impl PeopleTokens {
+    /// Create the people's tokens in the hub's token store.
+    async fn create(tokens: &Tokens) -> Result<Self, DemoError> {
+        let make = async |label: &str, roles: &[Role]| {
+            tokens
+                .create(roles.iter().copied().collect(), label, None)
+                .await
+                .map(|(_, token)| token.reveal())
+                .map_err(start_error("the people's API tokens"))
+        };
+        Ok(Self {
+            compliance: make(
+                "demo compliance officer",
+                &[Role::ComplianceOfficer, Role::Viewer],
+            )
+            .await?,
+            operator: make("demo customs operator", &[Role::Operator, Role::Viewer]).await?,
+            viewer: make("demo summary", &[Role::Viewer]).await?,
+        })
+    }
+}
+
 /// Everything the demo started; stopped by [`World::stop`].
 pub struct World {
     /// The Redis in use.
@@ -322,6 +363,8 @@ pub struct World {
     pub api: String,
     /// HTTP client for the API.
     pub http: reqwest::Client,
+    /// The people's API tokens.
+    pub tokens: PeopleTokens,
     _folders: tempfile::TempDir,
 }
 
@@ -355,6 +398,18 @@ impl World {
         })
         .await
         .map_err(start_error("the brokers' view of Redis"))?;
+        // The pepper is made for this run and handed to the hub; the people get tokens of their
+        // own, hashed with it, before the hub starts.
+        let pepper_text = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let pepper = Pepper::new("the demo's pepper", Secret::new(pepper_text.clone()))
+            .map_err(start_error("the token pepper"))?;
+        let tokens =
+            PeopleTokens::create(&Tokens::new(&store, pepper.clone(), Arc::new(SystemClock)))
+                .await?;
         let book = TariffBook::load(&options.home.join("config/tariffs"))
             .map_err(start_error("the brokers' tariff tables"))?;
         let broker_config = BrokerSimConfig {
@@ -411,6 +466,7 @@ impl World {
                     odoo_api_key: Some(odoo.api_key().to_owned()),
                     odoo_webhook: Some(webhook_secret.clone()),
                     callbacks: Some(callbacks),
+                    token_pepper: Some(pepper),
                 };
                 HubRun::InProcess(Hub::start(config, ServeOptions { ephemeral }, secrets).await?)
             }
@@ -432,6 +488,7 @@ impl World {
                     ),
                     ("TRADEHUB_CARRIER_DCSA_SECRET".to_owned(), secret.clone()),
                     ("TRADEHUB_CARRIER_X12_SECRET".to_owned(), secret.clone()),
+                    (config.auth.pepper_env.clone(), pepper_text),
                 ];
                 let mut run = HubRun::Process {
                     child: None,
@@ -471,6 +528,7 @@ impl World {
             hub,
             api,
             http,
+            tokens,
             _folders: folders,
         })
     }
@@ -682,6 +740,12 @@ fn hub_config(
     config.odoo.login = odoo.login().to_owned();
     config.odoo.poll_every = Duration::from_millis(500);
     config.odoo.settle = Duration::from_secs(1);
+    // The demo's people are trusted and read every shipment at the end in one burst: the API's
+    // rate limits stay on, far above what they do.
+    config.auth.token_rate_per_sec = 100_000;
+    config.auth.token_burst = 100_000;
+    config.auth.address_rate_per_sec = 100_000;
+    config.auth.address_burst = 100_000;
     if let Some(limits) = &options.partner_limits {
         for name in [ODOO, SCREENING, REST_BROKER, EDIFACT_BROKER] {
             config.partners.insert(name.to_owned(), limits.clone());

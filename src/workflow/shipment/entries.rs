@@ -9,6 +9,7 @@ use serde_json::Value;
 use tradehub_actors::clock::Millis;
 
 use super::Stage;
+use super::inputs::Actor;
 
 /// What became of an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -38,6 +39,9 @@ pub enum HistoryEntry<'a> {
         outcome: Outcome,
         /// Why it was ignored.
         reason: Option<String>,
+        /// The authenticated principal behind a person's input.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        principal: Option<&'a Actor>,
         /// The stage before.
         from: Stage,
         /// The stage after.
@@ -66,6 +70,9 @@ pub enum AuditEntry<'a> {
         at_ms: Millis,
         /// Who caused it: a person, `partner:<name>`, `odoo` or `system`.
         actor: String,
+        /// The authenticated principal behind a person's input: id, label, source address.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        principal: Option<&'a Actor>,
         /// The input's kind.
         action: &'a str,
         /// The shipment.

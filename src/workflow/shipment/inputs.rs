@@ -72,11 +72,31 @@ pub struct PickingCancelled {
     pub reason: Option<String>,
 }
 
+/// The authenticated caller behind a person's input: the API fills it from the token that
+/// authenticated the request, never from what the request body says.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct Actor {
+    /// The principal, e.g. `token:<id>`.
+    pub id: String,
+    /// The principal's label, e.g. the person or system holding the token.
+    pub label: String,
+    /// The address the request came from.
+    pub source: String,
+}
+
+impl std::fmt::Display for Actor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.label, self.id)
+    }
+}
+
 /// Body of [`SHIPMENT_SUBMITTED`].
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ShipmentSubmitted {
     /// The canonical shipment; its id must equal the envelope key.
     pub shipment: Shipment,
+    /// Who submitted it.
+    pub actor: Actor,
 }
 
 /// How a partner call ended, from the input kind.
@@ -177,7 +197,7 @@ pub struct ReviewDecision {
     /// Clear or confirm.
     pub decision: Decision,
     /// Who decided (recorded in the audit trail).
-    pub reviewer: String,
+    pub actor: Actor,
     /// Why.
     pub reason: String,
 }
@@ -186,7 +206,7 @@ pub struct ReviewDecision {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Override {
     /// Who overrides (recorded in the audit trail).
-    pub reviewer: String,
+    pub actor: Actor,
     /// Why, e.g. a licence reference.
     pub reason: String,
 }
@@ -348,7 +368,7 @@ pub struct Resolution {
     /// The exception.
     pub exception_id: String,
     /// Who resolves it.
-    pub by: String,
+    pub actor: Actor,
     /// What to do; `resolve` when absent.
     #[serde(default = "default_action")]
     pub action: ResolveAction,

@@ -11,7 +11,7 @@ use super::commands::{
     CloseActivity, CommandBody, PostNote, ScheduleActivity, TradeFields, WritePicking,
 };
 use super::entries::{AuditEntry, HistoryEntry, Outcome};
-use super::inputs::{self, Input, TimerFired};
+use super::inputs::{self, Actor, Input, TimerFired};
 use super::{ODOO, Pending, ShipmentSaga, ShipmentState, Stage};
 use crate::workflow::exceptions::{Exception, ExceptionState, ExceptionType};
 
@@ -67,8 +67,12 @@ pub(super) struct Step<'a> {
     timers: Vec<Timer>,
     history: Vec<HistoryEntry<'a>>,
     audit: Vec<AuditEntry<'a>>,
-    /// Who caused this input: a person from the body, the partner, or `system`.
+    /// Who caused this input: a person (the authenticated principal), the partner, `odoo` or
+    /// `system`.
     pub(super) actor: String,
+    /// The authenticated principal behind a person's input, recorded whole in the input's
+    /// timeline and audit entries.
+    principal: Option<Actor>,
     counter: u32,
     ignored: Option<String>,
     force_write: bool,
@@ -91,6 +95,7 @@ impl<'a> Step<'a> {
             history: Vec::new(),
             audit: Vec::new(),
             actor: "system".to_owned(),
+            principal: None,
             counter: 0,
             ignored: None,
             force_write: false,
@@ -102,6 +107,7 @@ impl<'a> Step<'a> {
             Err(error) => step.ignore(error.to_string()),
             Ok(decoded) => {
                 step.actor = actor_of(&decoded);
+                step.principal = principal_of(&decoded).cloned();
                 if from.is_terminal() && !allowed_when_terminal(&decoded, &step.state) {
                     step.ignore(format!("shipment is {}: no input moves it", from.as_str()));
                 } else {
@@ -140,12 +146,14 @@ impl<'a> Step<'a> {
             attempt: self.input.attempt,
             outcome,
             reason: self.ignored,
+            principal: self.principal.as_ref(),
             from,
             to,
         };
         let audited = AuditEntry::Input {
             at_ms: self.now,
             actor: self.actor,
+            principal: self.principal.as_ref(),
             action: &self.input.kind,
             key: &self.input.key,
             input: &self.input.id,
@@ -416,21 +424,35 @@ fn allowed_when_terminal(input: &Input, state: &ShipmentState) -> bool {
     }
 }
 
-fn actor_of(input: &Input) -> String {
+/// The authenticated caller behind a person's input; `None` for the inputs of systems.
+fn principal_of(input: &Input) -> Option<&Actor> {
     match input {
-        Input::Review(review) => review.reviewer.clone(),
-        Input::Override(request) => request.reviewer.clone(),
-        Input::Resolve(resolution) => resolution.by.clone(),
-        Input::Partner(_, result) => format!("partner:{}", result.partner),
-        Input::PickingConfirmed(_) | Input::PickingChanged(_) | Input::PickingCancelled(_) => {
-            "odoo".to_owned()
-        }
-        Input::Submitted(_)
+        Input::Review(review) => Some(&review.actor),
+        Input::Override(request) => Some(&request.actor),
+        Input::Resolve(resolution) => Some(&resolution.actor),
+        Input::Submitted(submitted) => Some(&submitted.actor),
+        Input::Partner(..)
+        | Input::PickingConfirmed(_)
+        | Input::PickingChanged(_)
+        | Input::PickingCancelled(_)
         | Input::Status(_)
         | Input::Milestone(_)
         | Input::Timer(_)
         | Input::Assessed(_)
-        | Input::Invoice(_) => "system".to_owned(),
+        | Input::Invoice(_) => None,
+    }
+}
+
+/// Who caused an input: the principal of a person's input, the partner, `odoo` or `system`.
+fn actor_of(input: &Input) -> String {
+    match (principal_of(input), input) {
+        (Some(principal), _) => principal.to_string(),
+        (None, Input::Partner(_, result)) => format!("partner:{}", result.partner),
+        (
+            None,
+            Input::PickingConfirmed(_) | Input::PickingChanged(_) | Input::PickingCancelled(_),
+        ) => "odoo".to_owned(),
+        (None, _) => "system".to_owned(),
     }
 }
 

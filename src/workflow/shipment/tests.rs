@@ -222,6 +222,11 @@ impl Run {
     }
 }
 
+/// A person's principal as the API records it.
+pub(super) fn person(name: &str) -> Value {
+    json!({ "id": format!("token:{name}"), "label": name, "source": "192.0.2.1" })
+}
+
 pub(super) fn money(amount: &str, currency: &str) -> Value {
     json!({ "amount": amount, "currency": currency })
 }
@@ -426,9 +431,15 @@ fn unknown_and_malformed_inputs_are_ignored_with_their_reason() {
 #[test]
 fn a_submitted_shipment_skips_enrichment_and_must_match_the_key() {
     let mut r = Run::new(IMPORT_KEY);
-    r.input(SHIPMENT_SUBMITTED, json!({ "shipment": export_json() }));
+    r.input(
+        SHIPMENT_SUBMITTED,
+        json!({ "shipment": export_json(), "actor": person("ian") }),
+    );
     assert!(r.last_ignored().unwrap().contains("differs from the key"));
-    r.input(SHIPMENT_SUBMITTED, json!({ "shipment": import_json() }));
+    r.input(
+        SHIPMENT_SUBMITTED,
+        json!({ "shipment": import_json(), "actor": person("ian") }),
+    );
     assert_eq!(r.stage(), Stage::Screening);
     assert_eq!(
         r.state.picking_id,

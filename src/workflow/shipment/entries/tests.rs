@@ -11,6 +11,7 @@ fn history_entries_keep_their_shape() {
         attempt: 1,
         outcome: Outcome::Applied,
         reason: None,
+        principal: None,
         from: Stage::Received,
         to: Stage::Enriching,
     };
@@ -34,6 +35,7 @@ fn history_entries_keep_their_shape() {
         attempt: 2,
         outcome: Outcome::Ignored,
         reason: Some("no declaration has been filed".into()),
+        principal: None,
         from: Stage::OutcomeUnknown,
         to: Stage::OutcomeUnknown,
     };
@@ -67,6 +69,7 @@ fn audit_entries_keep_their_shape() {
     let input = AuditEntry::Input {
         at_ms: 3,
         actor: "odoo".into(),
+        principal: None,
         action: "odoo.picking.confirmed",
         key: "WH-IN-00107",
         input: "in-1",
@@ -105,5 +108,31 @@ fn audit_entries_keep_their_shape() {
             "input": "in-7",
             "detail": { "parties": ["p1"], "decision": "clear", "reason": "not the listed bank" },
         })
+    );
+}
+
+#[test]
+fn a_persons_input_records_the_principal_whole() {
+    let ana = crate::workflow::shipment::inputs::Actor {
+        id: "token:0123456789abcdef".into(),
+        label: "Ana (compliance)".into(),
+        source: "192.0.2.7".into(),
+    };
+    let input = AuditEntry::Input {
+        at_ms: 5,
+        actor: ana.to_string(),
+        principal: Some(&ana),
+        action: "screening.decision",
+        key: "WH-IN-00107",
+        input: "in-9",
+        outcome: Outcome::Applied,
+        from: Stage::OnHold,
+        to: Stage::Rating,
+    };
+    let shown = serde_json::to_value(&input).expect("serialises");
+    assert_eq!(shown["actor"], "Ana (compliance) (token:0123456789abcdef)");
+    assert_eq!(
+        shown["principal"],
+        json!({ "id": "token:0123456789abcdef", "label": "Ana (compliance)", "source": "192.0.2.7" })
     );
 }

@@ -45,19 +45,17 @@ impl Step<'_> {
                 shipment.id, self.input.key
             ));
         }
-        match self.state.stage {
-            Stage::Received | Stage::Validating | Stage::Screening | Stage::Rejected => {
-                if self.state.picking_id.is_none() {
-                    self.state.picking_id =
-                        shipment.odoo.picking.as_ref().map(|picking| picking.id);
-                }
-                self.take_shipment(shipment);
-            }
-            other => self.ignore(format!(
+        let stage = self.state.stage;
+        if !stage.accepts_submission() {
+            return self.ignore(format!(
                 "a submitted shipment has no effect in {}",
-                other.as_str()
-            )),
+                stage.as_str()
+            ));
         }
+        if self.state.picking_id.is_none() {
+            self.state.picking_id = shipment.odoo.picking.as_ref().map(|picking| picking.id);
+        }
+        self.take_shipment(shipment);
     }
 
     /// Read the picking from Odoo (again), superseding any read in flight.

@@ -104,7 +104,7 @@ impl Step<'_> {
                 .note
                 .clone()
                 .unwrap_or_else(|| format!("{:?}", resolution.action)),
-            by: resolution.by.clone(),
+            by: resolution.actor.to_string(),
         };
         self.audited(
             "resolution_requested",

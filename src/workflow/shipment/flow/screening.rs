@@ -180,7 +180,7 @@ impl Step<'_> {
         );
         match review.decision {
             Decision::Confirm => {
-                let detail = format!("confirmed by {}: {}", review.reviewer, review.reason);
+                let detail = format!("confirmed by {}: {}", review.actor, review.reason);
                 let hits: Vec<_> = targets
                     .iter()
                     .filter_map(|party_id| {
@@ -195,7 +195,7 @@ impl Step<'_> {
             Decision::Clear => {
                 for party_id in &targets {
                     if let Some(check) = self.state.screening.get_mut(party_id) {
-                        check.cleared_by = Some(review.reviewer.clone());
+                        check.cleared_by = Some(review.actor.to_string());
                     }
                 }
                 self.screening_verdict();
@@ -208,7 +208,7 @@ impl Step<'_> {
             return self.ignore("only a BLOCKED shipment can be overridden");
         }
         self.state.override_record = Some(OverrideRecord {
-            reviewer: request.reviewer.clone(),
+            reviewer: request.actor.to_string(),
             reason: request.reason.clone(),
             at_ms: self.now,
         });
@@ -219,7 +219,7 @@ impl Step<'_> {
         );
         self.note(format!(
             "Block overridden by {}: {}.",
-            request.reviewer, request.reason
+            request.actor, request.reason
         ));
         self.rate_and_file();
     }

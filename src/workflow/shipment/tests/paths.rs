@@ -110,31 +110,31 @@ fn potential_match_cleared_by_a_reviewer_continues_to_filing() {
     // A decision about a party not under review changes nothing.
     r.input(
         SCREENING_DECISION,
-        json!({ "party_id": "p-importer", "decision": "clear", "reviewer": "ana", "reason": "x" }),
+        json!({ "party_id": "p-importer", "decision": "clear", "actor": person("ana"), "reason": "x" }),
     );
     assert!(r.last_ignored().is_some());
     // Resolving the review through the generic route is refused.
     r.input(
         EXCEPTION_RESOLVE,
-        json!({ "exception_id": e.id, "by": "ana" }),
+        json!({ "exception_id": e.id, "actor": person("ana") }),
     );
     assert!(r.last_ignored().unwrap().contains("screening.decision"));
 
     r.input(
         SCREENING_DECISION,
-        json!({ "party_id": "p-supplier", "decision": "clear", "reviewer": "ana", "reason": "different entity, JP registry checked" }),
+        json!({ "party_id": "p-supplier", "decision": "clear", "actor": person("ana"), "reason": "different entity, JP registry checked" }),
     );
     assert_eq!(r.stage(), Stage::Filing);
     assert!(r.open().is_empty());
     assert_eq!(
         r.state.screening["p-supplier"].cleared_by.as_deref(),
-        Some("ana")
+        Some("ana (token:ana)")
     );
     assert!(
         r.last
             .audit
             .iter()
-            .any(|a| a["actor"] == "ana" && a["action"] == "screening_decision")
+            .any(|a| a["actor"] == "ana (token:ana)" && a["action"] == "screening_decision")
     );
     r.one(FILE_DECLARATION);
 }
@@ -149,7 +149,7 @@ fn potential_match_confirmed_blocks_and_only_an_override_moves_it() {
     );
     r.input(
         SCREENING_DECISION,
-        json!({ "decision": "confirm", "reviewer": "ana", "reason": "same address and directors" }),
+        json!({ "decision": "confirm", "actor": person("ana"), "reason": "same address and directors" }),
     );
     assert_eq!(r.stage(), Stage::Blocked);
     assert!(r.saga.is_terminal(&r.state));
@@ -168,10 +168,22 @@ fn potential_match_confirmed_blocks_and_only_an_override_moves_it() {
 
     r.input(
         SCREENING_OVERRIDE,
-        json!({ "reviewer": "head-of-compliance", "reason": "licence GB-2026-17" }),
+        json!({ "actor": person("head-of-compliance"), "reason": "licence GB-2026-17" }),
     );
     assert_eq!(r.stage(), Stage::Filing);
-    assert!(r.state.override_record.is_some());
+    assert_eq!(
+        r.state
+            .override_record
+            .as_ref()
+            .map(|o| o.reviewer.as_str()),
+        Some("head-of-compliance (token:head-of-compliance)"),
+        "the override names the authenticated principal"
+    );
+    assert_eq!(
+        r.last.audit[0]["principal"],
+        person("head-of-compliance"),
+        "the input's audit entry records the principal whole, source address included"
+    );
     assert!(r.open().is_empty());
     r.one(FILE_DECLARATION);
 }
@@ -241,7 +253,7 @@ fn rejected_declaration_refiled_by_an_operator() {
     let e = r.exception(ExceptionType::RejectedDeclaration);
     r.input(
         EXCEPTION_RESOLVE,
-        json!({ "exception_id": e.id, "by": "olga", "action": "refile" }),
+        json!({ "exception_id": e.id, "actor": person("olga"), "action": "refile" }),
     );
     assert_eq!(r.stage(), Stage::Filing);
     assert_eq!(r.lrn(), lrn_for(IMPORT_KEY, 2));

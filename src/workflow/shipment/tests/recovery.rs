@@ -85,7 +85,7 @@ fn cancellation_whose_broker_call_fails_can_be_retried_or_forced() {
     let e = r.exception(ExceptionType::PartnerFailed);
     r.input(
         EXCEPTION_RESOLVE,
-        json!({ "exception_id": e.id, "by": "olga", "action": "retry" }),
+        json!({ "exception_id": e.id, "actor": person("olga"), "action": "retry" }),
     );
     let again = r.one(CANCEL_DECLARATION);
     r.answer(
@@ -102,7 +102,7 @@ fn cancellation_whose_broker_call_fails_can_be_retried_or_forced() {
     let e = r.exception(ExceptionType::PartnerFailed);
     r.input(
         EXCEPTION_RESOLVE,
-        json!({ "exception_id": e.id, "by": "olga", "action": "force_cancel" }),
+        json!({ "exception_id": e.id, "actor": person("olga"), "action": "force_cancel" }),
     );
     assert_eq!(r.stage(), Stage::Cancelled);
     assert!(r.open().is_empty());
@@ -307,7 +307,7 @@ fn unknown_filing_outcome_resolved_by_a_status_or_an_operator() {
     let e = r.exception(ExceptionType::OutcomeUnknown);
     r.input(
         EXCEPTION_RESOLVE,
-        json!({ "exception_id": e.id, "by": "olga", "action": "accept" }),
+        json!({ "exception_id": e.id, "actor": person("olga"), "action": "accept" }),
     );
     assert_eq!(r.stage(), Stage::Filing);
     assert!(r.state.ack_token.is_some());
@@ -329,7 +329,7 @@ fn partner_failures_open_partner_failed_and_a_retry_reissues() {
     assert!(e.detail.contains("access denied"));
     r.input(
         EXCEPTION_RESOLVE,
-        json!({ "exception_id": e.id, "by": "olga", "action": "retry" }),
+        json!({ "exception_id": e.id, "actor": person("olga"), "action": "retry" }),
     );
     let read = r.one(READ_SHIPMENT);
     r.succeed(&read, json!({ "shipment": import_json() }));
@@ -350,7 +350,7 @@ fn partner_failures_open_partner_failed_and_a_retry_reissues() {
     let e = r.exception(ExceptionType::PartnerFailed);
     r.input(
         EXCEPTION_RESOLVE,
-        json!({ "exception_id": e.id, "by": "olga", "action": "retry" }),
+        json!({ "exception_id": e.id, "actor": person("olga"), "action": "retry" }),
     );
     let retried = r.one(CHECK_PARTY);
     r.succeed(&retried, json!({ "outcome": "clear" }));
@@ -390,7 +390,7 @@ fn a_refused_odoo_write_back_is_an_exception_and_a_retry_rewrites() {
     );
     r.input(
         EXCEPTION_RESOLVE,
-        json!({ "exception_id": e.id, "by": "olga", "action": "retry" }),
+        json!({ "exception_id": e.id, "actor": person("olga"), "action": "retry" }),
     );
     assert_eq!(r.odoo_write().unwrap()["x_trade_status"], "ENRICHING");
 }
@@ -416,13 +416,13 @@ fn duty_variance_goes_to_finance_and_closes_once_accepted() {
     );
     r.input(
         EXCEPTION_RESOLVE,
-        json!({ "exception_id": e.id, "by": "fin", "action": "retry" }),
+        json!({ "exception_id": e.id, "actor": person("fin"), "action": "retry" }),
     );
     assert!(
         r.last_ignored().is_some(),
         "retry does not apply to a variance"
     );
-    r.input(EXCEPTION_RESOLVE, json!({ "exception_id": e.id, "by": "fin", "action": "accept", "note": "broker credit note follows" }));
+    r.input(EXCEPTION_RESOLVE, json!({ "exception_id": e.id, "actor": person("fin"), "action": "accept", "note": "broker credit note follows" }));
     assert_eq!(r.stage(), Stage::Closed);
 }
 
@@ -453,7 +453,7 @@ fn resolving_an_unknown_or_closed_exception_is_ignored() {
     let mut r = Run::new(IMPORT_KEY);
     r.input(
         EXCEPTION_RESOLVE,
-        json!({ "exception_id": "nope-1", "by": "olga" }),
+        json!({ "exception_id": "nope-1", "actor": person("olga") }),
     );
     assert!(r.last_ignored().unwrap().contains("no exception"));
     r.input(PICKING_CONFIRMED, json!({ "picking_id": PICKING }));
@@ -462,14 +462,14 @@ fn resolving_an_unknown_or_closed_exception_is_ignored() {
     let id = r.exception(ExceptionType::MissingData).id;
     r.input(
         EXCEPTION_RESOLVE,
-        json!({ "exception_id": id, "by": "olga" }),
+        json!({ "exception_id": id, "actor": person("olga") }),
     );
     assert_eq!(r.stage(), Stage::Validating, "re-read to re-check");
     let read = r.one(READ_SHIPMENT);
     r.succeed(&read, json!({ "shipment": import_json() }));
     r.input(
         EXCEPTION_RESOLVE,
-        json!({ "exception_id": id, "by": "olga" }),
+        json!({ "exception_id": id, "actor": person("olga") }),
     );
     assert!(r.last_ignored().unwrap().contains("already resolved"));
 }

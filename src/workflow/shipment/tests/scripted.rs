@@ -222,8 +222,7 @@ impl World {
     /// Act on one exception; false when this person leaves it for now.
     fn work(&mut self, e: &Exception) -> bool {
         let stage = self.run.state.stage;
-        let resolve =
-            |action: &str| json!({ "exception_id": e.id, "by": "human", "action": action });
+        let resolve = |action: &str| json!({ "exception_id": e.id, "actor": person("human"), "action": action });
         let (kind, body) = match e.kind {
             ExceptionType::ScreeningReview => {
                 let decision = if self.c.pick(3) == 2 {
@@ -233,7 +232,7 @@ impl World {
                 };
                 (
                     SCREENING_DECISION,
-                    json!({ "decision": decision, "reviewer": "cat", "reason": "reviewed" }),
+                    json!({ "decision": decision, "actor": person("cat"), "reason": "reviewed" }),
                 )
             }
             ExceptionType::BlockedParty => {
@@ -242,7 +241,7 @@ impl World {
                 }
                 (
                     SCREENING_OVERRIDE,
-                    json!({ "reviewer": "head", "reason": "licence" }),
+                    json!({ "actor": person("head"), "reason": "licence" }),
                 )
             }
             ExceptionType::MissingData => {
