@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tradehub::api::callbacks::{CALLBACK_ID_HEADER, CallbackPartner, Callbacks};
 use tradehub::api::{self, ApiState};
+use tradehub::auth::Role;
 use tradehub::partners::config::{Layout, sign};
 use tradehub::partners::edifact_file::{
     EdifactFileConfig, EdifactFileTransport, InboxWatcher, WatcherConfig,
@@ -918,9 +919,18 @@ async fn screening_overrides_and_exception_resolutions_reach_the_saga_once() {
     let key = "odoo/demo/picking/42";
     let base = format!("{}/v1/shipments/{key}", hub.base);
 
+    let officer = vec![(
+        "Authorization",
+        crate::common::gate::bearer(&mailbox, Role::ComplianceOfficer, "c.officer").await,
+    )];
+    let operator = vec![(
+        "Authorization",
+        crate::common::gate::bearer(&mailbox, Role::Operator, "ops.anna").await,
+    )];
+
     let override_url = format!("{base}/screening/override");
-    let body = json!({ "reviewer": "c.officer", "reason": "licence GB-123 covers this party" });
-    let (status, first) = post(&override_url, &body.to_string(), &[]).await;
+    let body = json!({ "reason": "licence GB-123 covers this party" });
+    let (status, first) = post(&override_url, &body.to_string(), &officer).await;
     assert_eq!(status, 202, "{first}");
     assert_eq!(
         (
@@ -930,18 +940,13 @@ async fn screening_overrides_and_exception_resolutions_reach_the_saga_once() {
         ),
         (Some(key), Some("screening.override"), Some(false))
     );
-    let (status, again) = post(&override_url, &body.to_string(), &[]).await;
+    let (status, again) = post(&override_url, &body.to_string(), &officer).await;
     assert_eq!(status, 202);
     assert_eq!(
         again["duplicate"], true,
         "the same request is ingested once"
     );
-    let (status, problem) = post(
-        &override_url,
-        &json!({ "reviewer": "c.officer" }).to_string(),
-        &[],
-    )
-    .await;
+    let (status, problem) = post(&override_url, &json!({}).to_string(), &officer).await;
     assert_eq!(status, 422, "an override without its reason: {problem}");
     assert!(
         problem["detail"]
@@ -950,21 +955,24 @@ async fn screening_overrides_and_exception_resolutions_reach_the_saga_once() {
             .contains("reason"),
         "{problem}"
     );
+    let (status, _) = post(&override_url, &body.to_string(), &operator).await;
+    assert_eq!(status, 403, "an operator cannot override a screening block");
 
     let resolve_url = format!("{base}/exceptions/EX-7/resolve");
-    let body = json!({ "by": "ops.anna", "action": "retry", "note": "Odoo is back" });
-    let (status, resolved) = post(&resolve_url, &body.to_string(), &[]).await;
+    let body = json!({ "action": "retry", "note": "Odoo is back" });
+    let (status, resolved) = post(&resolve_url, &body.to_string(), &operator).await;
     assert_eq!(status, 202, "{resolved}");
     assert_eq!(resolved["kind"], "exception.resolve");
-    let (status, problem) = post(&resolve_url, &json!({ "note": "who?" }).to_string(), &[]).await;
-    assert_eq!(status, 422, "a resolution without `by`: {problem}");
-    let (status, _) = post(&resolve_url, "[1, 2]", &[]).await;
+    let named = json!({ "by": "someone.else", "action": "retry" }).to_string();
+    let (status, problem) = post(&resolve_url, &named, &operator).await;
+    assert_eq!(status, 422, "a body naming its own actor: {problem}");
+    let (status, _) = post(&resolve_url, "[1, 2]", &operator).await;
     assert_eq!(status, 422, "a body that is not an object");
 
     let ingested = inputs(&mailbox, key).await;
     let kinds: Vec<&str> = ingested.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds, vec!["screening.override", "exception.resolve"]);
-    assert_eq!(ingested[0].body["reviewer"], "c.officer");
+    assert_eq!(ingested[0].body["actor"]["label"], "c.officer");
     assert_eq!(
         ingested[0].body["reason"],
         "licence GB-123 covers this party"
@@ -972,11 +980,11 @@ async fn screening_overrides_and_exception_resolutions_reach_the_saga_once() {
     assert_eq!(
         (
             ingested[1].body["exception_id"].as_str(),
-            ingested[1].body["by"].as_str(),
+            ingested[1].body["actor"]["label"].as_str(),
             ingested[1].body["action"].as_str()
         ),
         (Some("EX-7"), Some("ops.anna"), Some("retry")),
-        "the exception id comes from the path"
+        "the exception id comes from the path, the actor from the token"
     );
     hub.handle.stop(true).await;
 }
