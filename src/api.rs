@@ -1,7 +1,8 @@
 //! The HTTP API (actix-web): probes, shipment ingest and timelines. `/metrics`
-//! has its own listener (see [`crate::telemetry`]). Every route, with the access it declares,
-//! is in [`routes::table`], the only way a route is registered; a path no route serves is a 404
-//! problem.
+//! has its own listener (see [`crate::telemetry`]). Every request carries a correlation id
+//! ([`correlation`]), and errors are problem documents ([`problem`]) that name it. Every
+//! route, with the access it declares, is in [`routes::table`], the only way a route is
+//! registered; a path no route serves is a 404 problem.
 //!
 //! The API depends on nothing that runs the node: whoever starts it (`tradehub serve`)
 //! hands over the store, the partners allowed to call back, the Odoo feed and a
@@ -9,6 +10,7 @@
 
 pub mod actions;
 pub mod callbacks;
+pub mod correlation;
 pub mod health;
 pub mod ingest;
 pub mod problem;
@@ -19,6 +21,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
 pub use health::{ReadyProbe, ReadyReport};
@@ -61,6 +64,7 @@ pub fn server(
             .app_data(web::PayloadConfig::new(MAX_BODY))
             .configure(|cfg| routes::configure(cfg, &table, &gate))
             .default_service(web::to(routes::unknown))
+            .wrap(from_fn(correlation::correlate))
     })
     .workers(2)
     .disable_signals()

@@ -9,6 +9,7 @@ use clap::Subcommand;
 
 mod duty;
 mod formats;
+mod health;
 mod model;
 mod odoo;
 mod ops;
@@ -55,6 +56,8 @@ pub enum Command {
     Odoo(odoo::OdooArgs),
     /// API tokens: create (printed once), list, revoke, rotate.
     Token(token::TokenArgs),
+    /// Ask the hub on this host whether it is alive (or ready): the container's health check.
+    Health(health::HealthArgs),
 }
 
 /// Run one subcommand; returns the process exit code.
@@ -75,5 +78,6 @@ pub fn run(command: Command) -> ExitCode {
         Command::Lists(args) => screening::lists(args),
         Command::Odoo(args) => odoo::odoo(args),
         Command::Token(args) => token::token(args),
+        Command::Health(args) => health::health(args),
     }
 }

@@ -467,7 +467,8 @@ impl HubConfig {
         if let Ok(url) = std::env::var("REDIS_URL") {
             figment = figment.merge(Serialized::default("redis.url", url));
         }
-        let config: HubConfig = figment.extract().map_err(Box::new)?;
+        let mut config: HubConfig = figment.extract().map_err(Box::new)?;
+        config.redis.read_credentials();
         config.validate()?;
         config.refuse_unknown_variables(
             std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()),
@@ -531,6 +532,12 @@ impl HubConfig {
         }
         if let Err(error) = crate::store::keys::Keys::new(&self.redis.prefix) {
             return invalid("redis.prefix", &error.to_string());
+        }
+        if self.redis.ca_file.is_some() && !self.redis.url.starts_with("rediss://") {
+            return invalid(
+                "redis.ca_file",
+                "is only used over TLS: the URL must start with rediss://",
+            );
         }
         if self.odoo.poll_every.is_zero() {
             return invalid("odoo.poll_every", "must be longer than zero");

@@ -57,7 +57,7 @@ use tradehub_actors::clock::Millis;
 use tradehub_actors::mailbox::{EntryId, MailboxError, MailboxResult, Partition, StreamName};
 
 pub use audit::{AuditBreak, AuditEntry, AuditError};
-pub use config::StoreConfig;
+pub use config::{Credentials, StoreConfig, redact};
 pub use keys::{GROUP, KeyError, Keys};
 pub use persistence::PersistenceInfo;
 
@@ -121,9 +121,7 @@ impl RedisMailbox {
     /// when the configuration is unusable (bad URL or prefix).
     pub async fn connect(config: StoreConfig) -> MailboxResult<Self> {
         let keys = Keys::new(&config.prefix).map_err(|e| MailboxError::Protocol(e.to_string()))?;
-        let client = redis::Client::open(config.url.as_str()).map_err(|e| {
-            MailboxError::Protocol(format!("invalid Redis URL {:?}: {e}", config.url))
-        })?;
+        let client = config.client()?;
         let base = ConnectionManagerConfig::new()
             .set_connection_timeout(Duration::from_millis(config.connect_timeout_ms))
             .set_number_of_retries(config.reconnect_retries)
@@ -134,7 +132,7 @@ impl RedisMailbox {
                 .set_response_timeout(Duration::from_millis(config.response_timeout_ms)),
         )
         .await
-        .map_err(|e| map_err(&format!("connect to {}", config.url), e))?;
+        .map_err(|e| map_err(&format!("connect to {}", config.redacted_url()), e))?;
         let mailbox = Self {
             inner: Arc::new(Inner {
                 client,

@@ -35,6 +35,9 @@ mod screening;
 #[path = "integration/auth.rs"]
 mod auth;
 
+#[path = "integration/redis_tls.rs"]
+mod redis_tls;
+
 #[cfg(feature = "sim")]
 #[path = "integration/brokers.rs"]
 mod brokers;

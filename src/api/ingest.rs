@@ -2,7 +2,9 @@
 //!
 //! Odoo sends the webhook once, with a one-second timeout and no retry, and its payload is
 //! neither signed nor necessarily current; so the hub treats it as a hint only: it checks the
-//! shared secret (`X-Tradehub-Secret` header or `?secret=`), reads the record back from Odoo,
+//! shared secret (`X-Tradehub-Secret` header or `?secret=`: Odoo's automation can only put it in
+//! the URL, so this route alone takes a secret from the query string, which is never logged;
+//! `serve` refuses a secret shorter than [`MIN_SECRET_CHARS`]), reads the record back from Odoo,
 //! and ingests an input only when the watched fields changed since the last one. The poller
 //! finds every change anyway; the hint makes it arrive sooner. Answers 202 once the input is
 //! durable (or there was nothing new), 401 on a wrong secret, 422 on a payload that is not an
@@ -18,6 +20,10 @@ use sha2::{Digest, Sha256};
 use super::ApiState;
 use super::problem::Problem;
 use crate::partners::odoo::{OdooFeed, PollError};
+
+/// Shortest webhook secret `serve` starts with: it travels in a URL, so it must be long enough
+/// that guessing is hopeless.
+pub const MIN_SECRET_CHARS: usize = 32;
 
 /// Header carrying the webhook's shared secret.
 pub const SECRET_HEADER: &str = "X-Tradehub-Secret";
@@ -74,8 +80,8 @@ pub(super) async fn odoo(
         Ok(None) => Ok(HttpResponse::Accepted()
             .json(json!({ "ingested": false, "reason": "nothing new, or not a shipment" }))),
         Err(PollError::Hint(reason)) => Err(Problem::invalid(format!("webhook payload: {reason}"))),
-        Err(error @ PollError::Odoo(_)) => Err(Problem::upstream(error.to_string())),
-        Err(error) => Err(Problem::unavailable(error.to_string())),
+        Err(error @ PollError::Odoo(_)) => Err(Problem::upstream("Odoo", error)),
+        Err(error) => Err(Problem::unavailable(error)),
     }
 }
 

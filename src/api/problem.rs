@@ -1,4 +1,5 @@
-//! `application/problem+json` errors (RFC 9457) with stable `type` URIs.
+//! `application/problem+json` errors (RFC 9457) with stable `type` URIs and the request's
+//! correlation id.
 
 use std::time::Duration;
 
@@ -7,9 +8,13 @@ use actix_web::http::header::RETRY_AFTER;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
+use super::correlation;
 use crate::auth::Refusal;
 
-/// An API error; its `kind` is the stable part clients match on.
+/// An API error; its `kind` is the stable part clients match on. What a client reads is the
+/// type, a title, a short `detail` and the request's correlation id; the cause of a failure on
+/// the hub's side (a store or Odoo error, with its addresses and paths) goes to the log under that
+/// id, never to the client.
 #[derive(Debug, thiserror::Error)]
 #[error("{detail}")]
 pub struct Problem {
@@ -19,120 +24,127 @@ pub struct Problem {
     detail: String,
     /// Seconds the client should wait (`Retry-After`), on 429.
     retry_after: Option<u64>,
+    /// The cause, for the log only.
+    internal: Option<String>,
 }
 
 impl Problem {
-    /// A request whose body or parameters are unusable; `detail` says where.
-    pub fn invalid(detail: impl Into<String>) -> Self {
+    fn new(
+        status: StatusCode,
+        kind: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         Self {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            kind: "invalid-request",
-            title: "The request cannot be used",
+            status,
+            kind,
+            title,
             detail: detail.into(),
             retry_after: None,
+            internal: None,
         }
+    }
+
+    /// A request whose body or parameters are unusable; `detail` says where.
+    pub fn invalid(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-request",
+            "The request cannot be used",
+            detail,
+        )
     }
 
     /// A required header is missing or malformed.
     pub fn header(detail: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::BAD_REQUEST,
-            kind: "bad-header",
-            title: "A required header is missing or malformed",
-            detail: detail.into(),
-            retry_after: None,
-        }
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "bad-header",
+            "A required header is missing or malformed",
+            detail,
+        )
     }
 
     /// Nothing is known under that name.
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::NOT_FOUND,
-            kind: "not-found",
-            title: "Not found",
-            detail: detail.into(),
-            retry_after: None,
-        }
+        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
     }
 
     /// Missing or wrong credentials.
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::UNAUTHORIZED,
-            kind: "unauthorized",
-            title: "Missing or wrong credentials",
-            detail: detail.into(),
-            retry_after: None,
-        }
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Missing or wrong credentials",
+            detail,
+        )
     }
 
     /// This node does not serve the route (its workflow or its configuration leaves it out).
     pub fn not_configured(detail: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            kind: "not-configured",
-            title: "This route is not configured on this node",
-            detail: detail.into(),
-            retry_after: None,
-        }
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not-configured",
+            "This route is not configured on this node",
+            detail,
+        )
     }
 
-    /// A partner the hub depends on did not answer; retry later.
-    pub fn upstream(detail: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::BAD_GATEWAY,
-            kind: "upstream-unavailable",
-            title: "A system the hub depends on did not answer; retry later",
-            detail: detail.into(),
-            retry_after: None,
-        }
+    /// `system` (a partner the hub depends on) did not answer; retry later. `cause` goes to the
+    /// log only.
+    pub fn upstream(system: &str, cause: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::BAD_GATEWAY,
+            "upstream-unavailable",
+            "A system the hub depends on did not answer; retry later",
+            format!("{system} did not answer"),
+        )
+        .caused_by(cause)
     }
 
-    /// The durable store cannot take the request now; retry later.
-    pub fn unavailable(detail: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            kind: "store-unavailable",
-            title: "The hub cannot store requests right now; retry later",
-            detail: detail.into(),
-            retry_after: None,
-        }
+    /// The durable store cannot take the request now; retry later. `cause` goes to the log
+    /// only.
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store-unavailable",
+            "The hub cannot store requests right now; retry later",
+            "the durable store did not answer",
+        )
+        .caused_by(cause)
     }
-}
 
-impl Problem {
     /// Valid credentials that do not allow the request.
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::FORBIDDEN,
-            kind: "forbidden",
-            title: "The credentials do not allow this request",
-            detail: detail.into(),
-            retry_after: None,
-        }
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "The credentials do not allow this request",
+            detail,
+        )
     }
 
     /// The request conflicts with the state of what it names.
     pub fn conflict(detail: impl Into<String>) -> Self {
-        Self {
-            status: StatusCode::CONFLICT,
-            kind: "conflict",
-            title: "The request conflicts with the current state",
-            detail: detail.into(),
-            retry_after: None,
-        }
+        Self::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "The request conflicts with the current state",
+            detail,
+        )
     }
 
     /// Over a rate limit; the client waits `wait` (rounded up to whole seconds).
     pub fn rate_limited(wait: Duration) -> Self {
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        Self {
-            status: StatusCode::TOO_MANY_REQUESTS,
-            kind: "rate-limited",
-            title: "Too many requests",
-            detail: format!("over the rate limit; retry in {seconds} s"),
-            retry_after: Some(seconds.max(1)),
-        }
+        let mut problem = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            "Too many requests",
+            format!("over the rate limit; retry in {seconds} s"),
+        );
+        problem.retry_after = Some(seconds.max(1));
+        problem
     }
 
     /// The answer to a request the access check turned away. Whether a token exists is never
@@ -142,11 +154,14 @@ impl Problem {
             Refusal::Unauthenticated => Self::unauthorized(refusal.to_string()),
             Refusal::Forbidden(_) => Self::forbidden(refusal.to_string()),
             Refusal::Limited(wait) => Self::rate_limited(*wait),
-            Refusal::Unavailable(reason) => {
-                tracing::warn!(%reason, "the token store cannot be read; refusing the request");
-                Self::unavailable("credentials cannot be checked right now")
-            }
+            Refusal::Unavailable(reason) => Self::unavailable(format!("token store: {reason}")),
         }
+    }
+
+    /// Keeps `cause` for the log.
+    fn caused_by(mut self, cause: impl std::fmt::Display) -> Self {
+        self.internal = Some(cause.to_string());
+        self
     }
 }
 
@@ -156,17 +171,30 @@ impl ResponseError for Problem {
     }
 
     fn error_response(&self) -> HttpResponse {
+        let correlation_id = correlation::current().unwrap_or_else(correlation::fresh);
+        match &self.internal {
+            Some(cause) => tracing::warn!(
+                %correlation_id, status = self.status.as_u16(), kind = self.kind, %cause,
+                "request failed on the hub's side"
+            ),
+            None => tracing::info!(
+                %correlation_id, status = self.status.as_u16(), kind = self.kind,
+                detail = %self.detail, "request refused"
+            ),
+        }
         let mut response = HttpResponse::build(self.status);
         if let Some(seconds) = self.retry_after {
             response.insert_header((RETRY_AFTER, seconds.to_string()));
         }
         response
+            .insert_header((correlation::HEADER, correlation_id.as_str()))
             .content_type("application/problem+json")
             .json(json!({
                 "type": format!("urn:tradehub:problem:{}", self.kind),
                 "title": self.title,
                 "status": self.status.as_u16(),
                 "detail": self.detail,
+                "correlation_id": correlation_id,
             }))
     }
 }

@@ -96,7 +96,7 @@ pub(super) fn connect(
         .map_err(|e| e.to_string())?;
     let mailbox = runtime
         .block_on(RedisMailbox::connect(config.redis.clone()))
-        .map_err(|e| format!("redis at {}: {e}", config.redis.url))?;
+        .map_err(|e| format!("redis at {}: {e}", config.redis.redacted_url()))?;
     Ok((config, mailbox, runtime))
 }
 

@@ -67,6 +67,18 @@ pub enum ServeError {
     /// A listener could not be bound.
     #[error("listener: {0}")]
     Listen(String),
+    /// A secret is too short to be one.
+    #[error("{variable} ({what}) holds {length} characters; it needs at least {minimum}")]
+    WeakSecret {
+        /// The variable that holds it.
+        variable: String,
+        /// What it is for.
+        what: &'static str,
+        /// How long it is.
+        length: usize,
+        /// How long it must be.
+        minimum: usize,
+    },
     /// API tokens cannot be checked: the pepper is missing or too short.
     #[error("API tokens: {0}")]
     Auth(#[from] PepperError),
@@ -146,8 +158,18 @@ impl Hub {
             .token_pepper
             .clone()
             .ok_or_else(|| PepperError::Missing(config.auth.pepper_env.clone()))?;
+        if let Some(secret) = &secrets.odoo_webhook
+            && secret.chars().count() < api::ingest::MIN_SECRET_CHARS
+        {
+            return Err(ServeError::WeakSecret {
+                variable: config.odoo.webhook_secret_env.clone(),
+                what: "the secret Odoo's webhook presents",
+                length: secret.chars().count(),
+                minimum: api::ingest::MIN_SECRET_CHARS,
+            });
+        }
         let redis_err = |reason: String| ServeError::Redis {
-            url: config.redis.url.clone(),
+            url: config.redis.redacted_url(),
             reason,
         };
         let mailbox = RedisMailbox::connect(config.redis.clone())
@@ -161,11 +183,11 @@ impl Hub {
         if !persistence.is_persistent() {
             if !options.ephemeral {
                 return Err(ServeError::NotPersistent {
-                    url: config.redis.url.clone(),
+                    url: config.redis.redacted_url(),
                     detail: persistence.describe(),
                 });
             }
-            tracing::warn!(url = %config.redis.url, "redis has no persistence; running ephemeral as asked: a Redis restart loses every saga and mailbox");
+            tracing::warn!(url = %config.redis.redacted_url(), "redis has no persistence; running ephemeral as asked: a Redis restart loses every saga and mailbox");
         }
         let flow = Arc::new(Flow::load(&config, &secrets)?);
 

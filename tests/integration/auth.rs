@@ -28,7 +28,7 @@ struct TestHub {
     tokens: Tokens,
     mailbox: RedisMailbox,
     config: HubConfig,
-    _redis: RedisServer,
+    redis: RedisServer,
     _folders: tempfile::TempDir,
 }
 
@@ -96,7 +96,7 @@ impl TestHub {
             tokens: Tokens::new(&mailbox, pepper, Arc::new(SystemClock)),
             mailbox,
             config,
-            _redis: redis,
+            redis,
             _folders: folders,
         }
     }
@@ -136,11 +136,13 @@ impl TestHub {
                 .map(str::to_owned)
         };
         let (content_type, retry_after) = (header("content-type"), header("retry-after"));
+        let correlation_id = header("x-correlation-id");
         let body = response.json().await.unwrap_or(Value::Null);
         Answer {
             status,
             content_type,
             retry_after,
+            correlation_id,
             body,
         }
     }
@@ -184,6 +186,7 @@ struct Answer {
     status: u16,
     content_type: Option<String>,
     retry_after: Option<String>,
+    correlation_id: Option<String>,
     body: Value,
 }
 
@@ -196,6 +199,11 @@ impl Answer {
                 self.content_type.as_deref(),
                 Some("application/problem+json"),
                 "{self:?}"
+            );
+            let id = self.body["correlation_id"].as_str().unwrap_or_default();
+            assert!(
+                !id.is_empty() && self.correlation_id.as_deref() == Some(id),
+                "a problem names the request's correlation id, as its header does: {self:?}"
             );
         }
         self
@@ -540,6 +548,57 @@ async fn a_burst_over_the_limits_gets_429_with_retry_after_per_token_and_per_add
     hub.stop().await;
 }
 
+#[actix_web::test]
+async fn an_error_answer_names_a_correlation_id_and_nothing_internal() {
+    let mut hub = TestHub::start(|config| {
+        config.auth.cache_ttl = Duration::from_secs(60);
+        config.redis.reconnect_retries = 1;
+        config.redis.response_timeout_ms = 1_000;
+    })
+    .await;
+    let (_, viewer) = hub.token("viewer", &[Role::Viewer]).await;
+    let path = "/v1/shipments/SH-CORRELATED";
+    let missing = hub.call(Method::GET, path, Some(&viewer), None).await;
+    missing.is(404);
+    let id = missing.body["correlation_id"].as_str().expect("an id");
+    assert!(
+        id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{missing:?}"
+    );
+    // The token is cached now; the store goes away under the API.
+    hub.redis.kill();
+    let failed = hub.call(Method::GET, path, Some(&viewer), None).await;
+    failed.is(503);
+    assert_ne!(
+        failed.body["correlation_id"],
+        missing.body["correlation_id"]
+    );
+    let shown = failed.body.to_string().to_lowercase();
+    let socket = hub.config.redis.url.to_lowercase();
+    for internal in [
+        socket.as_str(),
+        "redis",
+        "/tmp",
+        ".sock",
+        "os error",
+        "connection",
+        "refused",
+        "broken pipe",
+        ".rs:",
+        "127.0.0.1",
+    ] {
+        assert!(
+            !shown.contains(internal),
+            "{internal:?} reached the client: {shown}"
+        );
+    }
+    assert_eq!(
+        failed.body["type"], "urn:tradehub:problem:store-unavailable",
+        "{failed:?}"
+    );
+    hub.stop().await;
+}
+
 /// Run `tradehub` in an empty folder (so no `config/hub.toml` is read) with `env`.
 fn tradehub(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let folder = tempfile::tempdir().expect("a temporary folder");
@@ -575,6 +634,25 @@ fn serve_refuses_to_start_without_a_pepper_or_with_a_short_one() {
         }
         assert!(!said.contains("redis"), "it stops before Redis: {said}");
     }
+}
+
+#[test]
+fn serve_refuses_an_odoo_webhook_secret_shorter_than_32_characters() {
+    let short = "a-webhook-secret-31-characters!";
+    assert_eq!(short.len(), 31);
+    let (code, out, err) = tradehub(
+        &["serve", "--ephemeral"],
+        &[
+            ("REDIS_URL", "redis://127.0.0.1:9"),
+            ("TRADEHUB_TOKEN_PEPPER", PEPPER),
+            ("TRADEHUB_ODOO_WEBHOOK_SECRET", short),
+        ],
+    );
+    assert_ne!(code, 0, "{out}{err}");
+    let said = format!("{out}{err}");
+    assert!(said.contains("TRADEHUB_ODOO_WEBHOOK_SECRET"), "{said}");
+    assert!(said.contains("at least 32"), "{said}");
+    assert!(!said.contains(short), "the secret is never shown: {said}");
 }
 
 #[actix_web::test]
