@@ -214,13 +214,14 @@ async fn a_rejected_override_keeps_the_shipment_blocked() {
     )
     .await
     .is(202);
+    // The state is read before the timeline: wait for both to show the rejection.
     let shown = hub
         .shown_until(key, &cat, |shown| {
             event(shown, "override_rejected").is_some()
+                && shown.body["state"]["override_request"].is_null()
         })
         .await;
     assert_eq!(shown.body["state"]["stage"], "BLOCKED");
-    assert!(shown.body["state"]["override_request"].is_null());
     assert!(shown.body["state"]["override_record"].is_null());
     let rejected = event(&shown, "override_rejected").expect("shown");
     assert_eq!(

@@ -280,6 +280,15 @@ fn override_steps_outside_a_block_are_ignored() {
     }
 }
 
+/// A state, a step, who takes it, the rules, and the answer.
+type Case<'a> = (
+    &'a ShipmentState,
+    OverrideStep,
+    &'a str,
+    FourEyes,
+    Result<(), OverrideRefusal>,
+);
+
 /// The rules alone, as the API asks them: every step by every officer, on a block with and
 /// without a pending request, with four-eyes on and off.
 #[test]
@@ -304,13 +313,7 @@ fn the_rules_table() {
         ..blocked.clone()
     };
     let confirmed = || ConfirmedIt("ana (token:ana)".into());
-    let cases: [(
-        &ShipmentState,
-        OverrideStep,
-        &str,
-        FourEyes,
-        Result<(), OverrideRefusal>,
-    ); 13] = [
+    let cases: [Case; 13] = [
         (&blocked, Request, "ana", on, Err(confirmed())),
         (&blocked, Request, "bob", on, Ok(())),
         (&blocked, Request, "ana", off, Ok(())),
