@@ -28,6 +28,7 @@ pub use health::{ReadyProbe, ReadyReport};
 
 use crate::auth::Gate;
 use crate::store::RedisMailbox;
+use crate::workflow::shipment::four_eyes::FourEyes;
 
 /// What the routes share.
 pub struct ApiState {
@@ -41,6 +42,9 @@ pub struct ApiState {
     pub odoo: Option<ingest::OdooIngest>,
     /// Checks tokens, roles and rate limits on the role routes.
     pub gate: Gate,
+    /// Which screening decisions need a second compliance officer (`[saga.four_eyes]`), so
+    /// that a request the saga would refuse is refused at once.
+    pub four_eyes: FourEyes,
 }
 
 /// Largest request body accepted.

@@ -20,6 +20,7 @@ use crate::partners::config::{Auth, Layout};
 use crate::partners::odoo::{OdooSettings, OdooTransport};
 use crate::store::StoreConfig;
 use crate::workflow::shipment::SagaSettings;
+use crate::workflow::shipment::four_eyes::FourEyes;
 
 /// A configuration that could not be loaded or is inconsistent.
 #[derive(Debug, thiserror::Error)]
@@ -83,7 +84,7 @@ pub enum Workflow {
     Echo,
 }
 
-/// `[saga]`: the shipment saga's timers and duty tolerances.
+/// `[saga]`: the shipment saga's timers, duty tolerances and four-eyes rules.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct SagaConfig {
@@ -99,6 +100,8 @@ pub struct SagaConfig {
     /// Duty differences up to this percent of the assessed duty are not a variance.
     #[serde(with = "rust_decimal::serde::str")]
     pub variance_pct: Decimal,
+    /// `[saga.four_eyes]`: which decisions need a second compliance officer.
+    pub four_eyes: FourEyes,
 }
 
 impl Default for SagaConfig {
@@ -109,6 +112,7 @@ impl Default for SagaConfig {
             clearance_sla: Duration::from_millis(settings.clearance_sla_ms),
             variance_abs: settings.variance_abs,
             variance_pct: settings.variance_pct,
+            four_eyes: settings.four_eyes,
         }
     }
 }
@@ -121,6 +125,7 @@ impl SagaConfig {
             clearance_sla_ms: self.clearance_sla.as_millis() as u64,
             variance_abs: self.variance_abs,
             variance_pct: self.variance_pct,
+            four_eyes: self.four_eyes,
             ..SagaSettings::default()
         }
     }

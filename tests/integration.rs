@@ -34,6 +34,8 @@ mod screening;
 
 #[path = "integration/auth.rs"]
 mod auth;
+#[path = "integration/foureyes.rs"]
+mod foureyes;
 
 #[path = "integration/redis_tls.rs"]
 mod redis_tls;

@@ -4,11 +4,21 @@
 //! |---|---|---|
 //! | `POST /v1/shipments/{id}/screening/decision` | compliance officer | `screening.decision` `{party_id?, decision: clear\|confirm, reason}` |
 //! | `POST /v1/shipments/{id}/screening/override` | compliance officer | `screening.override` `{reason}` |
+//! | `POST /v1/shipments/{id}/screening/override/approve` | compliance officer | `screening.override.approve` `{reason}` |
+//! | `POST /v1/shipments/{id}/screening/override/reject` | compliance officer | `screening.override.reject` `{reason}` |
 //! | `POST /v1/shipments/{id}/exceptions/{exception}/resolve` | operator | `exception.resolve` `{action?, note?}` |
 //!
 //! Who acts is the authenticated caller ([`Caller`]): the input's `actor` is filled from the
 //! token and the source address, and a body that names an actor itself (`actor`, `reviewer`,
 //! `by`) is refused with 422 naming the field.
+//!
+//! Four-eyes (`[saga.four_eyes] override`, on by default): an override is a request that a
+//! second compliance officer approves or rejects. The override routes read the shipment's
+//! current state first and refuse at once what the saga would refuse ([`ShipmentState::may_override`]):
+//! 403 when the caller is the wrong person (the officer who confirmed the match, or the requester
+//! approving their own request), 409 when the shipment is not BLOCKED, a request is already
+//! pending or none is. A shipment with no state yet is left to the saga, as every action is; the
+//! saga applies the same rules again, since the state may change in between.
 //!
 //! Shipment ids may contain `/` (Odoo pickings are `odoo/<db>/picking/<id>`); the routes take
 //! them as they are or percent-encoded. The body is checked against the saga's own input type,
@@ -19,13 +29,18 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use tradehub_actors::envelope::partition_of;
+use tradehub_actors::mailbox::{Mailbox, MailboxError};
 
 use super::ApiState;
 use super::problem::Problem;
 use super::routes::Caller;
 use crate::partners::filing::ingest;
+use crate::workflow::shipment::ShipmentState;
+use crate::workflow::shipment::four_eyes::OverrideStep;
 use crate::workflow::shipment::inputs::{
-    EXCEPTION_RESOLVE, Override, Resolution, ReviewDecision, SCREENING_DECISION, SCREENING_OVERRIDE,
+    EXCEPTION_RESOLVE, OVERRIDE_APPROVE, OVERRIDE_REJECT, Override, Resolution, ReviewDecision,
+    SCREENING_DECISION, SCREENING_OVERRIDE,
 };
 
 /// Decode `body` as the saga's type `T`, refusing what the saga could not use.
@@ -35,16 +50,15 @@ fn checked<T: DeserializeOwned>(body: &Value, what: &str) -> Result<(), Problem>
         .map_err(|e| Problem::invalid(format!("{what}: {e}")))
 }
 
-/// Ingest `body` as a `kind` input of `key`. The idempotency key is the caller's: one
+/// The input id of `body` as a `kind` input: the same request repeated (same path and body,
+/// or the same `Idempotency-Key`) gets the same id. The idempotency key is the caller's: one
 /// caller's `Idempotency-Key` never answers for another's request.
-async fn submit(
-    state: &ApiState,
+fn input_id(
     request: &HttpRequest,
     caller: &Caller,
-    key: &str,
     kind: &str,
-    body: Value,
-) -> Result<HttpResponse, Problem> {
+    body: &Value,
+) -> Result<String, Problem> {
     let idempotency = match request.headers().get("Idempotency-Key") {
         Some(v) => v
             .to_str()
@@ -54,8 +68,31 @@ async fn submit(
             hex::encode(&Sha256::digest(format!("{}\n{body}", request.path()).as_bytes())[..16])
         }
     };
-    let id = format!("action:{kind}:{}:{idempotency}", caller.0.id);
-    let (entry, duplicate) = ingest(&state.mailbox, state.partitions, key, kind, &id, body)
+    Ok(format!("action:{kind}:{}:{idempotency}", caller.0.id))
+}
+
+/// Ingest `body` as a `kind` input of `key`.
+async fn submit(
+    state: &ApiState,
+    request: &HttpRequest,
+    caller: &Caller,
+    key: &str,
+    kind: &str,
+    body: Value,
+) -> Result<HttpResponse, Problem> {
+    let id = input_id(request, caller, kind, &body)?;
+    ingest_as(state, key, kind, &id, body).await
+}
+
+/// Ingest `body` as input `id` of kind `kind` of `key`, answering 202 once it is durable.
+async fn ingest_as(
+    state: &ApiState,
+    key: &str,
+    kind: &str,
+    id: &str,
+    body: Value,
+) -> Result<HttpResponse, Problem> {
+    let (entry, duplicate) = ingest(&state.mailbox, state.partitions, key, kind, id, body)
         .await
         .map_err(|e| Problem::unavailable(e.to_string()))?;
     Ok(HttpResponse::Accepted().json(json!({
@@ -103,6 +140,60 @@ pub(super) async fn decision(
     submit(&state, &request, &caller, &id, SCREENING_DECISION, body).await
 }
 
+/// Ingest `body` as the override step `step` of shipment `key`, unless the shipment's current
+/// state refuses it. A repeat of a request already ingested gets the first answer, whatever the
+/// state has become since.
+async fn override_step(
+    state: &ApiState,
+    request: &HttpRequest,
+    caller: &Caller,
+    key: &str,
+    step: OverrideStep,
+    body: &[u8],
+) -> Result<HttpResponse, Problem> {
+    let (kind, what) = match step {
+        OverrideStep::Request => (SCREENING_OVERRIDE, "override"),
+        OverrideStep::Approve => (OVERRIDE_APPROVE, "override approval"),
+        OverrideStep::Reject => (OVERRIDE_REJECT, "override rejection"),
+    };
+    let body = object(body, caller)?;
+    checked::<Override>(&body, what)?;
+    let id = input_id(request, caller, kind, &body)?;
+    let unavailable = |e: MailboxError| Problem::unavailable(e.to_string());
+    let partition = partition_of(key, state.partitions);
+    if state
+        .mailbox
+        .ingested(partition, &id)
+        .await
+        .map_err(unavailable)?
+        .is_none()
+    {
+        let stored = state
+            .mailbox
+            .load(partition, key)
+            .await
+            .map_err(unavailable)?;
+        if let Some(raw) = stored.state {
+            let shipment: ShipmentState = serde_json::from_str(&raw).map_err(|_| {
+                Problem::conflict(format!(
+                    "shipment {key}: its state cannot be read, so the {what} cannot be checked"
+                ))
+            })?;
+            shipment
+                .may_override(step, &caller.0.actor(), state.four_eyes)
+                .map_err(|refusal| {
+                    let detail = format!("shipment {key}: {refusal}");
+                    if refusal.is_about_the_person() {
+                        Problem::forbidden(detail)
+                    } else {
+                        Problem::conflict(detail)
+                    }
+                })?;
+        }
+    }
+    ingest_as(state, key, kind, &id, body).await
+}
+
 /// `POST /v1/shipments/{id}/screening/override`.
 pub(super) async fn override_block(
     state: web::Data<ApiState>,
@@ -111,9 +202,29 @@ pub(super) async fn override_block(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Problem> {
-    let body = object(&body, &caller)?;
-    checked::<Override>(&body, "override")?;
-    submit(&state, &request, &caller, &id, SCREENING_OVERRIDE, body).await
+    override_step(&state, &request, &caller, &id, OverrideStep::Request, &body).await
+}
+
+/// `POST /v1/shipments/{id}/screening/override/approve`.
+pub(super) async fn approve_override(
+    state: web::Data<ApiState>,
+    request: HttpRequest,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Problem> {
+    override_step(&state, &request, &caller, &id, OverrideStep::Approve, &body).await
+}
+
+/// `POST /v1/shipments/{id}/screening/override/reject`.
+pub(super) async fn reject_override(
+    state: web::Data<ApiState>,
+    request: HttpRequest,
+    caller: Caller,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Problem> {
+    override_step(&state, &request, &caller, &id, OverrideStep::Reject, &body).await
 }
 
 /// `POST /v1/shipments/{id}/exceptions/{exception}/resolve`.

@@ -11,6 +11,8 @@
 //! | POST | `/v1/partners/{name}/callbacks` | the partner's HMAC signature |
 //! | POST | `/v1/shipments/{id}/screening/decision` | `compliance_officer` |
 //! | POST | `/v1/shipments/{id}/screening/override` | `compliance_officer` |
+//! | POST | `/v1/shipments/{id}/screening/override/approve` | `compliance_officer` |
+//! | POST | `/v1/shipments/{id}/screening/override/reject` | `compliance_officer` |
 //! | POST | `/v1/shipments/{id}/exceptions/{exception}/resolve` | `operator` |
 //! | POST | `/v1/shipments` | `integrator` |
 //! | GET | `/v1/shipments/{id}` | `viewer` |
@@ -96,6 +98,18 @@ pub fn table() -> Vec<Route> {
             "/v1/shipments/{id:.+}/screening/decision",
             role(Role::ComplianceOfficer),
             actions::decision,
+        ),
+        Route::new(
+            Method::POST,
+            "/v1/shipments/{id:.+}/screening/override/approve",
+            role(Role::ComplianceOfficer),
+            actions::approve_override,
+        ),
+        Route::new(
+            Method::POST,
+            "/v1/shipments/{id:.+}/screening/override/reject",
+            role(Role::ComplianceOfficer),
+            actions::reject_override,
         ),
         Route::new(
             Method::POST,

@@ -280,6 +280,7 @@ impl Hub {
                 secret: secrets.odoo_webhook.clone(),
             }),
             gate: Gate::serving(&mailbox, pepper, &config.auth),
+            four_eyes: config.saga.four_eyes,
         };
         let (api_server, api_addr) = api::server(config.http.listen, readiness.clone(), api_state)
             .map_err(|e| ServeError::Listen(format!("api on {}: {e}", config.http.listen)))?;

@@ -16,11 +16,13 @@
 //! ids and the partners dedupe them.
 //!
 //! Partners: [`ODOO`] (reads and write-backs), [`SCREENING`] (one check per party) and the broker
-//! that [`RoutingPolicy`] picks for each declaration.
+//! that [`RoutingPolicy`] picks for each declaration. [`four_eyes`] says who may override a
+//! block, for the saga and the API alike.
 
 pub mod commands;
 pub mod entries;
 mod flow;
+pub mod four_eyes;
 pub mod inputs;
 mod step;
 
@@ -40,7 +42,8 @@ use crate::tariff::{ReferenceData, Rules};
 
 use super::exceptions::{Exception, ExceptionType};
 use super::routing::RoutingPolicy;
-use inputs::{AssessedDuty, BrokerInvoice, Milestone, ScreeningOutcome};
+use four_eyes::{FourEyes, OverrideRequest};
+use inputs::{Actor, AssessedDuty, BrokerInvoice, Milestone, ScreeningOutcome};
 
 pub use commands::{
     CANCEL_DECLARATION, CHECK_PARTY, CLOSE_ACTIVITY, FILE_DECLARATION, POST_NOTE, QUERY_STATUS,
@@ -141,7 +144,8 @@ impl Stage {
         }
     }
 
-    /// Whether no input moves the shipment any more (BLOCKED moves only by a recorded override).
+    /// Whether no input moves the shipment any more (BLOCKED moves only by a recorded override,
+    /// see [`four_eyes`]).
     pub fn is_terminal(self) -> bool {
         matches!(self, Self::Closed | Self::Cancelled | Self::Blocked)
     }
@@ -277,11 +281,19 @@ pub struct MilestoneSeen {
 /// A recorded override of a BLOCKED shipment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OverrideRecord {
-    /// Who.
-    pub reviewer: String,
+    /// The officer who overrode the block, or asked for its override (`reviewer` in records
+    /// made before four-eyes).
+    #[serde(alias = "reviewer")]
+    pub requested_by: String,
+    /// The second officer who approved the request; `None` when four-eyes was off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
     /// Why.
     pub reason: String,
-    /// When.
+    /// Why the second officer approved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_reason: Option<String>,
+    /// When the block was lifted.
     pub at_ms: Millis,
 }
 
@@ -320,6 +332,13 @@ pub struct ShipmentState {
     /// Exceptions, open and resolved, in the order they were opened.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exceptions: Vec<Exception>,
+    /// The compliance officer who confirmed the match behind the latest block; `None` when the
+    /// screening engine itself was sure, or nothing was blocked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed_by: Option<Actor>,
+    /// An override of the block waiting for a second compliance officer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_request: Option<OverrideRequest>,
     /// A recorded override of a block.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub override_record: Option<OverrideRecord>,
@@ -370,6 +389,8 @@ pub struct SagaSettings {
     pub variance_pct: Decimal,
     /// SLA per exception type, overriding [`ExceptionType::default_sla_ms`].
     pub exception_sla_ms: BTreeMap<ExceptionType, Millis>,
+    /// Which decisions need a second compliance officer.
+    pub four_eyes: FourEyes,
 }
 
 impl Default for SagaSettings {
@@ -380,6 +401,7 @@ impl Default for SagaSettings {
             variance_abs: Decimal::ONE,
             variance_pct: Decimal::TWO,
             exception_sla_ms: BTreeMap::new(),
+            four_eyes: FourEyes::default(),
         }
     }
 }

@@ -21,6 +21,7 @@ use tradehub::secret::Secret;
 use tradehub::service::readiness::Readiness;
 use tradehub::store::lrn_ledger::Ledger;
 use tradehub::store::{RedisMailbox, StoreConfig, callbacks};
+use tradehub::workflow::shipment::four_eyes::FourEyes;
 use tradehub::workflow::shipment::lrn_for;
 use tradehub_actors::envelope::{Envelope, partition_of};
 use tradehub_actors::mailbox::StreamName;
@@ -132,6 +133,7 @@ fn start_hub(mailbox: &RedisMailbox) -> Hub {
         callbacks: callbacks(),
         odoo: None,
         gate: crate::common::gate::serving(mailbox),
+        four_eyes: FourEyes::default(),
     };
     let (server, addr) =
         api::server(loopback(), Arc::new(Readiness::default()), state).expect("bind the API");

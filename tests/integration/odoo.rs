@@ -21,6 +21,7 @@ use tradehub::partners::odoo::{
 use tradehub::secret::Secret;
 use tradehub::service::readiness::Readiness;
 use tradehub::store::{RedisMailbox, StoreConfig};
+use tradehub::workflow::shipment::four_eyes::FourEyes;
 use tradehub_actors::partner::CallError;
 use tradehub_sim::odoo::{Fault, SimConfig, SimOdoo, WebhookRule, start};
 use tradehub_testkit::{Persistence, RedisServer};
@@ -764,6 +765,7 @@ async fn webhook_api(
             secret: secret.map(str::to_owned),
         }),
         gate: crate::common::gate::serving(mailbox),
+        four_eyes: FourEyes::default(),
     };
     let (server, addr) =
         api::server(any_port(), Arc::new(Readiness::default()), state).expect("bind the API");

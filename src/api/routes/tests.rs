@@ -40,6 +40,16 @@ fn each_route_declares_the_role_of_the_issue() {
         ),
         (
             Method::POST,
+            "/v1/shipments/{id:.+}/screening/override/approve",
+            Role::ComplianceOfficer,
+        ),
+        (
+            Method::POST,
+            "/v1/shipments/{id:.+}/screening/override/reject",
+            Role::ComplianceOfficer,
+        ),
+        (
+            Method::POST,
             "/v1/shipments/{id:.+}/exceptions/{exception}/resolve",
             Role::Operator,
         ),

@@ -3,7 +3,7 @@
 //! | file | inputs and stages |
 //! |---|---|
 //! | `flow/intake.rs` | Odoo hints and direct submission: RECEIVED → ENRICHING → VALIDATING |
-//! | `flow/screening.rs` | SCREENING, ON_HOLD, BLOCKED: checks, reviews, overrides |
+//! | `flow/screening.rs` | SCREENING, ON_HOLD, BLOCKED: checks, reviews, overrides and their approval |
 //! | `flow/filing.rs` | RATING → FILING: the estimate, the declaration, queries to the broker |
 //! | `flow/results.rs` | partner results, routed to the stage that waits for them |
 //! | `flow/statuses.rs` | declaration statuses: AWAITING_RELEASE, REJECTED, RELEASED |
@@ -41,6 +41,8 @@ impl Step<'_> {
             Input::Partner(outcome, result) => self.on_partner(outcome, result),
             Input::Review(decision) => self.on_review(decision),
             Input::Override(request) => self.on_override(request),
+            Input::OverrideApproved(approval) => self.on_override_approved(approval),
+            Input::OverrideRejected(rejection) => self.on_override_rejected(rejection),
             Input::Status(report) => self.on_status(report),
             Input::Milestone(milestone) => self.on_milestone(milestone),
             Input::Timer(timer) => self.on_timer(timer),

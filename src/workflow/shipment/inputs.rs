@@ -21,8 +21,13 @@ pub const PICKING_CANCELLED: &str = "odoo.picking.cancelled";
 pub const SHIPMENT_SUBMITTED: &str = "shipment.submitted";
 /// A compliance officer's decision on a potential match. Body [`ReviewDecision`].
 pub const SCREENING_DECISION: &str = "screening.decision";
-/// A compliance officer's recorded override of a block. Body [`Override`].
+/// A compliance officer overrides a block, or asks for its override when a second officer
+/// must approve it (see [`super::four_eyes`]). Body [`Override`].
 pub const SCREENING_OVERRIDE: &str = "screening.override";
+/// A second compliance officer approves the pending override request. Body [`Override`].
+pub const OVERRIDE_APPROVE: &str = "screening.override.approve";
+/// A compliance officer rejects the pending override request. Body [`Override`].
+pub const OVERRIDE_REJECT: &str = "screening.override.reject";
 /// A declaration status, already normalised to the canonical set. Body [`StatusReport`].
 pub const CUSTOMS_STATUS: &str = "customs.status";
 /// A carrier milestone in canonical codes. Body [`MilestoneReport`].
@@ -37,7 +42,7 @@ pub const BROKER_INVOICE: &str = "finance.broker_invoice";
 pub const EXCEPTION_RESOLVE: &str = "exception.resolve";
 
 /// Every input kind the saga knows, partner results included.
-pub const KINDS: [&str; 15] = [
+pub const KINDS: [&str; 17] = [
     PICKING_CONFIRMED,
     PICKING_CHANGED,
     PICKING_CANCELLED,
@@ -47,6 +52,8 @@ pub const KINDS: [&str; 15] = [
     partner::OUTCOME_UNKNOWN,
     SCREENING_DECISION,
     SCREENING_OVERRIDE,
+    OVERRIDE_APPROVE,
+    OVERRIDE_REJECT,
     CUSTOMS_STATUS,
     CARRIER_MILESTONE,
     TIMER_FIRED,
@@ -202,10 +209,10 @@ pub struct ReviewDecision {
     pub reason: String,
 }
 
-/// Body of [`SCREENING_OVERRIDE`].
+/// Body of [`SCREENING_OVERRIDE`], [`OVERRIDE_APPROVE`] and [`OVERRIDE_REJECT`].
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Override {
-    /// Who overrides (recorded in the audit trail).
+    /// Who overrides, approves or rejects (recorded in the audit trail).
     pub actor: Actor,
     /// Why, e.g. a licence reference.
     pub reason: String,
@@ -398,6 +405,10 @@ pub enum Input {
     Review(ReviewDecision),
     /// [`SCREENING_OVERRIDE`].
     Override(Override),
+    /// [`OVERRIDE_APPROVE`].
+    OverrideApproved(Override),
+    /// [`OVERRIDE_REJECT`].
+    OverrideRejected(Override),
     /// [`CUSTOMS_STATUS`].
     Status(StatusReport),
     /// [`CARRIER_MILESTONE`].
@@ -464,6 +475,8 @@ pub fn decode(env: &Envelope) -> Result<Input, DecodeError> {
         partner::OUTCOME_UNKNOWN => Input::Partner(CallOutcome::Unknown, body(env)?),
         SCREENING_DECISION => Input::Review(body(env)?),
         SCREENING_OVERRIDE => Input::Override(body(env)?),
+        OVERRIDE_APPROVE => Input::OverrideApproved(body(env)?),
+        OVERRIDE_REJECT => Input::OverrideRejected(body(env)?),
         CUSTOMS_STATUS => Input::Status(body(env)?),
         CARRIER_MILESTONE => Input::Milestone(body(env)?),
         TIMER_FIRED => Input::Timer(body(env)?),

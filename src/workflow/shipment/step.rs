@@ -411,11 +411,14 @@ impl<'a> Step<'a> {
     }
 }
 
-/// What a terminal shipment still accepts: the override of a block, and the Odoo write-back
-/// bookkeeping (a failed final write must still reach a person, who can have it written again).
+/// What a terminal shipment still accepts: the override of a block (its request, approval and
+/// rejection), and the Odoo write-back bookkeeping (a failed final write must still reach a
+/// person, who can have it written again).
 fn allowed_when_terminal(input: &Input, state: &ShipmentState) -> bool {
     match input {
-        Input::Override(_) => state.stage == Stage::Blocked,
+        Input::Override(_) | Input::OverrideApproved(_) | Input::OverrideRejected(_) => {
+            state.stage == Stage::Blocked
+        }
         Input::Partner(_, result) => super::is_odoo_writeback(&result.command_kind),
         Input::Resolve(resolution) => state.exceptions.iter().any(|exception| {
             exception.id == resolution.exception_id && exception.about == Some(Pending::WriteBack)
@@ -428,7 +431,9 @@ fn allowed_when_terminal(input: &Input, state: &ShipmentState) -> bool {
 fn principal_of(input: &Input) -> Option<&Actor> {
     match input {
         Input::Review(review) => Some(&review.actor),
-        Input::Override(request) => Some(&request.actor),
+        Input::Override(request)
+        | Input::OverrideApproved(request)
+        | Input::OverrideRejected(request) => Some(&request.actor),
         Input::Resolve(resolution) => Some(&resolution.actor),
         Input::Submitted(submitted) => Some(&submitted.actor),
         Input::Partner(..)

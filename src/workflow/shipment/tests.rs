@@ -9,6 +9,7 @@ use super::*;
 use crate::tariff::duty::{self, TariffBook};
 use crate::workflow::exceptions::{ExceptionState, OwnerRole};
 
+mod four_eyes;
 mod paths;
 mod recovery;
 mod scripted;

@@ -1,12 +1,15 @@
 //! SCREENING, ON_HOLD and BLOCKED: one check per party, the verdict once every party has an
-//! answer, a compliance officer's review of a potential match and the override of a block.
+//! answer, a compliance officer's review of a potential match and the override of a block, with
+//! a second officer's approval when four-eyes is on (the rules are in
+//! [`crate::workflow::shipment::four_eyes`]).
 
 use serde_json::{Value, json};
 
 use crate::workflow::exceptions::ExceptionType;
 use crate::workflow::shipment::commands::CheckParty;
+use crate::workflow::shipment::four_eyes::{OverrideRefusal, OverrideRequest, OverrideStep};
 use crate::workflow::shipment::inputs::{
-    Decision, Override, ReviewDecision, ScreeningAnswer, ScreeningOutcome,
+    Actor, Decision, Override, ReviewDecision, ScreeningAnswer, ScreeningOutcome,
 };
 use crate::workflow::shipment::step::Step;
 use crate::workflow::shipment::{OverrideRecord, PartyCheck, Pending, SCREENING, Stage};
@@ -108,7 +111,7 @@ impl Step<'_> {
         {
             let detail = format!("party {party_id} ({}) is a confirmed match", check.name);
             let data = json!({ "party_id": party_id, "hits": check.hits, "list_version": check.list_version });
-            return self.block(detail, data);
+            return self.block(detail, data, None);
         }
         if checks.values().any(|check| check.outcome.is_none()) {
             return;
@@ -140,7 +143,10 @@ impl Step<'_> {
         );
     }
 
-    fn block(&mut self, detail: String, data: Value) {
+    /// Block the shipment; `confirmed_by` is the officer who confirmed the match, if a person did.
+    fn block(&mut self, detail: String, data: Value, confirmed_by: Option<Actor>) {
+        self.state.confirmed_by = confirmed_by;
+        self.state.override_request = None;
         self.drop_stale_lookups("superseded: the shipment is blocked");
         self.state.pending.clear();
         self.disarm_timers();
@@ -190,7 +196,8 @@ impl Step<'_> {
                             .map(|check| check.hits.clone())
                     })
                     .collect();
-                self.block(detail, json!({ "parties": targets, "hits": hits }));
+                let data = json!({ "parties": targets, "hits": hits });
+                self.block(detail, data, Some(review.actor));
             }
             Decision::Clear => {
                 for party_id in &targets {
@@ -203,24 +210,124 @@ impl Step<'_> {
         }
     }
 
+    /// A compliance officer overrides the block, or asks for its override when four-eyes is on.
     pub(super) fn on_override(&mut self, request: Override) {
-        if self.state.stage != Stage::Blocked {
-            return self.ignore("only a BLOCKED shipment can be overridden");
+        let rules = self.saga.deps.settings.four_eyes;
+        if let Err(refusal) = self
+            .state
+            .may_override(OverrideStep::Request, &request.actor, rules)
+        {
+            return self.ignore(refusal.to_string());
         }
-        self.state.override_record = Some(OverrideRecord {
-            reviewer: request.actor.to_string(),
-            reason: request.reason.clone(),
-            at_ms: self.now,
-        });
-        self.audited("block_overridden", json!({ "reason": request.reason }));
-        self.resolve_kind(
-            ExceptionType::BlockedParty,
-            &format!("overridden: {}", request.reason),
+        if !rules.block_override {
+            let detail = json!({ "requested_by": request.actor, "reason": request.reason });
+            let record = OverrideRecord {
+                requested_by: request.actor.to_string(),
+                approved_by: None,
+                reason: request.reason,
+                approval_reason: None,
+                at_ms: self.now,
+            };
+            return self.lift_block(record, detail);
+        }
+        self.audited(
+            "override_requested",
+            json!({ "requested_by": request.actor, "reason": request.reason, "confirmed_by": self.state.confirmed_by }),
         );
         self.note(format!(
-            "Block overridden by {}: {}.",
+            "Override of the block requested by {}: {}. It waits for a second compliance officer.",
             request.actor, request.reason
         ));
+        self.state.override_request = Some(OverrideRequest {
+            requested_by: request.actor,
+            reason: request.reason,
+            at_ms: self.now,
+        });
+    }
+
+    /// A second compliance officer approves the pending override request: the block is lifted.
+    pub(super) fn on_override_approved(&mut self, approval: Override) {
+        let Some(request) = self.pending_request(OverrideStep::Approve, &approval) else {
+            return;
+        };
+        let detail = json!({
+            "requested_by": request.requested_by,
+            "approved_by": approval.actor,
+            "confirmed_by": self.state.confirmed_by,
+            "reason": request.reason,
+            "approval_reason": approval.reason,
+        });
+        let record = OverrideRecord {
+            requested_by: request.requested_by.to_string(),
+            approved_by: Some(approval.actor.to_string()),
+            reason: request.reason,
+            approval_reason: Some(approval.reason),
+            at_ms: self.now,
+        };
+        self.lift_block(record, detail);
+    }
+
+    /// A compliance officer rejects the pending override request: the shipment stays blocked.
+    pub(super) fn on_override_rejected(&mut self, rejection: Override) {
+        let Some(request) = self.pending_request(OverrideStep::Reject, &rejection) else {
+            return;
+        };
+        self.audited(
+            "override_rejected",
+            json!({
+                "requested_by": request.requested_by,
+                "rejected_by": rejection.actor,
+                "reason": rejection.reason,
+                "request_reason": request.reason,
+            }),
+        );
+        self.note(format!(
+            "Override requested by {} rejected by {}: {}. The shipment stays blocked.",
+            request.requested_by, rejection.actor, rejection.reason
+        ));
+    }
+
+    /// Take the pending override request if `answer`'s officer may take `step` on it; otherwise
+    /// ignore the input with the reason.
+    fn pending_request(
+        &mut self,
+        step: OverrideStep,
+        answer: &Override,
+    ) -> Option<OverrideRequest> {
+        let rules = self.saga.deps.settings.four_eyes;
+        let allowed = self.state.may_override(step, &answer.actor, rules);
+        match (allowed, self.state.override_request.take()) {
+            (Ok(()), Some(request)) => Some(request),
+            (Err(refusal), request) => {
+                self.state.override_request = request;
+                self.ignore(refusal.to_string());
+                None
+            }
+            (Ok(()), None) => {
+                self.ignore(OverrideRefusal::NothingPending.to_string());
+                None
+            }
+        }
+    }
+
+    /// Lift the block as `record` says, and go on to the filing.
+    fn lift_block(&mut self, record: OverrideRecord, detail: Value) {
+        self.audited("block_overridden", detail);
+        self.resolve_kind(
+            ExceptionType::BlockedParty,
+            &format!("overridden: {}", record.reason),
+        );
+        let approved = record
+            .approved_by
+            .as_ref()
+            .map(|approver| format!(", approved by {approver}"))
+            .unwrap_or_default();
+        self.note(format!(
+            "Block overridden by {}{approved}: {}.",
+            record.requested_by, record.reason
+        ));
+        self.state.override_request = None;
+        self.state.override_record = Some(record);
         self.rate_and_file();
     }
 }

@@ -2,7 +2,7 @@
 
 use super::*;
 
-fn screening_answers(r: &mut Run, outcomes: &[(&str, Value)]) {
+pub(super) fn screening_answers(r: &mut Run, outcomes: &[(&str, Value)]) {
     for cmd in r.sent(CHECK_PARTY) {
         let party = cmd.envelope.body["party"]["id"]
             .as_str()
@@ -17,7 +17,7 @@ fn screening_answers(r: &mut Run, outcomes: &[(&str, Value)]) {
     }
 }
 
-fn to_screening(r: &mut Run) {
+pub(super) fn to_screening(r: &mut Run) {
     r.input(PICKING_CONFIRMED, json!({ "picking_id": PICKING }));
     let read = r.one(READ_SHIPMENT);
     r.succeed(&read, json!({ "shipment": import_json() }));
@@ -170,18 +170,26 @@ fn potential_match_confirmed_blocks_and_only_an_override_moves_it() {
         SCREENING_OVERRIDE,
         json!({ "actor": person("head-of-compliance"), "reason": "licence GB-2026-17" }),
     );
+    assert_eq!(r.stage(), Stage::Blocked, "the override waits for approval");
+    r.input(
+        OVERRIDE_APPROVE,
+        json!({ "actor": person("deputy"), "reason": "licence checked" }),
+    );
     assert_eq!(r.stage(), Stage::Filing);
     assert_eq!(
         r.state
             .override_record
             .as_ref()
-            .map(|o| o.reviewer.as_str()),
-        Some("head-of-compliance (token:head-of-compliance)"),
-        "the override names the authenticated principal"
+            .map(|o| (o.requested_by.as_str(), o.approved_by.as_deref())),
+        Some((
+            "head-of-compliance (token:head-of-compliance)",
+            Some("deputy (token:deputy)")
+        )),
+        "the override names the authenticated principals"
     );
     assert_eq!(
         r.last.audit[0]["principal"],
-        person("head-of-compliance"),
+        person("deputy"),
         "the input's audit entry records the principal whole, source address included"
     );
     assert!(r.open().is_empty());

@@ -239,10 +239,21 @@ impl World {
                 if self.c.pick(4) != 0 {
                     return false;
                 }
-                (
-                    SCREENING_OVERRIDE,
-                    json!({ "actor": person("head"), "reason": "licence" }),
-                )
+                // Four-eyes: the head of compliance asks, a deputy decides the request.
+                match (&self.run.state.override_request, self.c.pick(3)) {
+                    (None, _) => (
+                        SCREENING_OVERRIDE,
+                        json!({ "actor": person("head"), "reason": "licence" }),
+                    ),
+                    (Some(_), 0) => (
+                        OVERRIDE_REJECT,
+                        json!({ "actor": person("deputy"), "reason": "licence expired" }),
+                    ),
+                    (Some(_), _) => (
+                        OVERRIDE_APPROVE,
+                        json!({ "actor": person("deputy"), "reason": "licence checked" }),
+                    ),
+                }
             }
             ExceptionType::MissingData => {
                 self.data_fixed = true;
