@@ -8,6 +8,7 @@
 //! [`ReadyProbe`] as values.
 
 pub mod actions;
+pub mod bookings;
 pub mod callbacks;
 pub mod health;
 pub mod ingest;

@@ -541,7 +541,7 @@ async fn a_burst_over_the_limits_gets_429_with_retry_after_per_token_and_per_add
 }
 
 /// Run `tradehub` in an empty folder (so no `config/hub.toml` is read) with `env`.
-fn tradehub(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+pub(crate) fn tradehub(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let folder = tempfile::tempdir().expect("a temporary folder");
     let output = Command::new(env!("CARGO_BIN_EXE_tradehub"))
         .args(args)
