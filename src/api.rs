@@ -9,6 +9,7 @@
 //! [`ReadyProbe`] as values.
 
 pub mod actions;
+pub mod bookings;
 pub mod callbacks;
 pub mod correlation;
 pub mod health;

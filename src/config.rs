@@ -57,6 +57,8 @@ pub struct HubConfig {
     pub http: HttpConfig,
     /// API tokens and the API's rate limits.
     pub auth: AuthConfig,
+    /// Partners' signed callbacks.
+    pub callbacks: CallbacksConfig,
     /// The Prometheus listener.
     pub metrics: MetricsConfig,
     /// Timers and tolerances of the shipment saga.
@@ -384,6 +386,30 @@ impl AuthConfig {
     }
 }
 
+/// `[callbacks]`: brokers' and carriers' signed callbacks.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CallbacksConfig {
+    /// How far a callback's signature time (`t=`) may be from this node's clock, either way;
+    /// signatures seen within it are remembered and a second use is refused.
+    #[serde(with = "humantime_serde")]
+    pub tolerance: Duration,
+}
+
+impl Default for CallbacksConfig {
+    fn default() -> Self {
+        Self {
+            tolerance: crate::partners::signature::DEFAULT_TOLERANCE,
+        }
+    }
+}
+
+impl CallbacksConfig {
+    /// Longest accepted `tolerance`: the replay store keeps every signature for about twice as
+    /// long.
+    pub const TOLERANCE_MAX: Duration = Duration::from_secs(3600);
+}
+
 /// The Prometheus listener.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -499,7 +525,14 @@ impl HubConfig {
         for name in layout.partner_names().unwrap_or_default() {
             match layout.template(&name).map(|t| t.auth) {
                 Ok(Auth::ApiKey { token_env, .. }) => read.insert(token_env),
-                Ok(Auth::Hmac { secret_env, .. }) => read.insert(secret_env),
+                Ok(Auth::Hmac {
+                    secret_env,
+                    previous_secret_env,
+                    ..
+                }) => {
+                    read.extend(previous_secret_env);
+                    read.insert(secret_env)
+                }
                 Ok(Auth::None) | Err(_) => false,
             };
         }
@@ -568,6 +601,14 @@ impl HubConfig {
         .contains(&0)
         {
             return invalid("auth", "rates and bursts must be at least 1");
+        }
+        if self.callbacks.tolerance.as_secs() == 0
+            || self.callbacks.tolerance > CallbacksConfig::TOLERANCE_MAX
+        {
+            return invalid(
+                "callbacks.tolerance",
+                "must be between 1s and 1h: it bounds how long a captured callback stays usable",
+            );
         }
         if self.auth.pepper_env.is_empty() {
             return invalid("auth.pepper_env", "must name an environment variable");

@@ -1,6 +1,7 @@
 //! Partners: templates that configure a partner (transport, codec, mappings,
 //! fixtures), the certification run that replays a template's fixtures, and the
-//! transports the runtime calls through the `tradehub_actors::partner::Transport` port.
+//! transports the runtime calls through the `tradehub_actors::partner::Transport` port;
+//! [`signature`] signs and verifies requests over time and body (`t=…,v1=…`).
 
 pub mod certify;
 pub mod config;
@@ -10,3 +11,4 @@ pub mod filing;
 pub mod odoo;
 pub mod rest_broker;
 pub mod screening;
+pub mod signature;

@@ -23,8 +23,8 @@
 //! | `persistence.rs` | whether the Redis persists what it acknowledges |
 //! | `server.rs` | the server's own figures (commands processed), for benchmarks |
 //! | `reply.rs` | decoding replies, mapping errors |
-//! | [`lrn_ledger`] | LRN and shipment reference → saga key, EDI references, partners' last answers |
-//! | [`callbacks`] | callback payloads that could not be used, kept for an operator |
+//! | [`lrn_ledger`] | LRN → saga key and filing partner, carrier's shipment reference → saga key, EDI references, partners' last answers |
+//! | [`callbacks`] | callback payloads that could not be used, kept for an operator; signatures seen (replay store) |
 //! | [`echo_ledger`] | the echo partner's executions per command id |
 //! | [`finance`] | the finance inbox's dossiers and posting retries |
 //! | [`odoo_cursor`] | the Odoo poll's cursor and fingerprints |

@@ -44,6 +44,9 @@ mod redis_tls;
 #[path = "integration/brokers.rs"]
 mod brokers;
 #[cfg(feature = "sim")]
+#[path = "integration/callbacks.rs"]
+mod callbacks;
+#[cfg(feature = "sim")]
 #[path = "integration/e2e.rs"]
 mod e2e;
 #[cfg(feature = "sim")]

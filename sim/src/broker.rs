@@ -4,7 +4,7 @@
 //! The REST broker speaks the API of `config/partners/rest-broker.toml`: it
 //! dedupes filings by LRN (counting filing requests and distinct LRNs so tests can
 //! prove there was no duplicate filing), acknowledges with `received`, then after
-//! [`BrokerSimConfig::step_delay`] per step posts HMAC-signed status callbacks to the
+//! [`BrokerSimConfig::step_delay`] per step posts status callbacks, signed over time and body, to the
 //! hub along the LRN's [`Scenario`]. It answers status queries and cancellations.
 
 use std::collections::HashMap;
@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 
 use crate::settlement::{BrokerStyle, FinanceDrop, drop_documents};
 use tradehub::model::DeclarationStatus;
-use tradehub::partners::config::sign;
+use tradehub::partners::signature::{sign, unix_now};
 use tradehub::workflow::shipment::lrn_for;
 
 #[cfg(test)]
@@ -695,11 +695,13 @@ async fn lifecycle(shared: Arc<Shared>, client: reqwest::Client, lrn: String, sc
         event["event_id"] = json!(format!("{lrn}-{n}"));
         event["occurred_at"] = json!(tradehub::partners::filing::now_rfc3339());
         let body = event.to_string();
-        let signature = sign(target.secret.as_bytes(), body.as_bytes());
+        // Each attempt is signed when it is sent, as a partner would: a retry is a new request,
+        // not a replay of the last one.
         let delivered = super::redeliver(|| async {
+            let signature = sign(target.secret.as_bytes(), unix_now(), body.as_bytes());
             client
                 .post(&target.url)
-                .header(target.header.as_str(), &signature)
+                .header(target.header.as_str(), signature)
                 .header(
                     tradehub::api::callbacks::CALLBACK_ID_HEADER,
                     format!("{lrn}-{n}"),

@@ -1,6 +1,7 @@
 //! The simulated carrier: posts a shipment's journey to the hub's callback route,
 //! as DCSA Track & Trace JSON events (`carrier-dcsa`) or as X12 214 interchanges
-//! (`carrier-x12`), HMAC-signed like the brokers' callbacks.
+//! (`carrier-x12`), signed over time and body like the brokers' callbacks (each post signed
+//! when it is sent).
 //!
 //! Events carry the hub's shipment id as the booking reference (DCSA `BKG`, X12
 //! `B10-02`) and fixed event times per step, so a repeated post is the same
@@ -21,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 use super::broker::Faults;
 use tradehub::api::callbacks::CALLBACK_ID_HEADER;
-use tradehub::partners::config::sign;
+use tradehub::partners::signature::{sign, unix_now};
 use tradehub::secret::Secret;
 use tradehub::workflow::shipment::inputs::Milestone;
 
@@ -254,7 +255,7 @@ impl CarrierSim {
                 "application/edi-x12",
             ),
         };
-        let signature = sign(endpoint.secret.as_bytes(), body.as_bytes());
+        let signature = sign(endpoint.secret.as_bytes(), unix_now(), body.as_bytes());
         let response = self
             .inner
             .client

@@ -1,17 +1,35 @@
 //! `POST /v1/partners/{name}/callbacks`: statuses from brokers and events from
-//! carriers, in the partner's own format, HMAC-signed.
+//! carriers, in the partner's own format, signed over time and body.
 //!
-//! The signature (hex HMAC-SHA256 of the raw body, in the partner's header) is
-//! checked in constant time before anything else; a bad or missing one is 401.
-//! The body goes through the partner's codec and inbound mapping; a broker's LRN or
-//! a carrier's shipment reference is resolved to the saga key through the
-//! [`Ledger`]; the result is ingested as `customs.status` or `carrier.milestone`
-//! with an idempotency key (the `X-Callback-Id` header, else the body's hash) and
-//! answered 202 once durable. A repeated callback writes nothing and gets the first
-//! answer. A payload that cannot be mapped or resolved is 422 naming what failed,
-//! and the raw payload is kept for an operator ([`crate::store::callbacks`]).
+//! # Checks, in order
+//!
+//! 1. **Signature** (401 `bad-signature`): the partner's header carries
+//!    `t=<unix seconds>,v1=<hex>`, where `v1` is the HMAC-SHA256 of `"<t>." + raw body` under the
+//!    partner's secret, or under its previous secret during a rotation
+//!    ([`crate::partners::signature`]). A missing or malformed header, a `t` further than the
+//!    tolerance (`[callbacks] tolerance`, 5 minutes) from this node's clock, or no matching `v1`
+//!    is refused, in constant time and without echoing a secret.
+//! 2. **Replay** (409 `replayed-callback`): a signature this hub accepted before is refused while
+//!    it could still verify, whatever its `X-Callback-Id`. The replay store
+//!    ([`crate::store::callbacks::first_sighting`]) keeps each signature, computed under the
+//!    partner's current secret whichever secret matched, for twice the tolerance and a minute
+//!    (a `t` is accepted from `tolerance` before to `tolerance` after the clock). It is 409 and not
+//!    401 because the request is authentic: what is wrong is that this very request was received
+//!    already, and a sender retrying the same bytes can read 409 as "already have it" instead of
+//!    doubting its secret. A callback the hub could not take for want of Redis (503) is forgotten,
+//!    so that its retry is not a replay.
+//! 3. **Mapping and scope** (422, the raw payload kept for an operator by
+//!    [`crate::store::callbacks::keep_rejected`]): the body goes through the partner's codec and
+//!    inbound mapping. A broker may only speak about an LRN the [`Ledger`] records as filed with
+//!    that broker; a carrier only about a shipment reference the ledger knows for that carrier
+//!    (recorded with `POST /v1/shipments/{id}/bookings`). Anything else creates no saga state.
+//!
+//! The result is ingested as `customs.status` or `carrier.milestone` with an idempotency key (the
+//! `X-Callback-Id` header, else the body's hash) and answered 202 once durable; a repeated
+//! callback id writes nothing and gets the first answer.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
@@ -21,8 +39,9 @@ use super::ApiState;
 use super::problem::Problem;
 use crate::partners::config::{Auth, Layout, PartnerError, PartnerKind};
 use crate::partners::filing;
-use crate::secret::Secret;
-use crate::store::callbacks::{RejectedCallback, keep_rejected};
+use crate::partners::signature::{self, DEFAULT_TOLERANCE};
+use crate::secret::{MissingSecret, Secret};
+use crate::store::callbacks::{RejectedCallback, first_sighting, forget_sighting, keep_rejected};
 use crate::store::lrn_ledger::Ledger;
 
 #[cfg(test)]
@@ -31,12 +50,29 @@ mod tests;
 /// Header naming a callback's own id (its idempotency key when present).
 pub const CALLBACK_ID_HEADER: &str = "X-Callback-Id";
 
+/// The shortest callback secret accepted, in bytes.
+pub const MIN_SECRET_LEN: usize = 32;
+
+/// How long past the tolerance a seen signature is still remembered.
+const REPLAY_MARGIN: Duration = Duration::from_secs(60);
+
 /// Callback configuration could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum CallbackConfigError {
     /// The secret's environment variable is unset or empty.
     #[error("environment variable {0} (the callback HMAC secret) is not set")]
     MissingSecret(String),
+    /// A secret is too short to resist guessing.
+    #[error(
+        "partner {partner}: the callback secret {origin} is shorter than {MIN_SECRET_LEN} bytes; \
+         give it a random value of at least {MIN_SECRET_LEN}"
+    )]
+    ShortSecret {
+        /// The partner (template).
+        partner: String,
+        /// Where the secret came from: `in environment variable <NAME>`, or `handed over`.
+        origin: String,
+    },
     /// The template does not sign its callbacks.
     #[error("partner {0} has no HMAC auth in its template; callbacks need one")]
     NoHmac(String),
@@ -64,30 +100,56 @@ pub struct CallbackPartner {
     pub name: String,
     /// Broker or carrier.
     pub kind: CallbackKind,
-    /// Header carrying the hex signature.
+    /// Header carrying the signature.
     pub header: String,
-    /// The shared secret.
-    pub secret: Secret,
+    /// The secrets a callback may be signed with: the current one, then the one being retired.
+    secrets: Vec<Secret>,
+}
+
+/// `secret`, unless it is shorter than [`MIN_SECRET_LEN`].
+fn long_enough(
+    partner: &str,
+    secret: Secret,
+    origin: String,
+) -> Result<Secret, CallbackConfigError> {
+    if secret.as_bytes().len() < MIN_SECRET_LEN {
+        return Err(CallbackConfigError::ShortSecret {
+            partner: partner.to_owned(),
+            origin,
+        });
+    }
+    Ok(secret)
+}
+
+/// The secret in environment variable `var`, checked for length.
+fn from_env(partner: &str, var: &str) -> Result<Secret, CallbackConfigError> {
+    let secret = Secret::from_env(var)
+        .map_err(|MissingSecret(var)| CallbackConfigError::MissingSecret(var))?;
+    long_enough(partner, secret, format!("in environment variable {var}"))
 }
 
 impl CallbackPartner {
-    /// From the partner's template: kind, signature header and secret (read from the
-    /// template's `secret_env`).
+    /// From the partner's template: kind, signature header and secrets, read from the template's
+    /// `secret_env` and, when it names one that is set, `previous_secret_env`.
     pub fn from_template(layout: &Layout, name: &str) -> Result<Self, CallbackConfigError> {
         let template = layout.template(name)?;
-        let Auth::Hmac { header, secret_env } = &template.auth else {
+        let Auth::Hmac {
+            secret_env,
+            previous_secret_env,
+            ..
+        } = &template.auth
+        else {
             return Err(CallbackConfigError::NoHmac(name.to_owned()));
         };
-        Self::with_secret(
-            layout,
-            name,
-            Secret::from_env(secret_env)
-                .map_err(|missing| CallbackConfigError::MissingSecret(missing.0))?,
-        )
-        .map(|mut p| {
-            p.header.clone_from(header);
-            p
-        })
+        let mut partner = Self::with_secret(layout, name, from_env(name, secret_env)?)?;
+        if let Some(var) = previous_secret_env {
+            match from_env(name, var) {
+                Ok(previous) => partner.secrets.push(previous),
+                Err(CallbackConfigError::MissingSecret(_)) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(partner)
     }
 
     /// From the partner's template, with the secret given (tests, the demo).
@@ -110,16 +172,36 @@ impl CallbackPartner {
             name: name.to_owned(),
             kind,
             header,
-            secret,
+            secrets: vec![long_enough(name, secret, "handed over".to_owned())?],
         })
+    }
+
+    /// Also accept callbacks signed with `previous`, the secret being retired.
+    pub fn with_previous(mut self, previous: Secret) -> Result<Self, CallbackConfigError> {
+        let previous = long_enough(&self.name, previous, "handed over".to_owned())?;
+        self.secrets.truncate(1);
+        self.secrets.push(previous);
+        Ok(self)
+    }
+
+    /// How many secrets are accepted (2 during a rotation).
+    pub fn secret_count(&self) -> usize {
+        self.secrets.len()
+    }
+
+    /// The current secret.
+    fn current(&self) -> &Secret {
+        &self.secrets[0]
     }
 }
 
-/// The partners allowed to call back, and where their templates live.
+/// The partners allowed to call back, where their templates live, and how far a signature's
+/// time may be from the clock.
 #[derive(Debug, Clone)]
 pub struct Callbacks {
     layout: Layout,
     partners: HashMap<String, CallbackPartner>,
+    tolerance: Duration,
 }
 
 impl Default for Callbacks {
@@ -130,36 +212,46 @@ impl Default for Callbacks {
 }
 
 impl Callbacks {
-    /// No partners yet, templates under `layout`.
+    /// No partners yet, templates under `layout`, the default tolerance (5 minutes).
     pub fn new(layout: Layout) -> Self {
         Self {
             layout,
             partners: HashMap::new(),
+            tolerance: DEFAULT_TOLERANCE,
         }
     }
 
-    /// Every broker and carrier template under `layout` that signs its callbacks and
-    /// whose secret's environment variable is set. Templates without one are left out
-    /// (their callbacks are 404) and named in the log.
-    pub fn from_env(layout: Layout) -> Self {
+    /// Every broker and carrier template under `layout` that signs its callbacks and whose
+    /// secret's environment variable is set; templates without one are left out (their
+    /// callbacks are 404) and named in the log. A secret (current or previous) shorter than
+    /// [`MIN_SECRET_LEN`] is an error naming the partner and the variable: the node must not
+    /// start with it.
+    pub fn from_env(layout: Layout) -> Result<Self, CallbackConfigError> {
         let mut callbacks = Self::new(layout.clone());
         let names = match layout.partner_names() {
             Ok(names) => names,
             Err(error) => {
                 tracing::warn!(%error, "no partner templates: callbacks are refused");
-                return callbacks;
+                return Ok(callbacks);
             }
         };
         for name in names {
             match CallbackPartner::from_template(&layout, &name) {
                 Ok(partner) => callbacks = callbacks.with(partner),
                 Err(CallbackConfigError::Kind(_) | CallbackConfigError::NoHmac(_)) => {}
+                Err(error @ CallbackConfigError::ShortSecret { .. }) => return Err(error),
                 Err(error) => {
                     tracing::info!(partner = %name, %error, "callbacks of this partner are refused");
                 }
             }
         }
-        callbacks
+        Ok(callbacks)
+    }
+
+    /// The same partners with signatures accepted up to `tolerance` from the clock.
+    pub fn with_tolerance(mut self, tolerance: Duration) -> Self {
+        self.tolerance = tolerance;
+        self
     }
 
     /// Names of the partners taking callbacks, sorted.
@@ -179,6 +271,12 @@ impl Callbacks {
     pub fn partner(&self, name: &str) -> Option<&CallbackPartner> {
         self.partners.get(name)
     }
+
+    /// How long a signature is remembered: while it could verify (`t` from a tolerance before to
+    /// a tolerance after the clock), and a minute more.
+    fn replay_ttl(&self) -> Duration {
+        self.tolerance * 2 + REPLAY_MARGIN
+    }
 }
 
 /// Why a callback was refused.
@@ -188,6 +286,8 @@ pub(super) enum CallbackError {
     Problem(#[from] Problem),
     #[error("{0}")]
     Unauthorized(String),
+    #[error("{0}")]
+    Replayed(String),
 }
 
 impl ResponseError for CallbackError {
@@ -195,22 +295,36 @@ impl ResponseError for CallbackError {
         match self {
             Self::Problem(p) => p.status_code(),
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Replayed(_) => StatusCode::CONFLICT,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        match self {
-            Self::Problem(p) => p.error_response(),
-            Self::Unauthorized(detail) => HttpResponse::Unauthorized()
-                .content_type("application/problem+json")
-                .insert_header(("WWW-Authenticate", "HMAC-SHA256"))
-                .json(json!({
-                    "type": "urn:tradehub:problem:bad-signature",
-                    "title": "The callback signature is missing or wrong",
-                    "status": 401,
-                    "detail": detail,
-                })),
+        let (kind, title, detail) = match self {
+            Self::Problem(p) => return p.error_response(),
+            Self::Unauthorized(detail) => (
+                "bad-signature",
+                "The callback signature is missing, malformed, outside its time window or wrong",
+                detail,
+            ),
+            Self::Replayed(detail) => (
+                "replayed-callback",
+                "This signed callback was received before",
+                detail,
+            ),
+        };
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self, Self::Unauthorized(_)) {
+            response.insert_header(("WWW-Authenticate", "HMAC-SHA256"));
         }
+        response
+            .content_type("application/problem+json")
+            .json(json!({
+                "type": format!("urn:tradehub:problem:{kind}"),
+                "title": title,
+                "status": self.status_code().as_u16(),
+                "detail": detail,
+            }))
     }
 }
 
@@ -229,6 +343,37 @@ async fn unprocessable(state: &ApiState, partner: &str, reason: String, body: &[
     Problem::invalid(rejected.reason)
 }
 
+/// Checks the signature header of `partner`'s callback; the signature under the current secret
+/// on success, the key of the replay store.
+fn verify(
+    callbacks: &Callbacks,
+    partner: &CallbackPartner,
+    request: &HttpRequest,
+    body: &[u8],
+) -> Result<String, CallbackError> {
+    let name = partner.header.as_str();
+    let header = request
+        .headers()
+        .get(name)
+        .ok_or_else(|| CallbackError::Unauthorized(format!("header {name} is missing")))?
+        .to_str()
+        .map_err(|_| CallbackError::Unauthorized(format!("header {name} is not ASCII")))?;
+    let secrets: Vec<&[u8]> = partner.secrets.iter().map(Secret::as_bytes).collect();
+    let verified = signature::verify(
+        header,
+        body,
+        &secrets,
+        signature::unix_now(),
+        callbacks.tolerance,
+    )
+    .map_err(|e| CallbackError::Unauthorized(format!("header {name} {e}")))?;
+    Ok(signature::signature_hex(
+        partner.current().as_bytes(),
+        verified.timestamp,
+        body,
+    ))
+}
+
 /// `POST /v1/partners/{name}/callbacks`.
 pub(super) async fn receive(
     state: web::Data<ApiState>,
@@ -240,23 +385,33 @@ pub(super) async fn receive(
     let Some(partner) = state.callbacks.partner(&name) else {
         return Err(Problem::not_found(format!("no partner {name} takes callbacks here")).into());
     };
-    let signature = request
-        .headers()
-        .get(partner.header.as_str())
-        .ok_or_else(|| {
-            CallbackError::Unauthorized(format!("header {} is missing", partner.header))
-        })?
-        .to_str()
-        .map_err(|_| {
-            CallbackError::Unauthorized(format!("header {} is not ASCII", partner.header))
-        })?;
-    // verify_slice compares in constant time.
-    if !crate::partners::config::verify_signature(partner.secret.as_bytes(), &body, signature) {
-        return Err(CallbackError::Unauthorized(format!(
-            "header {} does not match the body's HMAC-SHA256",
-            partner.header
+    let seen = verify(&state.callbacks, partner, &request, &body)?;
+    let first = first_sighting(&state.mailbox, &name, &seen, state.callbacks.replay_ttl())
+        .await
+        .map_err(|e| Problem::unavailable(e.to_string()))?;
+    if !first {
+        return Err(CallbackError::Replayed(format!(
+            "this signature from {name} was accepted before; a new delivery needs a new t= and signature"
         )));
     }
+    let outcome = take(&state, partner, &request, &body).await;
+    if let Err(error) = &outcome
+        && error.status_code().is_server_error()
+        && let Err(e) = forget_sighting(&state.mailbox, &name, &seen).await
+    {
+        tracing::warn!(partner = %name, error = %e, "a signature of a callback not taken stays remembered: its retry needs a new signature");
+    }
+    outcome
+}
+
+/// Maps a verified callback and ingests it into its saga.
+async fn take(
+    state: &ApiState,
+    partner: &CallbackPartner,
+    request: &HttpRequest,
+    body: &[u8],
+) -> Result<HttpResponse, CallbackError> {
+    let name = partner.name.as_str();
     let callback_id = match request.headers().get(CALLBACK_ID_HEADER) {
         Some(v) => v
             .to_str()
@@ -268,16 +423,16 @@ pub(super) async fn receive(
                     "{CALLBACK_ID_HEADER} must be 1 to 200 visible ASCII characters"
                 ))
             })?,
-        None => format!("sha256:{}", filing::content_hash(&body)),
+        None => format!("sha256:{}", filing::content_hash(body)),
     };
-    let canonical = match filing::inbound_json(&state.callbacks.layout, &name, &body) {
+    let canonical = match filing::inbound_json(&state.callbacks.layout, name, body) {
         Ok(c) => c,
         Err(e) => {
             return Err(unprocessable(
-                &state,
-                &name,
+                state,
+                name,
                 format!("{name}: payload does not map: {e}"),
-                &body,
+                body,
             )
             .await
             .into());
@@ -286,9 +441,9 @@ pub(super) async fn receive(
     let ledger = Ledger::of(&state.mailbox);
     let answer = match partner.kind {
         CallbackKind::Broker => {
-            broker(&state, &ledger, &name, &callback_id, &canonical, &body).await?
+            broker(state, &ledger, name, &callback_id, &canonical, body).await?
         }
-        CallbackKind::Carrier => carrier(&state, &ledger, &name, &canonical, &body).await?,
+        CallbackKind::Carrier => carrier(state, &ledger, name, &canonical, body).await?,
     };
     Ok(HttpResponse::Accepted().json(answer))
 }
@@ -311,15 +466,17 @@ async fn broker(
         .await
         .into());
     };
-    let key = ledger
-        .lrn_key(lrn)
+    let filed = ledger
+        .filing(lrn)
         .await
         .map_err(|e| Problem::unavailable(e.to_string()))?;
-    let Some(key) = key else {
+    // One answer whether the LRN is unknown or another broker's: a broker learns nothing
+    // about the others' filings.
+    let Some(key) = filed.filter(|f| f.partner == name).map(|f| f.key) else {
         return Err(unprocessable(
             state,
             name,
-            format!("{name}: LRN {lrn} was not filed through this hub"),
+            format!("{name}: LRN {lrn} was not filed with {name} through this hub"),
             body,
         )
         .await
@@ -350,7 +507,6 @@ async fn broker(
     }))
 }
 
-/// The references a carrier document names, most specific first.
 fn carrier_references(canonical: &Value) -> Vec<String> {
     let mut out = Vec::new();
     let mut push = |v: Option<&Value>| {
@@ -393,7 +549,7 @@ async fn carrier(
     let mut key = None;
     for reference in &candidates {
         if let Some(k) = ledger
-            .reference_key(reference)
+            .reference_key(name, reference)
             .await
             .map_err(|e| Problem::unavailable(e.to_string()))?
         {
@@ -401,27 +557,13 @@ async fn carrier(
             break;
         }
     }
-    // A booking made under the hub's shipment id needs no ledger entry.
-    let key = key.or_else(|| {
-        let refs = canonical.get("references");
-        refs.and_then(|r| r.get("shipment_id").or_else(|| r.get("BKG")))
-            .or_else(|| {
-                canonical
-                    .get("events")
-                    .and_then(Value::as_array)
-                    .and_then(|e| {
-                        e.iter()
-                            .find_map(|e| e.get("references").and_then(|r| r.get("BKG")))
-                    })
-            })
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    });
     let Some(key) = key else {
         return Err(unprocessable(
             state,
             name,
-            format!("{name}: no known shipment reference among {candidates:?}"),
+            format!(
+                "{name}: no booking this hub knows for {name} among the references {candidates:?}"
+            ),
             body,
         )
         .await

@@ -8,12 +8,13 @@
 //! |---|---|---|
 //! | GET | `/healthz`, `/readyz` | public |
 //! | POST | `/v1/ingest/odoo` | Odoo's webhook secret |
-//! | POST | `/v1/partners/{name}/callbacks` | the partner's HMAC signature |
+//! | POST | `/v1/partners/{name}/callbacks` | the partner's signature over time and body |
 //! | POST | `/v1/shipments/{id}/screening/decision` | `compliance_officer` |
 //! | POST | `/v1/shipments/{id}/screening/override` | `compliance_officer` |
 //! | POST | `/v1/shipments/{id}/screening/override/approve` | `compliance_officer` |
 //! | POST | `/v1/shipments/{id}/screening/override/reject` | `compliance_officer` |
 //! | POST | `/v1/shipments/{id}/exceptions/{exception}/resolve` | `operator` |
+//! | POST | `/v1/shipments/{id}/bookings` | `integrator` |
 //! | POST | `/v1/shipments` | `integrator` |
 //! | GET | `/v1/shipments/{id}` | `viewer` |
 
@@ -31,7 +32,7 @@ use actix_web::{
 };
 
 use super::problem::Problem;
-use super::{actions, callbacks, health, ingest, shipments};
+use super::{actions, bookings, callbacks, health, ingest, shipments};
 use crate::auth::{Access, Gate, Principal, Role};
 
 type MakeRoute = Arc<dyn Fn() -> actix_web::Route + Send + Sync>;
@@ -122,6 +123,12 @@ pub fn table() -> Vec<Route> {
             "/v1/shipments/{id:.+}/exceptions/{exception}/resolve",
             role(Role::Operator),
             actions::resolve,
+        ),
+        Route::new(
+            Method::POST,
+            "/v1/shipments/{id:.+}/bookings",
+            role(Role::Integrator),
+            bookings::record,
         ),
         Route::new(
             Method::POST,

@@ -117,6 +117,7 @@ fn the_secrets_that_partner_templates_name_are_known_variables() {
         "TRADEHUB_ODOO_API_KEY",
         "TRADEHUB_ODOO_WEBHOOK_SECRET",
         "TRADEHUB_REST_BROKER_HMAC_SECRET",
+        "TRADEHUB_REST_BROKER_HMAC_SECRET_PREVIOUS",
         "TRADEHUB_CARRIER_DCSA_SECRET",
         "TRADEHUB_CARRIER_X12_SECRET",
         "TRADEHUB_UK_CDS_TOKEN",
@@ -144,4 +145,21 @@ fn a_token_cache_longer_than_five_seconds_is_refused() {
     config.auth.address_burst = 0;
     let err = config.validate().unwrap_err().to_string();
     assert!(err.contains("auth"), "{err}");
+}
+
+#[test]
+fn a_callback_tolerance_outside_a_second_to_an_hour_is_refused() {
+    let mut config = HubConfig::default();
+    assert_eq!(config.callbacks.tolerance, Duration::from_secs(300));
+    for bad in [
+        Duration::ZERO,
+        Duration::from_millis(500),
+        Duration::from_secs(3601),
+    ] {
+        config.callbacks.tolerance = bad;
+        let err = config.validate().unwrap_err().to_string();
+        assert!(err.contains("callbacks.tolerance"), "{bad:?}: {err}");
+    }
+    config.callbacks.tolerance = CallbacksConfig::TOLERANCE_MAX;
+    config.validate().expect("an hour is accepted");
 }

@@ -82,12 +82,17 @@ pub enum Auth {
         /// Environment variable holding the key.
         token_env: String,
     },
-    /// HMAC-SHA256 signature of the callback body, hex, in a header.
+    /// Callbacks signed over time and body: the header carries `t=<unix seconds>,v1=<hex>`, the
+    /// HMAC-SHA256 of `"<t>." + body` (see [`crate::partners::signature`]).
     Hmac {
         /// Header carrying the signature.
         header: String,
-        /// Environment variable holding the shared secret.
+        /// Environment variable holding the shared secret (at least 32 bytes).
         secret_env: String,
+        /// During a rotation, the environment variable holding the secret being retired (at
+        /// least 32 bytes); a callback signed with either is accepted.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous_secret_env: Option<String>,
     },
 }
 
@@ -606,28 +611,6 @@ impl Partner {
             ))),
         }
     }
-}
-
-/// Verifies an HMAC-SHA256 callback signature (hex) over the raw body.
-pub fn verify_signature(secret: &[u8], body: &[u8], signature_hex: &str) -> bool {
-    use hmac::{Hmac, Mac};
-    let Ok(expected) = hex::decode(signature_hex.trim().trim_start_matches("sha256=")) else {
-        return false;
-    };
-    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(secret) else {
-        return false;
-    };
-    mac.update(body);
-    mac.verify_slice(&expected).is_ok()
-}
-
-/// Signs a callback body: hex HMAC-SHA256.
-pub fn sign(secret: &[u8], body: &[u8]) -> String {
-    use hmac::{Hmac, Mac};
-    let mut mac =
-        Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC accepts keys of any length");
-    mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
 }
 
 #[cfg(test)]

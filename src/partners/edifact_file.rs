@@ -8,7 +8,7 @@
 //!
 //! The [`InboxWatcher`] polls the inbox: each file is parsed through the inbound
 //! mapping, its LRN resolved (a CONTRL names only the interchange it acknowledges,
-//! looked up in the [`Ledger`]), and ingested as `customs.status` with the file's
+//! looked up in the [`Ledger`]; an LRN filed with another broker is refused), and ingested as `customs.status` with the file's
 //! content hash as idempotency key. Processed files move to `done/`; files that cannot
 //! be used move to `error/` with a `<name>.reason` beside them. Nothing is deleted.
 //! Each new CUSRES is answered with our CONTRL (checked against the template's
@@ -172,7 +172,7 @@ impl EdifactFileTransport {
             bytes = text.into_bytes();
         }
         self.ledger
-            .record_lrn(lrn, key)
+            .record_lrn(lrn, key, &self.config.partner)
             .await
             .map_err(|e| retry(e.to_string()))?;
         self.ledger
@@ -336,9 +336,9 @@ impl InboxWatcher {
                 "names no LRN and no interchange sent by this hub".into(),
             ));
         };
-        let Some(key) = self
+        let Some(filed) = self
             .ledger
-            .lrn_key(&lrn)
+            .filing(&lrn)
             .await
             .map_err(|e| store_error(partner, e))?
         else {
@@ -346,6 +346,12 @@ impl InboxWatcher {
                 "LRN {lrn} was not filed through this hub"
             )));
         };
+        if filed.partner != *partner {
+            return Ok(FileOutcome::Rejected(format!(
+                "LRN {lrn} was not filed with {partner}"
+            )));
+        }
+        let key = filed.key;
         let report = filing::status_report(&canonical, &lrn);
         let id = format!("file:{partner}:{}", filing::content_hash(bytes));
         let (_, duplicate) = filing::ingest(

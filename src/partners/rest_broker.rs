@@ -98,7 +98,7 @@ impl RestBrokerTransport {
         })?;
         // The ledger entry must exist before the broker can call back about this LRN.
         self.ledger
-            .record_lrn(lrn, key)
+            .record_lrn(lrn, key, &self.config.partner)
             .await
             .map_err(|e| CallError::Retry {
                 after: None,

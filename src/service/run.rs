@@ -32,6 +32,7 @@ use super::leases::{LeaseManager, LeaseTiming, NodeRegistry, PartitionWork};
 use super::readiness::Readiness;
 use super::wiring::{Broker, Flow, Secrets, WiringError};
 use crate::api;
+use crate::api::callbacks::{CallbackConfigError, Callbacks};
 use crate::auth::{Gate, PepperError};
 use crate::config::{HubConfig, PartnerLimits};
 use crate::finance::FinanceInbox;
@@ -82,6 +83,10 @@ pub enum ServeError {
     /// API tokens cannot be checked: the pepper is missing or too short.
     #[error("API tokens: {0}")]
     Auth(#[from] PepperError),
+    /// A partner's callback secret is unusable (shorter than 32 bytes); names the partner and
+    /// the variable, never the value.
+    #[error("partner callbacks: {0}")]
+    Callbacks(#[from] CallbackConfigError),
     /// The workflow could not be loaded (a file, a template or a setting is wrong).
     #[error("cannot load the workflow: {0}")]
     Wiring(#[from] WiringError),
@@ -168,6 +173,11 @@ impl Hub {
                 minimum: api::ingest::MIN_SECRET_CHARS,
             });
         }
+        let callbacks = match secrets.callbacks.clone() {
+            Some(callbacks) => callbacks,
+            None => Callbacks::from_env(Layout::new(&config.runtime.home))?,
+        }
+        .with_tolerance(config.callbacks.tolerance);
         let redis_err = |reason: String| ServeError::Redis {
             url: config.redis.redacted_url(),
             reason,
@@ -271,10 +281,7 @@ impl Hub {
         let api_state = api::ApiState {
             mailbox: mailbox.clone(),
             partitions: config.runtime.partitions,
-            callbacks: secrets
-                .callbacks
-                .clone()
-                .unwrap_or_else(|| api::callbacks::Callbacks::from_env(layout)),
+            callbacks,
             odoo: odoo_feed.map(|feed| api::ingest::OdooIngest {
                 feed,
                 secret: secrets.odoo_webhook.clone(),

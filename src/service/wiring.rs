@@ -42,7 +42,8 @@ pub struct Secrets {
     /// The secret Odoo's webhook presents on `POST /v1/ingest/odoo`.
     pub odoo_webhook: Option<String>,
     /// Brokers and carriers allowed to call back, with their HMAC secrets; `None`: every
-    /// broker and carrier template whose secret's environment variable is set.
+    /// broker and carrier template whose secret's environment variable is set (a set secret
+    /// shorter than 32 bytes stops the start).
     pub callbacks: Option<Callbacks>,
     /// The pepper API tokens are hashed with; the API does not start without it.
     pub token_pepper: Option<Pepper>,
@@ -60,7 +61,8 @@ impl Secrets {
         })
     }
 
-    /// Callbacks for the named partners, all with one secret (the demo and tests).
+    /// Callbacks for the named partners, all with one secret of at least 32 bytes (the demo and
+    /// tests).
     pub fn callbacks_with(
         layout: &Layout,
         partners: &[&str],

@@ -1,5 +1,9 @@
-//! Callback payloads the hub could not use, kept in a capped node-wide stream
-//! (`<prefix>:{sys}:callbacks:rejected`) for an operator to fix and resubmit.
+//! What the callback route keeps: the payloads the hub could not use, in a capped node-wide
+//! stream (`<prefix>:{sys}:callbacks:rejected`) for an operator to fix and resubmit, and the
+//! signatures it accepted (`<prefix>:{sys}:callbacks:seen:<partner>:<signature>`), each for a
+//! little longer than it could be replayed.
+
+use std::time::Duration;
 
 use redis::streams::StreamRangeReply;
 use tradehub_actors::mailbox::{EntryId, MailboxResult};
@@ -74,4 +78,42 @@ pub async fn rejected(store: &RedisMailbox) -> MailboxResult<Vec<RejectedCallbac
             }
         })
         .collect())
+}
+
+/// Records that `partner` sent `signature`, for `ttl`, unless it is already recorded: `true` the
+/// first time, `false` for a replay. One `SET NX PX`, so two concurrent deliveries of the same
+/// signature cannot both be first.
+pub async fn first_sighting(
+    store: &RedisMailbox,
+    partner: &str,
+    signature: &str,
+    ttl: Duration,
+) -> MailboxResult<bool> {
+    let set: Option<String> = store
+        .query(
+            "SET",
+            redis::cmd("SET")
+                .arg(store.keys().callback_signature(partner, signature))
+                .arg(1)
+                .arg("NX")
+                .arg("PX")
+                .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)),
+        )
+        .await?;
+    Ok(set.is_some())
+}
+
+/// Forgets a signature recorded by [`first_sighting`], so that the partner's retry of a callback
+/// the hub could not take (Redis unavailable) is not refused as a replay.
+pub async fn forget_sighting(
+    store: &RedisMailbox,
+    partner: &str,
+    signature: &str,
+) -> MailboxResult<()> {
+    store
+        .query(
+            "DEL",
+            redis::cmd("DEL").arg(store.keys().callback_signature(partner, signature)),
+        )
+        .await
 }

@@ -122,14 +122,21 @@ impl Keys {
         self.sys("nodes")
     }
 
-    /// The LRN ledger: a hash of declaration LRN → saga key.
+    /// The LRN ledger: a hash of declaration LRN → the filing (saga key and filing partner, JSON).
     pub fn lrns(&self) -> String {
         self.sys("lrn")
     }
 
-    /// A hash of carrier shipment reference (booking, bill of lading, container) → saga key.
-    pub fn shipment_references(&self) -> String {
-        self.sys("shipref")
+    /// A hash of the shipment references (booking, bill of lading, container) the hub knows for
+    /// `carrier` → saga key.
+    pub fn shipment_references(&self, carrier: &str) -> String {
+        self.sys(&format!("shipref:{carrier}"))
+    }
+
+    /// A callback signature `partner` sent (hex `v1`), kept with a TTL a little longer than the
+    /// time it could be replayed.
+    pub fn callback_signature(&self, partner: &str, signature: &str) -> String {
+        self.sys(&format!("callbacks:seen:{partner}:{signature}"))
     }
 
     /// The counter of EDI interchange control references sent to `partner`.

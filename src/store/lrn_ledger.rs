@@ -1,9 +1,14 @@
 //! The LRN ledger: what turns a partner's reference back into a saga key, and what a broker
 //! transport remembers between a filing and its answers.
 //!
+//! Each LRN is recorded with the broker it was filed with, and each carrier's shipment
+//! references (bookings) under that carrier, so that a partner's callback can only speak about
+//! what the hub sent that partner.
+//!
 //! Every hash is node-wide (`<prefix>:{sys}:…`, see [`Keys`](super::Keys)): a callback or a file
 //! names only the LRN or a shipment reference, not the partition it belongs to.
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tradehub_actors::mailbox::MailboxError;
 
@@ -14,7 +19,16 @@ use super::RedisMailbox;
 #[error("LRN ledger in Redis: {0}")]
 pub struct LedgerError(#[from] pub MailboxError);
 
-/// LRN → saga key, shipment reference → saga key, EDI interchange references, and each
+/// A declaration filed through this hub: the saga it belongs to and the broker it was filed with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Filing {
+    /// The saga key.
+    pub key: String,
+    /// The broker (partner template) the declaration was filed with.
+    pub partner: String,
+}
+
+/// LRN → filing, a carrier's shipment reference → saga key, EDI interchange references, and each
 /// partner's last status and document per LRN. Cheap to clone.
 #[derive(Clone)]
 pub struct Ledger {
@@ -37,26 +51,73 @@ impl Ledger {
         }
     }
 
-    /// Records that declaration `lrn` belongs to saga `key`. Idempotent.
-    pub async fn record_lrn(&self, lrn: &str, key: &str) -> Result<(), LedgerError> {
-        Ok(self.store.hset(&self.store.keys().lrns(), lrn, key).await?)
+    /// Records that declaration `lrn` of saga `key` is filed with broker `partner`. Idempotent.
+    pub async fn record_lrn(&self, lrn: &str, key: &str, partner: &str) -> Result<(), LedgerError> {
+        let filing = Filing {
+            key: key.to_owned(),
+            partner: partner.to_owned(),
+        };
+        let json = serde_json::to_string(&filing)
+            .map_err(|e| MailboxError::Protocol(format!("LRN ledger entry of {lrn}: {e}")))?;
+        Ok(self
+            .store
+            .hset(&self.store.keys().lrns(), lrn, &json)
+            .await?)
+    }
+
+    /// The filing of declaration `lrn`, when it was filed through this hub.
+    pub async fn filing(&self, lrn: &str) -> Result<Option<Filing>, LedgerError> {
+        let Some(raw) = self.store.hget(&self.store.keys().lrns(), lrn).await? else {
+            return Ok(None);
+        };
+        serde_json::from_str(&raw).map(Some).map_err(|e| {
+            LedgerError(MailboxError::Protocol(format!(
+                "LRN ledger entry of {lrn} is not a filing: {e}"
+            )))
+        })
     }
 
     /// The saga key of declaration `lrn`, when it was filed through this hub.
     pub async fn lrn_key(&self, lrn: &str) -> Result<Option<String>, LedgerError> {
-        Ok(self.store.hget(&self.store.keys().lrns(), lrn).await?)
+        Ok(self.filing(lrn).await?.map(|filing| filing.key))
     }
 
-    /// Records that a carrier's shipment reference (booking, bill of lading, container)
-    /// belongs to saga `key`.
-    pub async fn record_reference(&self, reference: &str, key: &str) -> Result<(), LedgerError> {
-        let hash = self.store.keys().shipment_references();
-        Ok(self.store.hset(&hash, reference, key).await?)
+    /// Records that `carrier` carries saga `key` under shipment reference `reference` (a
+    /// booking, bill of lading or container), unless the carrier's reference already belongs to
+    /// a saga: the first record stands. Returns the saga key the reference belongs to.
+    pub async fn record_reference(
+        &self,
+        carrier: &str,
+        reference: &str,
+        key: &str,
+    ) -> Result<String, LedgerError> {
+        let hash = self.store.keys().shipment_references(carrier);
+        let set: bool = self
+            .store
+            .query(
+                "HSETNX",
+                redis::cmd("HSETNX").arg(&hash).arg(reference).arg(key),
+            )
+            .await?;
+        if set {
+            return Ok(key.to_owned());
+        }
+        // References are never removed, so the one that stands is there to read.
+        Ok(self
+            .store
+            .hget(&hash, reference)
+            .await?
+            .unwrap_or_else(|| key.to_owned()))
     }
 
-    /// The saga key of a carrier's shipment reference.
-    pub async fn reference_key(&self, reference: &str) -> Result<Option<String>, LedgerError> {
-        let hash = self.store.keys().shipment_references();
+    /// The saga key `carrier`'s shipment reference belongs to, when the hub knows it for that
+    /// carrier.
+    pub async fn reference_key(
+        &self,
+        carrier: &str,
+        reference: &str,
+    ) -> Result<Option<String>, LedgerError> {
+        let hash = self.store.keys().shipment_references(carrier);
         Ok(self.store.hget(&hash, reference).await?)
     }
 

@@ -189,7 +189,14 @@ fn persistence_is_judged_from_aof_or_snapshots() {
 fn node_wide_keys_keep_their_names() {
     let keys = Keys::new("th").unwrap();
     assert_eq!(keys.lrns(), "th:{sys}:lrn");
-    assert_eq!(keys.shipment_references(), "th:{sys}:shipref");
+    assert_eq!(
+        keys.shipment_references("carrier-dcsa"),
+        "th:{sys}:shipref:carrier-dcsa"
+    );
+    assert_eq!(
+        keys.callback_signature("rest-broker", "ab12"),
+        "th:{sys}:callbacks:seen:rest-broker:ab12"
+    );
     assert_eq!(keys.edi_control("edi-b"), "th:{sys}:edi:edi-b:ctrl");
     assert_eq!(keys.edi_interchanges("edi-b"), "th:{sys}:edi:edi-b:icref");
     assert_eq!(keys.partner_statuses("b"), "th:{sys}:partner:b:status");

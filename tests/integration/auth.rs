@@ -605,7 +605,7 @@ async fn an_error_answer_names_a_correlation_id_and_nothing_internal() {
 }
 
 /// Run `tradehub` in an empty folder (so no `config/hub.toml` is read) with `env`.
-fn tradehub(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+pub(crate) fn tradehub(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let folder = tempfile::tempdir().expect("a temporary folder");
     let output = Command::new(env!("CARGO_BIN_EXE_tradehub"))
         .args(args)

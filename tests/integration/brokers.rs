@@ -12,11 +12,12 @@ use serde_json::{Value, json};
 use tradehub::api::callbacks::{CALLBACK_ID_HEADER, CallbackPartner, Callbacks};
 use tradehub::api::{self, ApiState};
 use tradehub::auth::Role;
-use tradehub::partners::config::{Layout, sign};
+use tradehub::partners::config::Layout;
 use tradehub::partners::edifact_file::{
     EdifactFileConfig, EdifactFileTransport, InboxWatcher, WatcherConfig,
 };
 use tradehub::partners::rest_broker::{RestBrokerConfig, RestBrokerTransport};
+use tradehub::partners::signature::{sign, unix_now};
 use tradehub::secret::Secret;
 use tradehub::service::readiness::Readiness;
 use tradehub::store::lrn_ledger::Ledger;
@@ -37,19 +38,19 @@ use crate::common::redis::{RedisServer, unique_prefix};
 const PARTITIONS: u16 = 4;
 /// Upper bound of every wait on a condition.
 const PATIENCE: Duration = Duration::from_secs(15);
-const SECRET: &str = "test-callback-secret";
+pub(crate) const SECRET: &str = "a-test-callback-secret-of-40-bytes-long!";
 
 fn layout() -> Layout {
     Layout::new(crate::common::repo::root())
 }
 
-async fn mailbox(server: &RedisServer) -> RedisMailbox {
+pub(crate) async fn mailbox(server: &RedisServer) -> RedisMailbox {
     RedisMailbox::connect(StoreConfig::with_url(server.url()).prefix(unique_prefix("b")))
         .await
         .expect("connect to the test redis-server")
 }
 
-fn loopback() -> SocketAddr {
+pub(crate) fn loopback() -> SocketAddr {
     "127.0.0.1:0".parse().expect("address")
 }
 
@@ -82,7 +83,7 @@ fn command(key: &str, kind: &str, lrn: &str) -> Envelope {
 }
 
 /// Every input ingested for `key`, oldest first.
-async fn inputs(mailbox: &RedisMailbox, key: &str) -> Vec<Envelope> {
+pub(crate) async fn inputs(mailbox: &RedisMailbox, key: &str) -> Vec<Envelope> {
     let entries = mailbox
         .entries(partition_of(key, PARTITIONS), &StreamName::Inbox)
         .await
@@ -111,12 +112,12 @@ fn key_playing(seed: u64, scenario: Scenario, tag: &str) -> String {
         .expect("some key plays every scenario")
 }
 
-struct Hub {
-    base: String,
-    handle: actix_web::dev::ServerHandle,
+pub(crate) struct Hub {
+    pub(crate) base: String,
+    pub(crate) handle: actix_web::dev::ServerHandle,
 }
 
-fn callbacks() -> Callbacks {
+pub(crate) fn callbacks() -> Callbacks {
     let secret = Secret::new(SECRET);
     let mut callbacks = Callbacks::new(layout());
     for name in ["rest-broker", "carrier-dcsa", "carrier-x12"] {
@@ -126,11 +127,16 @@ fn callbacks() -> Callbacks {
     callbacks
 }
 
-fn start_hub(mailbox: &RedisMailbox) -> Hub {
+pub(crate) fn start_hub(mailbox: &RedisMailbox) -> Hub {
+    start_hub_with(mailbox, callbacks())
+}
+
+/// The hub's API on `mailbox`, taking the callbacks of `callbacks`.
+pub(crate) fn start_hub_with(mailbox: &RedisMailbox, callbacks: Callbacks) -> Hub {
     let state = ApiState {
         mailbox: mailbox.clone(),
         partitions: PARTITIONS,
-        callbacks: callbacks(),
+        callbacks,
         odoo: None,
         gate: crate::common::gate::serving(mailbox),
         four_eyes: FourEyes::default(),
@@ -145,7 +151,7 @@ fn start_hub(mailbox: &RedisMailbox) -> Hub {
     }
 }
 
-async fn post(url: &str, body: &str, headers: &[(&str, String)]) -> (u16, Value) {
+pub(crate) async fn post(url: &str, body: &str, headers: &[(&str, String)]) -> (u16, Value) {
     let mut request = reqwest::Client::new().post(url).body(body.to_owned());
     for (name, value) in headers {
         request = request.header(*name, value);
@@ -163,6 +169,15 @@ async fn post(url: &str, body: &str, headers: &[(&str, String)]) -> (u16, Value)
         assert_eq!(content_type, "application/problem+json", "{body}");
     }
     (status, body)
+}
+
+/// Records that `carrier` carries shipment `key` under `reference`.
+pub(crate) async fn book(mailbox: &RedisMailbox, carrier: &str, reference: &str, key: &str) {
+    let owner = Ledger::of(mailbox)
+        .record_reference(carrier, reference, key)
+        .await
+        .expect("ledger");
+    assert_eq!(owner, key, "{carrier} {reference} was free");
 }
 
 async fn wait_for<F, Fut>(what: &str, mut check: F)
@@ -397,11 +412,14 @@ async fn callbacks_are_verified_deduplicated_and_kept_when_unusable() {
     let key = "WH/OUT/CB1";
     let lrn = lrn_for(key, 1);
     Ledger::of(&mailbox)
-        .record_lrn(&lrn, key)
+        .record_lrn(&lrn, key, "rest-broker")
         .await
         .expect("ledger");
     let body = json!({ "event_id": "evt1", "lrn": lrn, "status": "accepted", "customs_reference": "26GBMRN1", "occurred_at": "2026-11-27T11:00:04Z" }).to_string();
-    let signed = |body: &str| sign(SECRET.as_bytes(), body.as_bytes());
+    // Each delivery is signed when it is sent: a retry one second later is a new request.
+    let now = unix_now();
+    let signed_at = |body: &str, t: u64| sign(SECRET.as_bytes(), t, body.as_bytes());
+    let signed = |body: &str| signed_at(body, now);
 
     let (status, problem) = post(&url, &body, &[]).await;
     assert_eq!(status, 401, "missing signature: {problem}");
@@ -416,7 +434,7 @@ async fn callbacks_are_verified_deduplicated_and_kept_when_unusable() {
         &body,
         &[(
             "X-Tradehub-Signature",
-            sign(b"wrong secret", body.as_bytes()),
+            sign(b"a-wrong-secret-of-at-least-32-bytes", now, body.as_bytes()),
         )],
     )
     .await;
@@ -439,7 +457,11 @@ async fn callbacks_are_verified_deduplicated_and_kept_when_unusable() {
         (first["shipment_id"].as_str(), first["duplicate"].as_bool()),
         (Some(key), Some(false))
     );
-    let (status, again) = post(&url, &body, &headers).await;
+    let retry = [
+        ("X-Tradehub-Signature", signed_at(&body, now + 1)),
+        (CALLBACK_ID_HEADER, "evt1".to_owned()),
+    ];
+    let (status, again) = post(&url, &body, &retry).await;
     assert_eq!(status, 202);
     assert_eq!(
         again["inputs"], first["inputs"],
@@ -454,11 +476,11 @@ async fn callbacks_are_verified_deduplicated_and_kept_when_unusable() {
 
     // No callback id: the body's hash is the key.
     let released = json!({ "event_id": "evt2", "lrn": lrn, "status": "released" }).to_string();
-    for _ in 0..2 {
+    for t in [now, now + 1] {
         let (status, _) = post(
             &url,
             &released,
-            &[("X-Tradehub-Signature", signed(&released))],
+            &[("X-Tradehub-Signature", signed_at(&released, t))],
         )
         .await;
         assert_eq!(status, 202);
@@ -539,10 +561,12 @@ async fn carrier_milestones_arrive_as_dcsa_json_and_x12_214() {
         faults: Faults::default(),
     })
     .expect("carrier sim");
-    for (key, format) in [
-        ("WH/OUT/SEA1", CarrierFormat::Dcsa),
-        ("WH/OUT/TRUCK1", CarrierFormat::X12),
+    for (key, format, carrier) in [
+        ("WH/OUT/SEA1", CarrierFormat::Dcsa, "carrier-dcsa"),
+        ("WH/OUT/TRUCK1", CarrierFormat::X12, "carrier-x12"),
     ] {
+        // Booked under the hub's shipment id, as the simulated carrier reports it.
+        book(&mailbox, carrier, key, key).await;
         for step in 0..format.journey().len() {
             assert_eq!(
                 sim.post_step(key, format, step).await.expect("posted"),
@@ -574,18 +598,28 @@ async fn carrier_milestones_arrive_as_dcsa_json_and_x12_214() {
             "{format:?}: one input per event"
         );
 
-        // The same event again is the same milestone: nothing new.
+        // The same event again, signed anew later, is the same milestone: nothing new.
         let before = inputs(&mailbox, key).await.len();
-        assert_eq!(sim.post_step(key, format, 0).await.expect("reposted"), 202);
+        let (body, header) = match format {
+            CarrierFormat::Dcsa => (
+                dcsa_event(key, 0, format.journey()[0]).to_string(),
+                "Notification-Signature",
+            ),
+            CarrierFormat::X12 => (
+                x12_214(key, 0, format.journey()[0], 99),
+                "X-Tradehub-Signature",
+            ),
+        };
+        let later = sign(SECRET.as_bytes(), unix_now() + 60, body.as_bytes());
+        let url = format!("{}/v1/partners/{carrier}/callbacks", hub.base);
+        let (status, answer) = post(&url, &body, &[(header, later)]).await;
+        assert_eq!(status, 202, "{format:?}: {answer}");
         assert_eq!(inputs(&mailbox, key).await.len(), before, "{format:?}");
     }
-    assert_eq!(sim.counters().posted, 14);
+    assert_eq!(sim.counters().posted, 12);
 
     // A booking known only by its carrier reference resolves through the ledger.
-    Ledger::of(&mailbox)
-        .record_reference("CONU7654321", "WH/OUT/BOXED")
-        .await
-        .expect("ledger");
+    book(&mailbox, "carrier-dcsa", "CONU7654321", "WH/OUT/BOXED").await;
     let event = json!({
         "eventID": "e-boxed", "eventType": "EQUIPMENT", "eventClassifierCode": "ACT",
         "eventDateTime": "2026-12-02T10:00:00Z", "equipmentEventTypeCode": "LOAD",
@@ -598,7 +632,7 @@ async fn carrier_milestones_arrive_as_dcsa_json_and_x12_214() {
         &event,
         &[(
             "Notification-Signature",
-            sign(SECRET.as_bytes(), event.as_bytes()),
+            sign(SECRET.as_bytes(), unix_now(), event.as_bytes()),
         )],
     )
     .await;
@@ -882,17 +916,24 @@ async fn carrier_callbacks_with_bad_signatures_are_refused_and_ingest_nothing() 
             x12_214("WH/OUT/SIGX12", 0, "X3", 7),
         ),
     ] {
+        book(&mailbox, partner, key, key).await;
         let url = format!("{}/v1/partners/{partner}/callbacks", hub.base);
-        let signed = |body: &str| sign(SECRET.as_bytes(), body.as_bytes());
+        let now = unix_now();
+        let signed = |body: &str| sign(SECRET.as_bytes(), now, body.as_bytes());
         let other = body.replace(key, "WH/OUT/OTHER");
         for (what, signature) in [
             ("no signature", None),
             (
                 "another secret",
-                Some(sign(b"not the secret", body.as_bytes())),
+                Some(sign(
+                    b"not-the-secret-but-also-32-bytes-long",
+                    now,
+                    body.as_bytes(),
+                )),
             ),
             ("another body's", Some(signed(&other))),
-            ("not hex", Some("zz".repeat(32))),
+            ("not hex", Some(format!("t={now},v1={}", "zz".repeat(32)))),
+            ("the old body-only scheme", Some("ab".repeat(32))),
         ] {
             let headers: Vec<(&str, String)> = signature.map(|s| (header, s)).into_iter().collect();
             let (status, problem) = post(&url, &body, &headers).await;

@@ -128,7 +128,7 @@ impl Setup {
     async fn drop_settlement(&self, key: &str, picking: u64, style: BrokerStyle) -> String {
         let lrn = lrn_for(key, 1);
         Ledger::of(&self.mailbox)
-            .record_lrn(&lrn, key)
+            .record_lrn(&lrn, key, style.partner())
             .await
             .expect("ledger");
         let dir = self.folder.path().join(style.partner());
@@ -477,7 +477,7 @@ async fn edifact_broker_drops_settlement_after_release_and_the_inbox_settles_it(
     let lrn = lrn_for(&key, 1);
     let shipment = import_shipment(&key, picking);
     Ledger::of(&s.mailbox)
-        .record_lrn(&lrn, &key)
+        .record_lrn(&lrn, &key, "edifact-broker")
         .await
         .expect("ledger");
     let edi = tempfile::tempdir().expect("edi folders");

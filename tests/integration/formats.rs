@@ -12,6 +12,7 @@ use tradehub::formats::x12::{self, envelope as x12_env};
 use tradehub::formats::{CodecSettings, Tree};
 use tradehub::partners::certify;
 use tradehub::partners::config::{Layout, Partner};
+use tradehub::partners::signature;
 
 use crate::common::data::{self, files};
 
@@ -512,19 +513,16 @@ fn rest_broker_callback_is_verified_then_mapped() {
         project().join("tests/fixtures/partners/rest-broker/inbound/callback_released.json"),
     )
     .expect("fixture");
-    let signature = tradehub::partners::config::sign(b"shared-secret", &body);
-    assert!(tradehub::partners::config::verify_signature(
-        b"shared-secret",
-        &body,
-        &signature
-    ));
+    let secret: &[u8] = b"a-shared-secret-of-at-least-32-bytes";
+    let now = signature::unix_now();
+    let header = signature::sign(secret, now, &body);
+    let verify = |body: &[u8]| {
+        signature::verify(&header, body, &[secret], now, signature::DEFAULT_TOLERANCE)
+    };
+    assert!(verify(&body).is_ok());
     let mut tampered = body.clone();
     tampered[10] ^= 1;
-    assert!(!tradehub::partners::config::verify_signature(
-        b"shared-secret",
-        &tampered,
-        &signature
-    ));
+    assert_eq!(verify(&tampered), Err(signature::SignatureError::Mismatch));
     let mut cache = MappingCache::new();
     let partner = Partner::load(&Layout::new(project()), "rest-broker", &mut cache).expect("loads");
     let out = partner.inbound(&body, &BTreeMap::new()).expect("maps");

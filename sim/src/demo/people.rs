@@ -7,7 +7,7 @@
 //! | VALIDATING | data steward | fills the product's missing HS code or origin, then reschedules the picking |
 //! | ON_HOLD | compliance officer | confirms a potential match on an SDN-listed customer, clears the rest |
 //! | REJECTED | customs operator | amends the picking (tracking reference), which makes the hub refile |
-//! | RELEASED | warehouse | ships: the carrier starts posting milestones |
+//! | RELEASED | warehouse | ships: books the carrier under the shipment id with the hub, then the carrier starts posting milestones |
 //! | FILING … RELEASED | sales | cancels the orders picked for cancellation |
 //!
 //! Each acts once per episode (again only if the status has not moved after a while).
@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::Outcome;
-use super::world::{DemoError, DemoOptions, World};
+use super::world::{CARRIERS, DemoError, DemoOptions, World};
 use crate::carrier::CarrierFormat;
 use crate::odoo::SDN_CUSTOMERS;
 use tradehub::partners::odoo::shipment_key;
@@ -303,6 +303,18 @@ impl People {
             }
             "RELEASED" if !self.tracked[index].shipped => {
                 let format = CarrierFormat::for_shipment(self.seed, &key);
+                // The hub takes a carrier's milestones only for bookings it knows.
+                let carrier = match format {
+                    CarrierFormat::Dcsa => CARRIERS[0],
+                    CarrierFormat::X12 => CARRIERS[1],
+                };
+                post(
+                    world,
+                    &world.tokens.warehouse,
+                    &format!("{}/v1/shipments/{key}/bookings", world.api),
+                    json!({ "carrier": carrier, "reference": key }),
+                )
+                .await?;
                 drop(world.carrier.dispatch(&key, format));
                 self.tracked[index].shipped = true;
                 self.count("warehouse shipped released goods");

@@ -312,6 +312,8 @@ pub struct PeopleTokens {
     pub operator: String,
     /// Whoever reads the outcomes for the summary: `viewer`.
     pub viewer: String,
+    /// The warehouse, which books the carrier when goods ship: `integrator`.
+    pub warehouse: String,
 }
 
 impl std::fmt::Debug for PeopleTokens {
@@ -338,6 +340,7 @@ impl PeopleTokens {
             .await?,
             operator: make("demo customs operator", &[Role::Operator, Role::Viewer]).await?,
             viewer: make("demo summary", &[Role::Viewer]).await?,
+            warehouse: make("demo warehouse", &[Role::Integrator]).await?,
         })
     }
 }

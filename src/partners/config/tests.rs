@@ -78,22 +78,6 @@ fn inbound_status_must_be_canonical() {
 }
 
 #[test]
-fn callback_signatures_verify() {
-    let body = br#"{"event_id":"evt_1","status":"accepted"}"#;
-    let signature = sign(b"s3cret", body);
-    assert_eq!(signature.len(), 64);
-    assert!(verify_signature(b"s3cret", body, &signature));
-    assert!(verify_signature(
-        b"s3cret",
-        body,
-        &format!("sha256={signature}")
-    ));
-    assert!(!verify_signature(b"other", body, &signature));
-    assert!(!verify_signature(b"s3cret", b"{}", &signature));
-    assert!(!verify_signature(b"s3cret", body, "not hex"));
-}
-
-#[test]
 fn outbound_edifact_is_validated_and_control_references_stay_in_range() {
     let mut cache = MappingCache::new();
     let partner = Partner::load(&layout(), "edifact-broker", &mut cache).expect("loads");
