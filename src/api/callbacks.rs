@@ -300,31 +300,11 @@ impl ResponseError for CallbackError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let (kind, title, detail) = match self {
-            Self::Problem(p) => return p.error_response(),
-            Self::Unauthorized(detail) => (
-                "bad-signature",
-                "The callback signature is missing, malformed, outside its time window or wrong",
-                detail,
-            ),
-            Self::Replayed(detail) => (
-                "replayed-callback",
-                "This signed callback was received before",
-                detail,
-            ),
-        };
-        let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, Self::Unauthorized(_)) {
-            response.insert_header(("WWW-Authenticate", "HMAC-SHA256"));
+        match self {
+            Self::Problem(p) => p.error_response(),
+            Self::Unauthorized(detail) => Problem::bad_signature(detail.clone()).error_response(),
+            Self::Replayed(detail) => Problem::replayed(detail.clone()).error_response(),
         }
-        response
-            .content_type("application/problem+json")
-            .json(json!({
-                "type": format!("urn:tradehub:problem:{kind}"),
-                "title": title,
-                "status": self.status_code().as_u16(),
-                "detail": detail,
-            }))
     }
 }
 

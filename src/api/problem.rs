@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::RETRY_AFTER;
+use actix_web::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
@@ -26,6 +26,8 @@ pub struct Problem {
     retry_after: Option<u64>,
     /// The cause, for the log only.
     internal: Option<String>,
+    /// The `WWW-Authenticate` challenge, on a 401 that names its scheme.
+    challenge: Option<&'static str>,
 }
 
 impl Problem {
@@ -42,6 +44,7 @@ impl Problem {
             detail: detail.into(),
             retry_after: None,
             internal: None,
+            challenge: None,
         }
     }
 
@@ -112,6 +115,28 @@ impl Problem {
             "the durable store did not answer",
         )
         .caused_by(cause)
+    }
+
+    /// A partner callback whose signature is missing, malformed, outside its window or wrong.
+    pub fn bad_signature(detail: impl Into<String>) -> Self {
+        let mut problem = Self::new(
+            StatusCode::UNAUTHORIZED,
+            "bad-signature",
+            "The callback signature is missing, malformed, outside its time window or wrong",
+            detail,
+        );
+        problem.challenge = Some("HMAC-SHA256");
+        problem
+    }
+
+    /// A signed callback received before.
+    pub fn replayed(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "replayed-callback",
+            "This signed callback was received before",
+            detail,
+        )
     }
 
     /// Valid credentials that do not allow the request.
@@ -185,6 +210,9 @@ impl ResponseError for Problem {
         let mut response = HttpResponse::build(self.status);
         if let Some(seconds) = self.retry_after {
             response.insert_header((RETRY_AFTER, seconds.to_string()));
+        }
+        if let Some(scheme) = self.challenge {
+            response.insert_header((WWW_AUTHENTICATE, scheme));
         }
         response
             .insert_header((correlation::HEADER, correlation_id.as_str()))
