@@ -136,14 +136,14 @@ impl Problem {
     }
 
     /// The answer to a request the access check turned away. Whether a token exists is never
-    /// said; why the token store could not be read goes to the log, not to the client.
+    /// said; why the token store (or the OIDC key set) could not be read goes to the log, not to the client.
     pub fn refused(refusal: &Refusal) -> Self {
         match refusal {
             Refusal::Unauthenticated => Self::unauthorized(refusal.to_string()),
             Refusal::Forbidden(_) => Self::forbidden(refusal.to_string()),
             Refusal::Limited(wait) => Self::rate_limited(*wait),
             Refusal::Unavailable(reason) => {
-                tracing::warn!(%reason, "the token store cannot be read; refusing the request");
+                tracing::warn!(%reason, "credentials cannot be checked; refusing the request");
                 Self::unavailable("credentials cannot be checked right now")
             }
         }

@@ -32,7 +32,8 @@ use super::leases::{LeaseManager, LeaseTiming, NodeRegistry, PartitionWork};
 use super::readiness::Readiness;
 use super::wiring::{Broker, Flow, Secrets, WiringError};
 use crate::api;
-use crate::auth::{Gate, PepperError};
+use crate::auth::oidc::JwksError;
+use crate::auth::{Gate, Oidc, PepperError};
 use crate::config::{HubConfig, PartnerLimits};
 use crate::finance::FinanceInbox;
 use crate::partners::config::Layout;
@@ -70,6 +71,9 @@ pub enum ServeError {
     /// API tokens cannot be checked: the pepper is missing or too short.
     #[error("API tokens: {0}")]
     Auth(#[from] PepperError),
+    /// `[auth.oidc]` is on and the identity provider's signing keys cannot be read.
+    #[error("auth.oidc: {0}")]
+    Oidc(#[from] JwksError),
     /// The workflow could not be loaded (a file, a template or a setting is wrong).
     #[error("cannot load the workflow: {0}")]
     Wiring(#[from] WiringError),
@@ -168,6 +172,7 @@ impl Hub {
             tracing::warn!(url = %config.redis.url, "redis has no persistence; running ephemeral as asked: a Redis restart loses every saga and mailbox");
         }
         let flow = Arc::new(Flow::load(&config, &secrets)?);
+        let oidc = Oidc::start(&config.auth.oidc, &config.runtime.home).await?;
 
         let node = config.node_id();
         let readiness = Arc::new(Readiness::default());
@@ -257,7 +262,7 @@ impl Hub {
                 feed,
                 secret: secrets.odoo_webhook.clone(),
             }),
-            gate: Gate::serving(&mailbox, pepper, &config.auth),
+            gate: Gate::serving_with(&mailbox, pepper, &config.auth, oidc),
         };
         let (api_server, api_addr) = api::server(config.http.listen, readiness.clone(), api_state)
             .map_err(|e| ServeError::Listen(format!("api on {}: {e}", config.http.listen)))?;
