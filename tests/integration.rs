@@ -34,6 +34,8 @@ mod screening;
 
 #[path = "integration/auth.rs"]
 mod auth;
+#[path = "integration/oidc.rs"]
+mod oidc;
 
 #[cfg(feature = "sim")]
 #[path = "integration/brokers.rs"]

@@ -22,12 +22,12 @@ use crate::common::repo;
 
 const PEPPER: &str = "an-integration-test-pepper-of-40-bytes!!";
 
-struct TestHub {
+pub(crate) struct TestHub {
     hub: Option<Hub>,
     base: String,
     tokens: Tokens,
-    mailbox: RedisMailbox,
-    config: HubConfig,
+    pub(crate) mailbox: RedisMailbox,
+    pub(crate) config: HubConfig,
     _redis: RedisServer,
     _folders: tempfile::TempDir,
 }
@@ -35,7 +35,7 @@ struct TestHub {
 impl TestHub {
     /// The hub with the shipment workflow, its partners unreachable, `tune` applied to its
     /// configuration.
-    async fn start(tune: impl FnOnce(&mut HubConfig)) -> Self {
+    pub(crate) async fn start(tune: impl FnOnce(&mut HubConfig)) -> Self {
         let redis = RedisServer::start();
         let folders = tempfile::tempdir().expect("a temporary folder");
         let mut config = HubConfig::default();
@@ -101,7 +101,7 @@ impl TestHub {
         }
     }
 
-    async fn token(&self, label: &str, roles: &[Role]) -> (String, String) {
+    pub(crate) async fn token(&self, label: &str, roles: &[Role]) -> (String, String) {
         let (info, token) = self
             .tokens
             .create(roles.iter().copied().collect(), label, None)
@@ -110,7 +110,7 @@ impl TestHub {
         (info.id, token.reveal())
     }
 
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: Method,
         path: &str,
@@ -146,14 +146,19 @@ impl TestHub {
     }
 
     /// `POST /v1/shipments` with `token`.
-    async fn submit(&self, token: &str, shipment: Value) -> Answer {
+    pub(crate) async fn submit(&self, token: &str, shipment: Value) -> Answer {
         let path = "/v1/shipments";
         self.call(Method::POST, path, Some(token), Some(shipment))
             .await
     }
 
     /// `GET /v1/shipments/{key}` with `token` until `shows` holds of the answer (20 s at most).
-    async fn shown_until(&self, key: &str, token: &str, shows: impl Fn(&Answer) -> bool) -> Answer {
+    pub(crate) async fn shown_until(
+        &self,
+        key: &str,
+        token: &str,
+        shows: impl Fn(&Answer) -> bool,
+    ) -> Answer {
         let until = Instant::now() + Duration::from_secs(20);
         loop {
             let shown = self
@@ -172,7 +177,7 @@ impl TestHub {
         }
     }
 
-    async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         if let Some(hub) = self.hub.take() {
             hub.stop().await;
         }
@@ -180,16 +185,16 @@ impl TestHub {
 }
 
 #[derive(Debug)]
-struct Answer {
-    status: u16,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
     content_type: Option<String>,
     retry_after: Option<String>,
-    body: Value,
+    pub(crate) body: Value,
 }
 
 impl Answer {
     /// Assert the status, and that an error is a problem document.
-    fn is(&self, status: u16) -> &Self {
+    pub(crate) fn is(&self, status: u16) -> &Self {
         assert_eq!(self.status, status, "{self:?}");
         if status >= 400 {
             assert_eq!(
@@ -209,7 +214,7 @@ fn concrete(path: &str) -> String {
         .replace("{name}", "rest-broker")
 }
 
-fn submission(id: &str) -> Value {
+pub(crate) fn submission(id: &str) -> Value {
     let text = std::fs::read_to_string(
         repo::root().join("tests/fixtures/shipments/valid_export_de_us_sea.json"),
     )
