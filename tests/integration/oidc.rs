@@ -226,3 +226,32 @@ async fn the_actor_of_a_screening_decision_made_with_a_jwt_is_its_subject() {
     assert!(audited, "the audit trail records the JWT's subject");
     hub.stop().await;
 }
+
+#[actix_web::test]
+async fn a_jwt_subject_has_its_own_rate_limit_whichever_jwt_it_presents() {
+    let keys = JwksFile::new(&[RSA_A]);
+    let path = keys.path();
+    let hub = TestHub::start(|config| {
+        config.auth.oidc = oidc(|c| c.jwks_file = Some(path));
+        config.auth.token_rate_per_sec = 1;
+        config.auth.token_burst = 2;
+    })
+    .await;
+    let shipment = "/v1/shipments/SH-OIDC-LIMIT";
+    let rita = jwt(RSA_A, "rita", &["viewer"]);
+    let rita_again = jwt(RSA_A, "rita", &["viewer", "operator"]);
+    let sam = jwt(RSA_A, "sam", &["viewer"]);
+    // A burst of 2 for rita, whichever of her JWTs she shows; sam has his own.
+    for (jwt, status) in [
+        (&rita, 404),
+        (&rita, 404),
+        (&rita, 429),
+        (&rita_again, 429),
+        (&sam, 404),
+    ] {
+        hub.call(Method::GET, shipment, Some(jwt), None)
+            .await
+            .is(status);
+    }
+    hub.stop().await;
+}
