@@ -1,5 +1,5 @@
-//! Who calls the API and what they may do: roles, API tokens, the access each route declares,
-//! and the rate limits on token-authenticated routes.
+//! Who calls the API and what they may do: roles, API tokens, OIDC bearer tokens (JWTs), the
+//! access each route declares, and the rate limits on token-authenticated routes.
 //!
 //! A token is `th_<id>_<secret>`: the id is public (listed, logged, recorded as the actor), the
 //! secret is shown once when the token is created or rotated and stored only as
@@ -8,6 +8,11 @@
 //! token (revocation and expiry seen within [`AuthSettings::cache_ttl`]), the token's rate limit
 //! and the role the route declares, in that order. The authenticated [`Principal`] is what the
 //! API records as the actor of a decision, override, resolution or submission.
+//!
+//! People may present a JWT from the configured identity provider instead (`[auth.oidc]`, off by
+//! default): any bearer value that is not a `th_…` token is checked as one (see [`Oidc`]), its
+//! roles claim mapped to tradehub roles, and the principal is `oidc:<sub>`, rate-limited like a
+//! token.
 //!
 //! Roles do not imply one another, `admin` included: a token holds the set of roles its holder
 //! needs (a compliance officer who also reads shipments holds `compliance_officer` and
@@ -21,11 +26,13 @@
 //! | `token.rs` | [`ApiToken`] (generate, parse, show once), [`Pepper`] and the secret's HMAC |
 //! | `tokens.rs` | [`Tokens`]: create, list, revoke, rotate (the `tradehub token` commands) |
 //! | `verify.rs` | [`Verifier`]: a presented token against the store, with a short cache |
-//! | `limit.rs` | [`Limits`]: per-token and per-address rate limits (governor) |
+//! | `oidc.rs`, `oidc/` | [`Oidc`]: JWTs against the provider's JWKS, claims to roles; [`OidcConfig`] |
+//! | `limit.rs` | [`Limits`]: per-principal and per-address rate limits (governor) |
 //! | `access.rs` | [`Access`] (what a route declares) and the [`Gate`] that enforces it |
 
 mod access;
 mod limit;
+pub mod oidc;
 mod role;
 mod token;
 mod tokens;
@@ -39,6 +46,7 @@ use std::time::Duration;
 
 pub use access::{Access, Gate, Refusal};
 pub use limit::{LimitSettings, Limits};
+pub use oidc::{Oidc, OidcConfig};
 pub use role::{Role, RoleSet, UnknownRole};
 pub use token::{ApiToken, NoRandomness, Pepper, PepperError};
 pub use tokens::{TokenError, TokenInfo, Tokens};
@@ -46,12 +54,12 @@ pub use verify::{Denied, Verified, Verifier};
 
 use crate::workflow::shipment::inputs::Actor;
 
-/// Who made a request: the token that authenticated it and the address it came from.
+/// Who made a request: the token or JWT that authenticated it and the address it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    /// `token:<id>`.
+    /// `token:<id>`, or `oidc:<sub>` for a JWT.
     pub id: String,
-    /// The token's label (who or what holds it).
+    /// The token's label (who or what holds it), or the JWT's label claim.
     pub label: String,
     /// What it may do.
     pub roles: RoleSet,

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
 
-use crate::auth::{AuthSettings, LimitSettings};
+use crate::auth::{AuthSettings, LimitSettings, OidcConfig};
 use crate::partners::config::{Auth, Layout};
 use crate::partners::odoo::{OdooSettings, OdooTransport};
 use crate::store::StoreConfig;
@@ -346,6 +346,8 @@ pub struct AuthConfig {
     pub address_rate_per_sec: u32,
     /// Requests one address may make at once above its steady rate.
     pub address_burst: u32,
+    /// OIDC bearer tokens (JWTs) for people, beside API tokens; off by default.
+    pub oidc: OidcConfig,
 }
 
 impl Default for AuthConfig {
@@ -358,6 +360,7 @@ impl Default for AuthConfig {
             token_burst: 100,
             address_rate_per_sec: 100,
             address_burst: 200,
+            oidc: OidcConfig::default(),
         }
     }
 }
@@ -612,6 +615,9 @@ impl HubConfig {
         }
         if self.auth.pepper_env.is_empty() {
             return invalid("auth.pepper_env", "must name an environment variable");
+        }
+        if let Err((key, problem)) = self.auth.oidc.check() {
+            return invalid(key, &problem);
         }
         for limits in self.partners.values() {
             if limits.rate_per_sec == 0 || limits.concurrency == 0 {

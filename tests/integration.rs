@@ -39,6 +39,8 @@ mod foureyes;
 
 #[path = "integration/redis_tls.rs"]
 mod redis_tls;
+#[path = "integration/oidc.rs"]
+mod oidc;
 
 #[cfg(feature = "sim")]
 #[path = "integration/brokers.rs"]

@@ -173,7 +173,7 @@ impl Problem {
     }
 
     /// The answer to a request the access check turned away. Whether a token exists is never
-    /// said; why the token store could not be read goes to the log, not to the client.
+    /// said; why the token store (or the OIDC key set) could not be read goes to the log, not to the client.
     pub fn refused(refusal: &Refusal) -> Self {
         match refusal {
             Refusal::Unauthenticated => Self::unauthorized(refusal.to_string()),

@@ -8,10 +8,11 @@ use tradehub_actors::clock::SystemClock;
 
 use super::Principal;
 use super::limit::Limits;
+use super::oidc::Oidc;
 use super::role::Role;
 use super::token::Pepper;
 use super::tokens::Tokens;
-use super::verify::{Denied, Verifier};
+use super::verify::{Denied, Verified, Verifier};
 use crate::config::AuthConfig;
 use crate::store::RedisMailbox;
 
@@ -24,7 +25,7 @@ pub enum Access {
     PartnerSignature,
     /// Odoo's webhook, authenticated by its shared secret.
     WebhookSecret,
-    /// A token holding this role.
+    /// An API token or an OIDC JWT holding this role.
     Role(Role),
 }
 
@@ -40,13 +41,14 @@ pub enum Refusal {
     /// Over the rate limit; retry after the duration.
     #[error("too many requests; retry in {0:?}")]
     Limited(Duration),
-    /// The token store could not be read.
+    /// The token store, or the identity provider's key set, could not be read.
     #[error("{0}")]
     Unavailable(String),
 }
 
 struct Inner {
     verifier: Verifier,
+    oidc: Option<Oidc>,
     limits: Limits,
 }
 
@@ -61,26 +63,42 @@ impl std::fmt::Debug for Gate {
 }
 
 impl Gate {
-    /// A gate checking tokens with `verifier` under `limits`.
-    pub fn new(verifier: Verifier, limits: Limits) -> Self {
-        Self(Arc::new(Inner { verifier, limits }))
+    /// A gate checking tokens with `verifier` under `limits`, and JWTs with `oidc` when given.
+    pub fn new(verifier: Verifier, oidc: Option<Oidc>, limits: Limits) -> Self {
+        Self(Arc::new(Inner {
+            verifier,
+            oidc,
+            limits,
+        }))
     }
 
     /// The gate of a node: the tokens in `store`'s Redis hashed with `pepper`, checked and
-    /// limited as `config` says, on the system's clock.
+    /// limited as `config` says, on the system's clock; API tokens only.
     pub fn serving(store: &RedisMailbox, pepper: Pepper, config: &AuthConfig) -> Self {
+        Self::serving_with(store, pepper, config, None)
+    }
+
+    /// [`Gate::serving`], also accepting the JWTs `oidc` checks when given.
+    pub fn serving_with(
+        store: &RedisMailbox,
+        pepper: Pepper,
+        config: &AuthConfig,
+        oidc: Option<Oidc>,
+    ) -> Self {
         Self::new(
             Verifier::new(
                 Tokens::new(store, pepper, Arc::new(SystemClock)),
                 config.settings(),
             ),
+            oidc,
             Limits::new(config.limits()),
         )
     }
 
     /// Admit a request from `source` presenting `authorization` (the header's value) to a
-    /// route that needs `role`: the address's rate limit, the token, the token's rate limit,
-    /// then the role.
+    /// route that needs `role`: the address's rate limit, the credential (a `th_…` API token,
+    /// or any other bearer value as a JWT when OIDC is on), the principal's rate limit, then
+    /// the role.
     pub async fn admit(
         &self,
         role: Role,
@@ -92,26 +110,23 @@ impl Gate {
             .and_then(|value| value.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or(Refusal::Unauthenticated)?;
-        let verified = self
-            .0
-            .verifier
-            .verify(presented)
-            .await
-            .map_err(|denied| match denied {
-                Denied::Invalid => Refusal::Unauthenticated,
-                Denied::Unavailable(reason) => Refusal::Unavailable(reason),
-            })?;
-        self.0
-            .limits
-            .token(&verified.id)
-            .map_err(Refusal::Limited)?;
-        if !verified.roles.grants(role) {
+        let (scheme, verified) = match &self.0.oidc {
+            Some(oidc) if !presented.starts_with("th_") => ("oidc", oidc.verify(presented).await),
+            _ => ("token", self.0.verifier.verify(presented).await),
+        };
+        let Verified { id, label, roles } = verified.map_err(|denied| match denied {
+            Denied::Invalid => Refusal::Unauthenticated,
+            Denied::Unavailable(reason) => Refusal::Unavailable(reason),
+        })?;
+        let id = format!("{scheme}:{id}");
+        self.0.limits.token(&id).map_err(Refusal::Limited)?;
+        if !roles.grants(role) {
             return Err(Refusal::Forbidden(role));
         }
         Ok(Principal {
-            id: format!("token:{}", verified.id),
-            label: verified.label,
-            roles: verified.roles,
+            id,
+            label,
+            roles,
             source,
         })
     }

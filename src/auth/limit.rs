@@ -1,5 +1,5 @@
-//! Rate limits on token-authenticated routes, one bucket per token and one per source address
-//! (governor's keyed GCRA limiter). The address is limited before the token is checked, so
+//! Rate limits on token-authenticated routes, one bucket per principal (an API token or a JWT's
+//! subject) and one per source address (governor's keyed GCRA limiter). The address is limited before the token is checked, so
 //! guessing tokens from one address is throttled too.
 
 use std::hash::Hash;
@@ -75,7 +75,8 @@ impl<C: Clock + Clone> Limits<C> {
         self.take(&self.by_address, &address)
     }
 
-    /// One request with token `id`; `Err` holds how long to wait.
+    /// One request of the principal `id` (`token:<id>` or `oidc:<sub>`); `Err` holds how long
+    /// to wait.
     pub fn token(&self, id: &str) -> Result<(), Duration> {
         self.take(&self.by_token, &id.to_owned())
     }

@@ -21,21 +21,21 @@ const CACHE_MAX: usize = 10_000;
 /// as long as known ones.
 const NO_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// Why a presented token is refused.
+/// Why a presented token or JWT is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Denied {
     /// Not a token, unknown, wrong secret, expired or revoked: the caller is told nothing more.
     #[error("invalid token")]
     Invalid,
-    /// The token store could not be read.
-    #[error("token store: {0}")]
+    /// The token store (or the identity provider's key set) could not be read.
+    #[error("credentials cannot be checked: {0}")]
     Unavailable(String),
 }
 
-/// A token that passed.
+/// A credential that passed: an API token, or an OIDC JWT.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
-    /// Its id.
+    /// The token's id, or the JWT's subject.
     pub id: String,
     /// Its label.
     pub label: String,
@@ -92,7 +92,7 @@ impl Verifier {
                     .store()
                     .get(token.id())
                     .await
-                    .map_err(|e| Denied::Unavailable(e.to_string()))?;
+                    .map_err(|e| Denied::Unavailable(format!("token store: {e}")))?;
                 let Some(read) = read else {
                     self.tokens.pepper().matches(&token, NO_HASH);
                     return Err(Denied::Invalid);

@@ -33,7 +33,8 @@ use super::readiness::Readiness;
 use super::wiring::{Broker, Flow, Secrets, WiringError};
 use crate::api;
 use crate::api::callbacks::{CallbackConfigError, Callbacks};
-use crate::auth::{Gate, PepperError};
+use crate::auth::oidc::JwksError;
+use crate::auth::{Gate, Oidc, PepperError};
 use crate::config::{HubConfig, PartnerLimits};
 use crate::finance::FinanceInbox;
 use crate::partners::config::Layout;
@@ -87,6 +88,9 @@ pub enum ServeError {
     /// the variable, never the value.
     #[error("partner callbacks: {0}")]
     Callbacks(#[from] CallbackConfigError),
+    /// `[auth.oidc]` is on and the identity provider's signing keys cannot be read.
+    #[error("auth.oidc: {0}")]
+    Oidc(#[from] JwksError),
     /// The workflow could not be loaded (a file, a template or a setting is wrong).
     #[error("cannot load the workflow: {0}")]
     Wiring(#[from] WiringError),
@@ -200,6 +204,7 @@ impl Hub {
             tracing::warn!(url = %config.redis.redacted_url(), "redis has no persistence; running ephemeral as asked: a Redis restart loses every saga and mailbox");
         }
         let flow = Arc::new(Flow::load(&config, &secrets)?);
+        let oidc = Oidc::start(&config.auth.oidc, &config.runtime.home).await?;
 
         let node = config.node_id();
         let readiness = Arc::new(Readiness::default());
@@ -286,7 +291,7 @@ impl Hub {
                 feed,
                 secret: secrets.odoo_webhook.clone(),
             }),
-            gate: Gate::serving(&mailbox, pepper, &config.auth),
+            gate: Gate::serving_with(&mailbox, pepper, &config.auth, oidc),
             four_eyes: config.saga.four_eyes,
         };
         let (api_server, api_addr) = api::server(config.http.listen, readiness.clone(), api_state)

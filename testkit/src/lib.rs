@@ -4,6 +4,10 @@
 //! Tests reach it on a unix socket in its folder, so that no two servers can race for a
 //! port. The benchmark and the demo talk TCP like production does; a TCP server is started
 //! on a random loopback port and again on another one when that port turns out to be taken.
+//!
+//! [`idp`] is a test identity provider: JWTs signed with test-only keys, their JWKS, and forgeries.
+
+pub mod idp;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
