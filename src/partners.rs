@@ -8,5 +8,6 @@ pub mod echo;
 pub mod edifact_file;
 pub mod filing;
 pub mod odoo;
+pub mod outbound;
 pub mod rest_broker;
 pub mod screening;

@@ -35,6 +35,9 @@ mod screening;
 #[path = "integration/auth.rs"]
 mod auth;
 
+#[path = "integration/tls.rs"]
+mod tls;
+
 #[cfg(feature = "sim")]
 #[path = "integration/brokers.rs"]
 mod brokers;

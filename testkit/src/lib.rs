@@ -4,6 +4,11 @@
 //! Tests reach it on a unix socket in its folder, so that no two servers can race for a
 //! port. The benchmark and the demo talk TCP like production does; a TCP server is started
 //! on a random loopback port and again on another one when that port turns out to be taken.
+//!
+//! With feature `certs`, [`certs`] makes throwaway CAs and certificates for TLS tests.
+
+#[cfg(feature = "certs")]
+pub mod certs;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
