@@ -1,8 +1,9 @@
-//! The HTTP API (actix-web): probes, shipment ingest and timelines. `/metrics`
-//! has its own listener (see [`crate::telemetry`]). Every request carries a correlation id
-//! ([`correlation`]), and errors are problem documents ([`problem`]) that name it. Every
-//! route, with the access it declares, is in [`routes::table`], the only way a route is
-//! registered; a path no route serves is a 404 problem.
+//! The HTTP API (actix-web): probes, shipment ingest and timelines, over HTTPS when
+//! `[http.tls]` is set ([`crate::tls`]). `/metrics` has its own listener (see
+//! [`crate::telemetry`]). Every request carries a correlation id ([`correlation`]), and errors
+//! are problem documents ([`problem`]) that name it. Every route, with the access it declares,
+//! is in [`routes::table`], the only way a route is registered; a path no route serves is a 404
+//! problem.
 //!
 //! The API depends on nothing that runs the node: whoever starts it (`tradehub serve`)
 //! hands over the store, the partners allowed to call back, the Odoo feed and a
@@ -51,10 +52,21 @@ pub struct ApiState {
 /// Largest request body accepted.
 const MAX_BODY: usize = 4 * 1024 * 1024;
 
-/// Bind the API listener. The server runs when the returned future is polled
+/// Bind the API listener for plain HTTP. The server runs when the returned future is polled
 /// (spawn it); its handle stops it gracefully.
 pub fn server(
     listen: SocketAddr,
+    readiness: Arc<dyn ReadyProbe>,
+    state: ApiState,
+) -> std::io::Result<(Server, SocketAddr)> {
+    bind(listen, None, readiness, state)
+}
+
+/// Bind the API listener, for HTTPS with `tls` (see [`crate::tls::TlsConfig::server_config`]),
+/// for plain HTTP without.
+pub fn bind(
+    listen: SocketAddr,
+    tls: Option<rustls::ServerConfig>,
     readiness: Arc<dyn ReadyProbe>,
     state: ApiState,
 ) -> std::io::Result<(Server, SocketAddr)> {
@@ -72,8 +84,11 @@ pub fn server(
             .wrap(from_fn(correlation::correlate))
     })
     .workers(2)
-    .disable_signals()
-    .bind(listen)?;
+    .disable_signals();
+    let server = match tls {
+        Some(tls) => server.bind_rustls_0_23(listen, tls)?,
+        None => server.bind(listen)?,
+    };
     let bound = server.addrs().first().copied().unwrap_or(listen);
     Ok((server.run(), bound))
 }

@@ -19,6 +19,7 @@ use crate::auth::{AuthSettings, LimitSettings, OidcConfig};
 use crate::partners::config::{Auth, Layout};
 use crate::partners::odoo::{OdooSettings, OdooTransport};
 use crate::store::StoreConfig;
+use crate::tls::TlsConfig;
 use crate::workflow::shipment::SagaSettings;
 use crate::workflow::shipment::four_eyes::FourEyes;
 
@@ -163,6 +164,8 @@ pub struct OdooLink {
     /// Environment variable holding the secret Odoo's webhook sends (`X-Tradehub-Secret`
     /// header or `?secret=`); unset: `POST /v1/ingest/odoo` is refused.
     pub webhook_secret_env: String,
+    /// Accept a plain `http://` URL on a host that is not loopback (the API key travels in it).
+    pub allow_insecure: bool,
 }
 
 impl Default for OdooLink {
@@ -179,6 +182,7 @@ impl Default for OdooLink {
             poll_every: Duration::from_secs(10),
             settle: Duration::from_secs(2),
             webhook_secret_env: "TRADEHUB_ODOO_WEBHOOK_SECRET".to_owned(),
+            allow_insecure: false,
         }
     }
 }
@@ -314,12 +318,15 @@ impl Default for RuntimeConfig {
 pub struct HttpConfig {
     /// Address of the API (health, readiness, ingest).
     pub listen: SocketAddr,
+    /// `[http.tls]`: serve HTTPS with this certificate (plain HTTP when absent).
+    pub tls: Option<TlsConfig>,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            tls: None,
         }
     }
 }
@@ -422,13 +429,17 @@ pub struct MetricsConfig {
     /// How often queue depths and pending counts are sampled.
     #[serde(with = "humantime_serde")]
     pub sample_every: Duration,
+    /// Environment variable holding a bearer token (at least 32 bytes) that `/metrics` then
+    /// requires; needed when `listen` is not a loopback address.
+    pub token_env: Option<String>,
 }
 
 impl Default for MetricsConfig {
     fn default() -> Self {
         Self {
-            listen: SocketAddr::from(([0, 0, 0, 0], 9090)),
+            listen: SocketAddr::from(([127, 0, 0, 1], 9090)),
             sample_every: Duration::from_secs(5),
+            token_env: None,
         }
     }
 }
@@ -525,18 +536,23 @@ impl HubConfig {
         ]
         .into();
         let layout = Layout::new(&self.runtime.home);
+        read.extend(self.metrics.token_env.clone());
         for name in layout.partner_names().unwrap_or_default() {
-            match layout.template(&name).map(|t| t.auth) {
-                Ok(Auth::ApiKey { token_env, .. }) => read.insert(token_env),
-                Ok(Auth::Hmac {
+            let Ok(template) = layout.template(&name) else {
+                continue;
+            };
+            read.extend(template.outbound_auth.secret_env().map(str::to_owned));
+            match template.auth {
+                Auth::ApiKey { token_env, .. } => read.insert(token_env),
+                Auth::Hmac {
                     secret_env,
                     previous_secret_env,
                     ..
-                }) => {
+                } => {
                     read.extend(previous_secret_env);
                     read.insert(secret_env)
                 }
-                Ok(Auth::None) | Err(_) => false,
+                Auth::None => false,
             };
         }
         match names
@@ -618,6 +634,13 @@ impl HubConfig {
         }
         if let Err((key, problem)) = self.auth.oidc.check() {
             return invalid(key, &problem);
+        }
+        if !self.metrics.listen.ip().is_loopback() && self.metrics.token_env.is_none() {
+            return invalid(
+                "metrics.token_env",
+                "must name the environment variable of a bearer token when metrics.listen is \
+                 not a loopback address: /metrics would be open to the network",
+            );
         }
         for limits in self.partners.values() {
             if limits.rate_per_sec == 0 || limits.concurrency == 0 {

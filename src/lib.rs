@@ -14,13 +14,14 @@
 //! | [`finance`] | settlement documents, the duty reconciliation batch and its Odoo posting |
 //! | [`formats`] | codecs (EDIFACT, X12, XML, CSV/fixed width, JSON) into one tree, and jq mappings |
 //! | [`model`] | the canonical data model v1: shipments, parties, products, documents, declarations, code newtypes |
-//! | [`partners`] | partner transports: the Odoo client (JSON-RPC, JSON-2), its poller and write-back |
+//! | [`partners`] | partner transports: the Odoo client (JSON-RPC, JSON-2), its poller and write-back; partners' outbound authentication and TLS |
 //! | [`screening`] | restricted-party screening: list loaders, normalisation, index, scoring, decisions, evaluation |
 //! | [`secret`] | secrets read from the environment, never shown in logs or errors |
 //! | [`service`] | `tradehub serve`: leases, partition work, shutdown |
 //! | [`store`] | the Redis Streams mailbox: keys, Lua scripts, DLQ, timers, audit chain |
 //! | [`tariff`] | bundled reference data (HS 2022, ISO countries and currencies, Incoterms, UN/LOCODE), master-data validation, duty / taxes / landed cost, duty reconciliation |
 //! | [`telemetry`] | logs and the Prometheus exporter, metric names |
+//! | [`tls`] | PEM files into rustls, the API listener's reloading certificate and client-certificate check |
 //! | [`workflow`] | the sagas the hub runs |
 
 pub mod api;
@@ -37,4 +38,5 @@ pub mod service;
 pub mod store;
 pub mod tariff;
 pub mod telemetry;
+pub mod tls;
 pub mod workflow;

@@ -9,6 +9,7 @@ pub mod echo;
 pub mod edifact_file;
 pub mod filing;
 pub mod odoo;
+pub mod outbound;
 pub mod rest_broker;
 pub mod screening;
 pub mod signature;

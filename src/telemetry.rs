@@ -1,12 +1,15 @@
-//! Logs, traces and the Prometheus recorder with its `/metrics` listener. Metric names of the hub live in
+//! Logs, traces and the Prometheus recorder with its `/metrics` listener (loopback by default;
+//! elsewhere only behind a bearer token, [`MetricsToken`]). Metric names of the hub live in
 //! [`names`]; the runtime's own are in `tradehub_actors::metrics`.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::secret::Secret;
 
 /// Metric names of the hub (the shell around the runtime).
 pub mod names {
@@ -84,12 +87,66 @@ fn commit_duration_buckets() -> Vec<f64> {
 /// How often histograms are drained into their summaries (the exporter's own default).
 const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
-/// Bind the `/metrics` listener on `listen` (port 0: the OS picks one). The server runs when
-/// the returned future is polled (spawn it, inside an actix system); its handle stops it.
-/// While it runs, the recorder's upkeep runs too.
+/// The bearer token `/metrics` requires (`metrics.token_env`); only its digest is kept.
+#[derive(Clone)]
+pub struct MetricsToken([u8; 32]);
+
+/// The metrics token's variable is unset or too short.
+#[derive(Debug, thiserror::Error)]
+#[error("metrics.token_env: environment variable {var} {problem}")]
+pub struct MetricsTokenError {
+    /// The variable.
+    pub var: String,
+    /// What is wrong with its value.
+    pub problem: &'static str,
+}
+
+impl MetricsToken {
+    /// Fewest bytes a token may have.
+    pub const MIN_LEN: usize = 32;
+
+    /// The token `secret`, at least [`Self::MIN_LEN`] bytes (`var` names it in the error).
+    pub fn new(var: &str, secret: &Secret) -> Result<Self, MetricsTokenError> {
+        if secret.as_bytes().len() < Self::MIN_LEN {
+            return Err(MetricsTokenError {
+                var: var.to_owned(),
+                problem: "holds fewer than 32 bytes",
+            });
+        }
+        Ok(Self(Self::digest(secret.as_bytes())))
+    }
+
+    /// The token in environment variable `var`.
+    pub fn from_env(var: &str) -> Result<Self, MetricsTokenError> {
+        let secret = Secret::from_env(var).map_err(|_| MetricsTokenError {
+            var: var.to_owned(),
+            problem: "is not set",
+        })?;
+        Self::new(var, &secret)
+    }
+
+    fn digest(bytes: &[u8]) -> [u8; 32] {
+        use sha2::Digest;
+        sha2::Sha256::digest(bytes).into()
+    }
+
+    /// Whether `authorization` is `Bearer <the token>`; digests are compared, so the time taken
+    /// tells nothing about the token.
+    fn admits(&self, authorization: Option<&actix_web::http::header::HeaderValue>) -> bool {
+        let presented = authorization
+            .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
+            .unwrap_or_default();
+        Self::digest(presented) == self.0
+    }
+}
+
+/// Bind the `/metrics` listener on `listen` (port 0: the OS picks one), requiring `token` as a
+/// bearer token when given. The server runs when the returned future is polled (spawn it,
+/// inside an actix system); its handle stops it. While it runs, the recorder's upkeep runs too.
 pub fn metrics_server(
     listen: SocketAddr,
     handle: PrometheusHandle,
+    token: Option<MetricsToken>,
 ) -> std::io::Result<(Server, SocketAddr)> {
     let upkeep = handle.clone();
     actix::spawn(async move {
@@ -100,9 +157,11 @@ pub fn metrics_server(
         }
     });
     let handle = web::Data::new(handle);
+    let token = web::Data::new(token);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(handle.clone())
+            .app_data(token.clone())
             .route("/metrics", web::get().to(render))
     })
     .workers(1)
@@ -112,7 +171,22 @@ pub fn metrics_server(
     Ok((server.run(), bound))
 }
 
-async fn render(handle: web::Data<PrometheusHandle>) -> HttpResponse {
+async fn render(
+    request: HttpRequest,
+    handle: web::Data<PrometheusHandle>,
+    token: web::Data<Option<MetricsToken>>,
+) -> HttpResponse {
+    if let Some(token) = token.get_ref()
+        && !token.admits(
+            request
+                .headers()
+                .get(actix_web::http::header::AUTHORIZATION),
+        )
+    {
+        return HttpResponse::Unauthorized()
+            .insert_header(("WWW-Authenticate", "Bearer"))
+            .finish();
+    }
     HttpResponse::Ok()
         .content_type("text/plain")
         .body(handle.render())

@@ -37,10 +37,13 @@ mod auth;
 #[path = "integration/foureyes.rs"]
 mod foureyes;
 
-#[path = "integration/redis_tls.rs"]
-mod redis_tls;
 #[path = "integration/oidc.rs"]
 mod oidc;
+#[path = "integration/redis_tls.rs"]
+mod redis_tls;
+
+#[path = "integration/tls.rs"]
+mod tls;
 
 #[cfg(feature = "sim")]
 #[path = "integration/brokers.rs"]

@@ -9,7 +9,7 @@ use super::EXIT_USAGE;
 use crate::config::{HubConfig, default_path};
 use crate::service::addrs::ServeAddrs;
 use crate::service::run::{self, ServeOptions};
-use crate::telemetry;
+use crate::telemetry::{self, MetricsToken};
 
 /// Run the service until SIGTERM or SIGINT.
 #[derive(Debug, Args)]
@@ -40,11 +40,24 @@ pub fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    let metrics_token = match config
+        .metrics
+        .token_env
+        .as_deref()
+        .map(MetricsToken::from_env)
+    {
+        None => None,
+        Some(Ok(token)) => Some(token),
+        Some(Err(error)) => {
+            tracing::error!(%error, "cannot start");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
     let system = actix::System::new();
     let result = system.block_on(async {
         let handle = telemetry::install_prometheus()?;
         let listen = config.metrics.listen;
-        let (metrics, metrics_addr) = telemetry::metrics_server(listen, handle)
+        let (metrics, metrics_addr) = telemetry::metrics_server(listen, handle, metrics_token)
             .map_err(|e| format!("metrics listener on {listen}: {e}"))?;
         let metrics_listener = metrics.handle();
         let metrics_task = actix::spawn(metrics);

@@ -2,7 +2,9 @@
 //!
 //! A template names the partner's kind, transport, codec (with its settings),
 //! the versioned mappings under `config/mappings/`, lookup tables, and the
-//! fixtures under `tests/fixtures/partners/<name>/` that certify it.
+//! fixtures under `tests/fixtures/partners/<name>/` that certify it; `[auth]` for the partner's
+//! callbacks to the hub, and `[outbound_auth]`, `[outbound_tls]` and `allow_insecure` for the
+//! hub's requests to it (see [`super::outbound`]).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -12,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use jaq_json::Val;
 
+use super::outbound::{OutboundAuth, OutboundTls};
 use crate::formats::mapping::{Mapping, MappingCache, MappingError};
 use crate::formats::{CodecSettings, FormatError, Tree};
 use crate::model::DeclarationStatus;
@@ -69,7 +72,8 @@ pub enum TransportConfig {
     },
 }
 
-/// How the partner proves itself on callbacks, or how we authenticate to it.
+/// How the partner proves itself on its callbacks to the hub; how the hub authenticates to the
+/// partner is [`PartnerTemplate::outbound_auth`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Auth {
@@ -158,9 +162,18 @@ pub struct PartnerTemplate {
     pub description: String,
     /// Transport.
     pub transport: TransportConfig,
-    /// Authentication.
+    /// How the partner proves itself on its callbacks to the hub (inbound).
     #[serde(default = "no_auth")]
     pub auth: Auth,
+    /// How the hub authenticates its own requests to the partner (`[outbound_auth]`).
+    #[serde(default)]
+    pub outbound_auth: OutboundAuth,
+    /// The client certificate and extra CAs of the hub's requests to the partner.
+    #[serde(default)]
+    pub outbound_tls: Option<OutboundTls>,
+    /// Accept plain `http://` to the partner on a host that is not loopback.
+    #[serde(default)]
+    pub allow_insecure: bool,
     /// Codec and its settings.
     pub codec: CodecSettings,
     /// Mapping versions.

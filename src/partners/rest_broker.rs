@@ -10,18 +10,23 @@
 //! HTTP outcomes map onto the runtime's retry taxonomy: 2xx is the answer; 429 waits
 //! for `Retry-After`; 5xx and connection failures retry; other 4xx are permanent with
 //! the broker's message; a timeout once the request was sent is an unknown outcome
-//! for filing and cancelling (the saga asks the broker), a retry for a query.
+//! for filing and cancelling (the saga asks the broker), a retry for a query. Requests carry
+//! the template's outbound authentication and TLS ([`super::outbound`]).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use reqwest::StatusCode;
+use std::sync::Arc;
+
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use tradehub_actors::clock::SystemClock;
 use tradehub_actors::envelope::Envelope;
 use tradehub_actors::partner::{CallError, Transport};
 
 use super::config::Layout;
 use super::filing;
+use super::outbound::{Outbound, OutboundError, PartnerClient, SendError};
 use crate::store::lrn_ledger::Ledger;
 use crate::workflow::shipment::commands::{
     BrokerCommand, CancelDeclaration, CommandError, FileDeclaration,
@@ -43,10 +48,13 @@ pub struct RestBrokerConfig {
     pub connect_timeout: Duration,
     /// Whole-request timeout.
     pub timeout: Duration,
+    /// Authentication and TLS of the requests (the template's `[outbound_auth]`, `[outbound_tls]`).
+    pub outbound: Outbound,
 }
 
 impl RestBrokerConfig {
-    /// Defaults for `partner` at `endpoint`: 2 s to connect, 10 s per request.
+    /// Defaults for `partner` at `endpoint`: 2 s to connect, 10 s per request, no outbound
+    /// authentication.
     pub fn new(partner: &str, layout: Layout, endpoint: &str) -> Self {
         Self {
             partner: partner.to_owned(),
@@ -54,6 +62,7 @@ impl RestBrokerConfig {
             endpoint: endpoint.trim_end_matches('/').to_owned(),
             connect_timeout: Duration::from_secs(2),
             timeout: Duration::from_secs(10),
+            outbound: Outbound::none(partner, Arc::new(SystemClock)),
         }
     }
 }
@@ -62,17 +71,16 @@ impl RestBrokerConfig {
 #[derive(Debug, Clone)]
 pub struct RestBrokerTransport {
     config: RestBrokerConfig,
-    client: reqwest::Client,
+    client: PartnerClient,
     ledger: Ledger,
 }
 
 impl RestBrokerTransport {
     /// A transport for `config`, recording filed LRNs in `ledger`.
-    pub fn new(config: RestBrokerConfig, ledger: Ledger) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.timeout)
-            .build()?;
+    pub fn new(config: RestBrokerConfig, ledger: Ledger) -> Result<Self, OutboundError> {
+        let client = config
+            .outbound
+            .client(config.connect_timeout, config.timeout)?;
         Ok(Self {
             config,
             client,
@@ -106,11 +114,13 @@ impl RestBrokerTransport {
             })?;
         let sent = self
             .client
-            .post(self.url("/declarations"))
-            .header("Idempotency-Key", lrn)
-            .header("Content-Type", "application/json")
-            .body(request)
-            .send()
+            .send(
+                self.client
+                    .request(Method::POST, &self.url("/declarations"))
+                    .header("Idempotency-Key", lrn)
+                    .header("Content-Type", "application/json")
+                    .body(request),
+            )
             .await;
         self.answer(lrn, sent, true).await
     }
@@ -124,10 +134,15 @@ impl RestBrokerTransport {
         });
         let sent = self
             .client
-            .post(self.url(&format!("/declarations/{lrn}/cancel")))
-            .header("Idempotency-Key", format!("cancel:{lrn}"))
-            .json(&body)
-            .send()
+            .send(
+                self.client
+                    .request(
+                        Method::POST,
+                        &self.url(&format!("/declarations/{lrn}/cancel")),
+                    )
+                    .header("Idempotency-Key", format!("cancel:{lrn}"))
+                    .json(&body),
+            )
             .await;
         self.answer(lrn, sent, true).await
     }
@@ -135,8 +150,10 @@ impl RestBrokerTransport {
     async fn query(&self, lrn: &str) -> Result<Value, CallError> {
         let sent = self
             .client
-            .get(self.url(&format!("/declarations/{lrn}")))
-            .send()
+            .send(
+                self.client
+                    .request(Method::GET, &self.url(&format!("/declarations/{lrn}"))),
+            )
             .await;
         if let Ok(response) = &sent
             && response.status() == StatusCode::NOT_FOUND
@@ -151,12 +168,19 @@ impl RestBrokerTransport {
     async fn answer(
         &self,
         lrn: &str,
-        sent: Result<reqwest::Response, reqwest::Error>,
+        sent: Result<reqwest::Response, SendError>,
         changes_state: bool,
     ) -> Result<Value, CallError> {
         let response = match sent {
             Ok(r) => r,
-            Err(e) => return Err(transport_error(lrn, &e, changes_state)),
+            Err(SendError::Http(e)) => return Err(transport_error(lrn, &e, changes_state)),
+            // Nothing reached the broker: safe to retry once the token endpoint answers.
+            Err(e @ SendError::Token { .. }) => {
+                return Err(CallError::Retry {
+                    after: None,
+                    reason: format!("{lrn} not sent: {e}"),
+                });
+            }
         };
         let status = response.status();
         let retry_after = retry_after(response.headers());

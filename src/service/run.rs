@@ -81,6 +81,9 @@ pub enum ServeError {
         /// How long it must be.
         minimum: usize,
     },
+    /// The API's certificate, key or client CA cannot be used.
+    #[error("API TLS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
     /// API tokens cannot be checked: the pepper is missing or too short.
     #[error("API tokens: {0}")]
     Auth(#[from] PepperError),
@@ -294,8 +297,15 @@ impl Hub {
             gate: Gate::serving_with(&mailbox, pepper, &config.auth, oidc),
             four_eyes: config.saga.four_eyes,
         };
-        let (api_server, api_addr) = api::server(config.http.listen, readiness.clone(), api_state)
-            .map_err(|e| ServeError::Listen(format!("api on {}: {e}", config.http.listen)))?;
+        let tls = config
+            .http
+            .tls
+            .as_ref()
+            .map(|tls| tls.server_config(&config.runtime.home, Arc::new(SystemClock)))
+            .transpose()?;
+        let (api_server, api_addr) =
+            api::bind(config.http.listen, tls, readiness.clone(), api_state)
+                .map_err(|e| ServeError::Listen(format!("api on {}: {e}", config.http.listen)))?;
         let api = api_server.handle();
         let api_task = actix::spawn(api_server);
         tracing::info!(%api_addr, metrics = %config.metrics.listen, node = %node, partitions = config.runtime.partitions, workflow = ?config.runtime.workflow, "tradehub serving");

@@ -18,6 +18,7 @@ use crate::partners::config::{Layout, PartnerKind, TransportConfig};
 use crate::partners::echo::EchoTransport;
 use crate::partners::edifact_file::{EdifactFileConfig, EdifactFileTransport, WatcherConfig};
 use crate::partners::odoo::{OdooClient, OdooConfig, OdooPartner};
+use crate::partners::outbound::{Outbound, check_endpoint};
 use crate::partners::rest_broker::{RestBrokerConfig, RestBrokerTransport};
 use crate::partners::screening::ScreeningTransport;
 use crate::screening::config::ScreeningConfig;
@@ -206,6 +207,13 @@ impl ShipmentWiring {
             settings: Arc::new(config.saga.settings()),
         });
 
+        check_endpoint(
+            ODOO,
+            "odoo.url",
+            &config.odoo.url,
+            config.odoo.allow_insecure,
+        )
+        .map_err(wiring_error("[odoo]"))?;
         let key = secrets.odoo_api_key.clone();
         let odoo = config
             .odoo
@@ -303,11 +311,20 @@ fn broker(
     match template.transport {
         TransportConfig::HttpJson { endpoint } => {
             let endpoint = link.endpoint.clone().unwrap_or(endpoint);
-            Ok(Broker::Rest(RestBrokerConfig::new(
+            check_endpoint(name, "endpoint", &endpoint, template.allow_insecure)
+                .map_err(wiring_error(what.clone()))?;
+            let mut rest = RestBrokerConfig::new(name, layout.clone(), &endpoint);
+            rest.outbound = Outbound::load(
                 name,
-                layout.clone(),
-                &endpoint,
-            )))
+                &template.outbound_auth,
+                template.outbound_tls.as_ref(),
+                template.allow_insecure,
+                &layout.root,
+                |var| Secret::from_env(var).ok(),
+                Arc::new(SystemClock),
+            )
+            .map_err(wiring_error(what))?;
+            Ok(Broker::Rest(rest))
         }
         TransportConfig::EdifactFile { outbox, inbox } => {
             let outbox = link.outbox.clone().unwrap_or_else(|| PathBuf::from(outbox));

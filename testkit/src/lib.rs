@@ -6,7 +6,10 @@
 //! on a random loopback port and again on another one when that port turns out to be taken.
 //!
 //! [`idp`] is a test identity provider: JWTs signed with test-only keys, their JWKS, and forgeries.
+//! With feature `certs`, [`certs`] makes throwaway CAs and certificates for TLS tests.
 
+#[cfg(feature = "certs")]
+pub mod certs;
 pub mod idp;
 
 use std::path::{Path, PathBuf};
