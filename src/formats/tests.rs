@@ -1,5 +1,7 @@
 use super::*;
 
+mod arbitrary;
+
 #[test]
 fn position_counts_lines_and_characters() {
     let input = "ab\ncé\nxyz".as_bytes();

@@ -7,6 +7,8 @@ use rust_decimal::Decimal;
 
 use super::*;
 
+mod arbitrary;
+
 #[test]
 fn hs_code_forms() {
     for (text, canonical, sub, heading, chapter) in [
