@@ -555,7 +555,7 @@ pub fn parse(input: &str) -> Result<Document<'_>, EdifactError> {
                         seg_number,
                         format!(
                             "segment '{}' is not terminated by '{}'",
-                            &input[seg_start..(seg_start + 3).min(bytes.len())],
+                            input[seg_start..].chars().take(3).collect::<String>(),
                             separators.segment as char
                         ),
                     ));

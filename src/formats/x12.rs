@@ -488,6 +488,14 @@ pub fn write(tree: &Tree, settings: &Settings) -> Result<String, X12Error> {
         };
         out.push_str(tag);
         let is_isa = tag == "ISA";
+        // Readers find the separators at fixed places in ISA: without all sixteen elements the
+        // interchange could not be read back.
+        if is_isa && items.len() != ISA_WIDTHS.len() + 1 {
+            return Err(tree_error(
+                &path,
+                format!("ISA has {} elements, not 16", items.len() - 1),
+            ));
+        }
         for (j, item) in items[1..].iter().enumerate() {
             out.push(element);
             let epath = format!("{path}[{}]", j + 1);

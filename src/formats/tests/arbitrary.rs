@@ -256,3 +256,27 @@ fn every_sample_parses_so_that_edits_start_from_valid_input() {
         }
     }
 }
+
+/// Found by the `edifact` fuzz target: the error for an unterminated last segment quoted its first
+/// three bytes, and panicked when they cut a character in two.
+#[test]
+fn an_unterminated_segment_of_wide_characters_is_an_error() {
+    for input in [&b"UNB+UNOC'\xa1\xa1"[..], "UNH+1'éé".as_bytes()] {
+        let err = CodecSettings::default_for(Format::Edifact)
+            .parse(input)
+            .expect_err("unterminated");
+        assert!(err.to_string().contains("not terminated"), "{err}");
+    }
+}
+
+/// Found by the `x12` fuzz target: an ISA read leniently with fewer than sixteen elements was
+/// written as an interchange that could not be read back; the writer refuses it.
+#[test]
+fn an_isa_without_sixteen_elements_is_not_written() {
+    let codec = CodecSettings::default_for(Format::X12);
+    let tree = codec
+        .parse(b"ISA*******0*\nG>***>*G****>\n")
+        .expect("read leniently");
+    let err = codec.write(&tree).expect_err("short ISA");
+    assert!(err.to_string().contains("not 16"), "{err}");
+}
