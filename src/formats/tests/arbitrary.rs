@@ -2,6 +2,8 @@
 //! a tree or an error; and what a codec reads from a generated document, it writes so that it
 //! reads back the same. The fuzz targets (`fuzz/`) explore further; these run with every test.
 
+use std::collections::BTreeMap;
+
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
@@ -134,23 +136,27 @@ fn xml_escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// An element with attributes and either text or child elements (mixed content is not kept).
-fn xml_element() -> impl Strategy<Value = String> {
-    let attributes = proptest::collection::btree_map("[a-z]{1,4}", xml_text(), 0..3);
-    let leaf = ("[a-z][a-z0-9]{0,4}", attributes.clone(), xml_text());
-    leaf.prop_map(|(name, attributes, text)| element(&name, &attributes, &xml_escape(&text)))
-        .prop_recursive(4, 24, 4, move |inner| {
-            ("[a-z][a-z0-9]{0,4}", attributes.clone(), vec(inner, 1..4)).prop_map(
-                |(name, attributes, children)| element(&name, &attributes, &children.concat()),
-            )
-        })
+fn xml_attributes() -> impl Strategy<Value = BTreeMap<String, String>> {
+    proptest::collection::btree_map("[a-z]{1,4}", xml_text(), 0..3)
 }
 
-fn element(
-    name: &str,
-    attributes: &std::collections::BTreeMap<String, String>,
-    content: &str,
-) -> String {
+/// An element with attributes and either text or child elements (mixed content is not kept).
+fn xml_element() -> impl Strategy<Value = String> {
+    let leaf = ("[a-z][a-z0-9]{0,4}", xml_attributes(), xml_text()).prop_map(
+        |(name, attributes, text): (String, _, String)| {
+            element(&name, &attributes, &xml_escape(&text))
+        },
+    );
+    leaf.prop_recursive(4, 24, 4, |inner| {
+        ("[a-z][a-z0-9]{0,4}", xml_attributes(), vec(inner, 1..4)).prop_map(
+            |(name, attributes, children): (String, _, Vec<String>)| {
+                element(&name, &attributes, &children.concat())
+            },
+        )
+    })
+}
+
+fn element(name: &str, attributes: &BTreeMap<String, String>, content: &str) -> String {
     let attributes: String = attributes
         .iter()
         .map(|(k, v)| format!(" {k}=\"{}\"", xml_escape(v)))
