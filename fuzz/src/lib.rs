@@ -10,12 +10,15 @@ use tradehub::model::Shipment;
 use tradehub::partners::config::{Direction, Layout, Partner};
 use tradehub::partners::signature;
 
-/// Parses with `codec`; what parses must write, and what is written must parse again.
+/// Parses with `codec` and writes what parsed: either may fail, neither may panic. The written
+/// document, if any.
+pub fn read_and_write(codec: &CodecSettings, data: &[u8]) -> Option<Vec<u8>> {
+    codec.write(&codec.parse(data).ok()?).ok()
+}
+
+/// As [`read_and_write`], and what is written must parse again.
 pub fn codec(codec: &CodecSettings, data: &[u8]) {
-    let Ok(tree) = codec.parse(data) else {
-        return;
-    };
-    let Ok(written) = codec.write(&tree) else {
+    let Some(written) = read_and_write(codec, data) else {
         return;
     };
     if let Err(e) = codec.parse(&written) {
