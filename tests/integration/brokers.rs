@@ -13,6 +13,7 @@ use tradehub::api::callbacks::{CALLBACK_ID_HEADER, CallbackPartner, Callbacks};
 use tradehub::api::{self, ApiState};
 use tradehub::auth::Role;
 use tradehub::partners::config::Layout;
+use tradehub::partners::file_drop::DEFAULT_MAX_FILE_BYTES;
 use tradehub::partners::edifact_file::{
     EdifactFileConfig, EdifactFileTransport, InboxWatcher, WatcherConfig,
 };
@@ -714,6 +715,7 @@ async fn edifact_file_drop_round_trip() {
             poll: Duration::from_millis(20),
             partitions: PARTITIONS,
             acknowledge_to: Some(outbox.clone()),
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
         },
         mailbox.clone(),
     );

@@ -9,7 +9,8 @@ use std::time::Duration;
 use tradehub::finance::{FinanceConfig, FinanceInbox, InboxReport, ReconcileSettings, Settlement};
 use tradehub::model::Shipment;
 use tradehub::partners::config::Layout;
-use tradehub::partners::edifact_file::{InboxWatcher, WatcherConfig, write_atomically};
+use tradehub::partners::edifact_file::{InboxWatcher, WatcherConfig};
+use tradehub::partners::file_drop::{DEFAULT_MAX_FILE_BYTES, write_atomically};
 use tradehub::store::finance::Dossiers;
 use tradehub::store::lrn_ledger::Ledger;
 use tradehub::store::{RedisMailbox, StoreConfig};
@@ -50,7 +51,7 @@ impl Drop {
     }
 
     /// A fresh finance inbox over the folder, as a newly started hub builds it.
-    fn finance(&self, config: FinanceConfig) -> FinanceInbox {
+    fn finance(&self) -> FinanceInbox {
         let book = TariffBook::load(&default_dir()).expect("tables");
         let settings =
             ReconcileSettings::load(&root().join("config/reconcile.toml")).expect("settings");
@@ -58,7 +59,7 @@ impl Drop {
             FinanceConfig {
                 enabled: true,
                 folder: self.folder.path().to_owned(),
-                ..config
+                ..FinanceConfig::default()
             },
             Arc::new(settings),
             Arc::new(book),
@@ -67,6 +68,11 @@ impl Drop {
             PARTITIONS,
             None,
         )
+    }
+
+    /// One poll of a freshly started finance inbox with the default config.
+    async fn poll(&self) -> InboxReport {
+        self.finance().poll_once().await.expect("poll")
     }
 
     fn broker_dir(&self, broker: &str) -> std::path::PathBuf {
@@ -128,10 +134,7 @@ async fn a_symlink_in_a_broker_folder_is_set_aside_unread() {
     let logs = Logs::default();
     let report = {
         let _guard = logs.capture();
-        d.finance(FinanceConfig::default())
-            .poll_once()
-            .await
-            .expect("poll")
+        d.poll().await
     };
 
     assert_eq!((report.failed, report.processed), (1, 0), "{report:?}");
@@ -158,11 +161,7 @@ async fn a_planted_symlink_at_the_reason_path_is_not_followed() {
     std::os::unix::fs::symlink(&victim, dir.join("failed/bad.csv.reason")).expect("plant");
     std::fs::write(dir.join("bad.csv"), "not;an;invoice\n").expect("drop");
 
-    let report = d
-        .finance(FinanceConfig::default())
-        .poll_once()
-        .await
-        .expect("poll");
+    let report = d.poll().await;
 
     assert_eq!(report.failed, 1, "{report:?}");
     assert_eq!(read(&victim), format!("{SECRET};{SECRET}\n"), "target unchanged");
@@ -202,15 +201,11 @@ async fn a_planted_symlink_at_an_outbox_temporary_name_is_not_followed() {
 async fn a_file_over_the_cap_is_set_aside_unread() {
     let d = Drop::start().await;
     let dir = d.broker_dir("rest-broker");
-    let cap = 16 * 1024 * 1024;
+    let cap = DEFAULT_MAX_FILE_BYTES;
     let file = std::fs::File::create(dir.join("huge.csv")).expect("create");
     file.set_len(cap + 1).expect("grow");
 
-    let report = d
-        .finance(FinanceConfig::default())
-        .poll_once()
-        .await
-        .expect("poll");
+    let report = d.poll().await;
 
     assert_eq!(report.failed, 1, "{report:?}");
     let reason = read(&dir.join("failed/huge.csv.reason"));
@@ -228,11 +223,7 @@ async fn a_file_claimed_by_a_reader_that_crashed_is_set_aside_not_read_again() {
     std::fs::create_dir_all(dir.join("processing")).expect("processing/");
     std::fs::write(dir.join("processing/deep.xml"), "<a><a><a>").expect("claimed");
 
-    let report = d
-        .finance(FinanceConfig::default())
-        .poll_once()
-        .await
-        .expect("poll after a restart");
+    let report = d.poll().await;
 
     assert_eq!(
         report,
@@ -270,11 +261,7 @@ async fn a_document_in_another_brokers_folder_is_not_applied() {
         std::fs::write(dir.join(name), bytes).expect("drop");
     }
 
-    let report = d
-        .finance(FinanceConfig::default())
-        .poll_once()
-        .await
-        .expect("poll");
+    let report = d.poll().await;
 
     assert_eq!(
         (report.failed, report.processed),
@@ -311,6 +298,7 @@ async fn a_planted_symlink_at_an_error_reason_is_not_followed_by_the_edifact_wat
             poll: Duration::from_millis(20),
             partitions: PARTITIONS,
             acknowledge_to: None,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
         },
         d.mailbox.clone(),
     );
