@@ -254,12 +254,7 @@ impl InboxWatcher {
     /// A watcher ingesting into `mailbox`.
     pub fn new(config: WatcherConfig, mailbox: RedisMailbox) -> Self {
         let ledger = Ledger::of(&mailbox);
-        let inbox = Inbox::new(
-            config.inbox.clone(),
-            "done",
-            "error",
-            config.max_file_bytes,
-        );
+        let inbox = Inbox::new(config.inbox.clone(), "done", "error", config.max_file_bytes);
         Self {
             config,
             inbox,

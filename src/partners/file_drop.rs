@@ -359,7 +359,8 @@ impl Inbox {
         let names = waiting(&processing, |_| true);
         for name in &names {
             tracing::error!(folder = %self.dir.display(), file = name, "a file was being read when the reader stopped; set aside, not read again");
-            let reason = format!("{name}: {CRASHED} (found claimed in {PROCESSING}/); not read again");
+            let reason =
+                format!("{name}: {CRASHED} (found claimed in {PROCESSING}/); not read again");
             self.move_into(&processing, name, self.failed, Some(&reason));
         }
         names.len()
@@ -438,10 +439,9 @@ impl Inbox {
         F: Future<Output = Result<Result<T, String>, E>>,
     {
         let inbox = self.clone();
-        let (failed, waiting) =
-            off_thread(move || (inbox.recover(), inbox.waiting(wanted)))
-                .await
-                .unwrap_or_default();
+        let (failed, waiting) = off_thread(move || (inbox.recover(), inbox.waiting(wanted)))
+            .await
+            .unwrap_or_default();
         let mut drained = Drained {
             kept: Vec::new(),
             failed,

@@ -13,10 +13,10 @@ use tradehub::api::callbacks::{CALLBACK_ID_HEADER, CallbackPartner, Callbacks};
 use tradehub::api::{self, ApiState};
 use tradehub::auth::Role;
 use tradehub::partners::config::Layout;
-use tradehub::partners::file_drop::DEFAULT_MAX_FILE_BYTES;
 use tradehub::partners::edifact_file::{
     EdifactFileConfig, EdifactFileTransport, InboxWatcher, WatcherConfig,
 };
+use tradehub::partners::file_drop::DEFAULT_MAX_FILE_BYTES;
 use tradehub::partners::rest_broker::{RestBrokerConfig, RestBrokerTransport};
 use tradehub::partners::signature::{sign, unix_now};
 use tradehub::secret::Secret;

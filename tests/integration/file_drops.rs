@@ -138,7 +138,11 @@ async fn a_symlink_in_a_broker_folder_is_set_aside_unread() {
     };
 
     assert_eq!((report.failed, report.processed), (1, 0), "{report:?}");
-    assert_eq!(read(&victim), format!("{SECRET};{SECRET}\n"), "target untouched");
+    assert_eq!(
+        read(&victim),
+        format!("{SECRET};{SECRET}\n"),
+        "target untouched"
+    );
     let moved = dir.join("failed/link.csv");
     assert!(
         std::fs::symlink_metadata(&moved).is_ok_and(|m| m.file_type().is_symlink()),
@@ -164,7 +168,11 @@ async fn a_planted_symlink_at_the_reason_path_is_not_followed() {
     let report = d.poll().await;
 
     assert_eq!(report.failed, 1, "{report:?}");
-    assert_eq!(read(&victim), format!("{SECRET};{SECRET}\n"), "target unchanged");
+    assert_eq!(
+        read(&victim),
+        format!("{SECRET};{SECRET}\n"),
+        "target unchanged"
+    );
     let reasons: Vec<String> = std::fs::read_dir(dir.join("failed"))
         .expect("failed/")
         .flatten()
@@ -247,10 +255,12 @@ async fn a_document_in_another_brokers_folder_is_not_applied() {
         .record_lrn(&lrn, key, "edifact-broker")
         .await
         .expect("ledger");
-    let mut shipment: Shipment = serde_json::from_slice(&std::fs::read(
-        root().join("tests/fixtures/shipments/valid_import_jp_gb_air_preference.json"),
+    let mut shipment: Shipment = serde_json::from_slice(
+        &std::fs::read(
+            root().join("tests/fixtures/shipments/valid_import_jp_gb_air_preference.json"),
+        )
+        .expect("fixture"),
     )
-    .expect("fixture"))
     .expect("shipment");
     shipment.id = key.parse().expect("shipment id");
     let book = TariffBook::load(&default_dir()).expect("tables");
@@ -271,7 +281,9 @@ async fn a_document_in_another_brokers_folder_is_not_applied() {
     let (name, _) = &dropped[0];
     let reason = read(&dir.join("failed").join(format!("{name}.reason")));
     assert!(
-        reason.contains(&lrn) && reason.contains("edifact-broker") && reason.contains("rest-broker"),
+        reason.contains(&lrn)
+            && reason.contains("edifact-broker")
+            && reason.contains("rest-broker"),
         "{reason}"
     );
     let kept = Dossiers::of(&d.mailbox)
@@ -306,7 +318,14 @@ async fn a_planted_symlink_at_an_error_reason_is_not_followed_by_the_edifact_wat
     let report = watcher.poll_once().await.expect("poll");
 
     assert_eq!(report.rejected, 2, "{report:?}");
-    assert_eq!(read(&victim), format!("{SECRET};{SECRET}\n"), "target unchanged");
+    assert_eq!(
+        read(&victim),
+        format!("{SECRET};{SECRET}\n"),
+        "target unchanged"
+    );
     let reason = read(&inbox.join("error/link.edi.reason"));
-    assert!(reason.contains("symbolic link") && !reason.contains(SECRET), "{reason}");
+    assert!(
+        reason.contains("symbolic link") && !reason.contains(SECRET),
+        "{reason}"
+    );
 }

@@ -132,7 +132,10 @@ fn a_failure_folder_planted_as_a_link_is_not_written_through() {
     let inbox = inbox(dir.path(), 100);
     assert!(matches!(inbox.take("bad.edi"), Taken::Read(_)));
     inbox.finish("bad.edi", Some("does not map"));
-    assert!(names(elsewhere.path()).is_empty(), "nothing lands elsewhere");
+    assert!(
+        names(elsewhere.path()).is_empty(),
+        "nothing lands elsewhere"
+    );
     assert!(
         dir.path().join(PROCESSING).join("bad.edi").is_file(),
         "the file stays claimed, to be set aside once the folder is fixed"
@@ -153,8 +156,7 @@ fn a_claim_left_behind_is_set_aside_as_crashed_and_a_released_one_is_read_again(
     let next = inbox(dir.path(), 100);
     assert_eq!(next.recover(), 1);
     assert_eq!(next.waiting(|_| true), ["b.edi"]);
-    let reason =
-        std::fs::read_to_string(dir.path().join("failed/a.edi.reason")).expect("reason");
+    let reason = std::fs::read_to_string(dir.path().join("failed/a.edi.reason")).expect("reason");
     assert!(reason.starts_with("a.edi: crashed the reader"), "{reason}");
     assert!(names(&dir.path().join(PROCESSING)).is_empty());
 }
