@@ -55,6 +55,9 @@ mod callbacks;
 #[path = "integration/e2e.rs"]
 mod e2e;
 #[cfg(feature = "sim")]
+#[path = "integration/file_drops.rs"]
+mod file_drops;
+#[cfg(feature = "sim")]
 #[path = "integration/finance.rs"]
 mod finance;
 #[cfg(feature = "sim")]

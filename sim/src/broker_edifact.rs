@@ -18,7 +18,7 @@ use serde_json::Value;
 use super::broker::{BrokerCounters, BrokerSimConfig, Faults, Scenario, Shared, SimDeclaration};
 use crate::settlement::BrokerStyle;
 use tradehub::model::DeclarationStatus;
-use tradehub::partners::edifact_file::{waiting_files, write_atomically};
+use tradehub::partners::file_drop::{waiting, write_atomically};
 
 #[cfg(test)]
 mod tests;
@@ -240,7 +240,10 @@ async fn run(shared: Arc<Shared>, config: EdifactSimConfig) {
 }
 
 fn pending(outbox: &Path) -> Vec<PathBuf> {
-    waiting_files(outbox, |n| n.ends_with(".edi"))
+    waiting(outbox, |n| n.ends_with(".edi"))
+        .into_iter()
+        .map(|n| outbox.join(n))
+        .collect()
 }
 
 fn take(outbox: &Path, path: &Path) {

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use tradehub::finance::inbox::saga_shipment;
 use tradehub::model::{Currency, Direction, Shipment};
-use tradehub::partners::edifact_file::write_atomically;
+use tradehub::partners::file_drop::write_atomically;
 use tradehub::store::RedisMailbox;
 use tradehub::store::lrn_ledger::Ledger;
 use tradehub::tariff::duty::{self, TariffBook};

@@ -8,9 +8,10 @@ use std::process::ExitCode;
 
 use super::{EXIT_PROBLEMS, EXIT_USAGE};
 use crate::finance::batch::{self, Dossier, Outcome, Status};
-use crate::finance::inbox::{broker_dirs, files};
+use crate::finance::inbox::{broker_dirs, is_document};
 use crate::finance::{ReconcileSettings, documents};
 use crate::partners::config::Layout;
+use crate::partners::file_drop;
 use crate::tariff::duty::{TariffBook, default_dir};
 
 /// Arguments of `tradehub reconcile`.
@@ -89,13 +90,9 @@ fn gather(folder: &Path, layout: &Layout) -> (BTreeMap<String, Dossier>, Vec<Str
     let mut dossiers: BTreeMap<String, Dossier> = BTreeMap::new();
     let mut unreadable = Vec::new();
     for (broker, dir) in broker_dirs(folder) {
-        for path in files(&dir) {
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let read = std::fs::read(&path)
-                .map_err(|e| format!("{}: {e}", path.display()))
+        for name in file_drop::waiting(&dir, is_document) {
+            let read = file_drop::read_regular(&dir, &name, file_drop::DEFAULT_MAX_FILE_BYTES)
+                .map_err(|e| format!("{broker}/{e}"))
                 .and_then(|bytes| {
                     documents::read(&name, &bytes, &broker, layout)
                         .map_err(|e| format!("{broker}/{e}"))

@@ -2,9 +2,11 @@
 //! documents, keeps each one durably in Redis under its declaration, and reconciles every
 //! declaration whose documents are complete.
 //!
-//! Layout: `<folder>/<broker>/` per broker (named as its partner template). A readable file
-//! moves to `<broker>/processed/`; an unreadable one, or one naming an LRN this hub did not
-//! file, moves to `<broker>/failed/` with `<name>.reason` beside it. Nothing is deleted.
+//! Layout: `<folder>/<broker>/` per broker (named as its partner template), read through
+//! [`Inbox`]: no links followed, a size cap (`max_file_bytes`), each file claimed in
+//! `<broker>/processing/` while it is read. A readable file moves to `<broker>/processed/`; an
+//! unreadable one, one that crashed the reader, or one naming an LRN this hub did not file with
+//! that broker, moves to `<broker>/failed/` with `<name>.reason` beside it. Nothing is deleted.
 //!
 //! The store keeps a dossier per declaration, with the saga key, one entry per document
 //! (`assessment`, `invoice`, `declaration`) and the last outcome, and the set of LRNs still to
@@ -35,7 +37,7 @@ use super::post::{self, PostError};
 use super::settings::{FinanceConfig, ReconcileSettings, SettingsError};
 use crate::model::{Money, Shipment};
 use crate::partners::config::Layout;
-use crate::partners::edifact_file::{move_into, waiting_files};
+use crate::partners::file_drop::Inbox;
 use crate::partners::filing;
 use crate::partners::odoo::OdooClient;
 use crate::store::RedisMailbox;
@@ -162,34 +164,17 @@ impl FinanceInbox {
         let mut report = InboxReport::default();
         let mut touched = BTreeSet::new();
         for (broker, dir) in broker_dirs(&self.config.folder) {
-            let waiting = files(&dir);
-            report.more |= waiting.len() > FILES_PER_POLL;
-            for path in waiting.into_iter().take(FILES_PER_POLL) {
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let bytes = match std::fs::read(&path) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        set_aside(&path, &format!("{name}: cannot be read: {e}"));
-                        report.failed += 1;
-                        continue;
-                    }
-                };
-                match self.keep(&name, &bytes, &broker).await? {
-                    Ok(lrns) => {
-                        touched.extend(lrns);
-                        move_into(&path, "processed", None);
-                        report.processed += 1;
-                    }
-                    Err(reason) => {
-                        tracing::warn!(broker = %broker, file = %path.display(), %reason, "settlement document set aside");
-                        set_aside(&path, &reason);
-                        report.failed += 1;
-                    }
-                }
-            }
+            let inbox = Inbox::new(dir, "processed", "failed", self.config.max_file_bytes);
+            let broker = broker.as_str();
+            let drained = inbox
+                .drain(is_document, FILES_PER_POLL, |name, bytes| async move {
+                    self.keep(&name, &bytes, broker).await
+                })
+                .await?;
+            report.processed += drained.kept.len();
+            report.failed += drained.failed;
+            report.more |= drained.more;
+            touched.extend(drained.kept.into_iter().flatten());
         }
         touched.extend(self.dossiers.to_settle().await?);
         // Declarations are independent (each posting is looked up before it is made), so
@@ -224,13 +209,21 @@ impl FinanceInbox {
         };
         let mut keyed = Vec::with_capacity(settlements.len());
         for s in settlements {
-            let Some(key) = self.ledger.lrn_key(s.lrn()).await? else {
+            let Some(filing) = self.ledger.filing(s.lrn()).await? else {
                 return Ok(Err(format!(
                     "{name}: LRN {} was not filed through this hub",
                     s.lrn()
                 )));
             };
-            keyed.push((key, s));
+            if filing.partner != broker {
+                tracing::warn!(broker, lrn = s.lrn(), filed_with = %filing.partner, file = name, "a settlement document arrived in another broker's folder; not applied");
+                return Ok(Err(format!(
+                    "{name}: LRN {} was filed with {}, not with {broker} whose folder it came from; not applied",
+                    s.lrn(),
+                    filing.partner
+                )));
+            }
+            keyed.push((filing.key, s));
         }
         let mut lrns = Vec::with_capacity(keyed.len());
         for (key, s) in keyed {
@@ -437,14 +430,15 @@ pub async fn saga_shipment(
         .and_then(|s| serde_json::from_value(s).ok()))
 }
 
-/// `(broker, folder)` for each broker subfolder, by name.
+/// `(broker, folder)` for each broker subfolder (a real folder, not a link), by name.
 pub fn broker_dirs(root: &Path) -> Vec<(String, PathBuf)> {
     let mut dirs: Vec<(String, PathBuf)> = std::fs::read_dir(root)
         .into_iter()
         .flatten()
         .flatten()
+        // A link is not a broker folder: it could lead anywhere.
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .map(|e| e.path())
-        .filter(|p| p.is_dir())
         .filter_map(|p| {
             let name = p.file_name()?.to_str()?.to_owned();
             (!name.starts_with('.')).then_some((name, p))
@@ -454,12 +448,8 @@ pub fn broker_dirs(root: &Path) -> Vec<(String, PathBuf)> {
     dirs
 }
 
-/// The documents waiting in a broker's folder, oldest name first (temporary and `.reason` files
-/// are not documents).
-pub fn files(dir: &Path) -> Vec<PathBuf> {
-    waiting_files(dir, |n| !n.ends_with(".tmp") && !n.ends_with(".reason"))
-}
-
-fn set_aside(path: &Path, reason: &str) {
-    move_into(path, "failed", Some(reason));
+/// Whether a file name in a broker's folder is a document (temporary and `.reason` files are
+/// not).
+pub fn is_document(name: &str) -> bool {
+    !name.ends_with(".tmp") && !name.ends_with(".reason")
 }

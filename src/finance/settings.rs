@@ -29,6 +29,8 @@ pub struct FinanceConfig {
     pub settings: PathBuf,
     /// Tariff tables the estimate is recomputed with (the saga's tables).
     pub tariffs: PathBuf,
+    /// Files larger than this many bytes are set aside in `failed/` unread.
+    pub max_file_bytes: u64,
 }
 
 impl Default for FinanceConfig {
@@ -39,6 +41,7 @@ impl Default for FinanceConfig {
             poll: Duration::from_secs(5),
             settings: PathBuf::from("config/reconcile.toml"),
             tariffs: PathBuf::from("config/tariffs"),
+            max_file_bytes: crate::partners::file_drop::DEFAULT_MAX_FILE_BYTES,
         }
     }
 }

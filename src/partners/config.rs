@@ -55,6 +55,9 @@ pub enum TransportConfig {
         outbox: String,
         /// Where we read.
         inbox: String,
+        /// Files larger than this many bytes are set aside unread (default 16 MiB).
+        #[serde(default = "super::file_drop::default_max_file_bytes")]
+        max_file_bytes: u64,
     },
     /// X12 files.
     X12File {

@@ -1,21 +1,23 @@
 //! The EDIFACT customs broker over a file drop (`edifact-broker` template): CUSDEC
 //! out into an outbox folder, CUSRES and CONTRL in from an inbox folder.
 //!
-//! Sending writes the interchange to a temporary file and renames it to
-//! `<LRN>.edi` (or `<LRN>.cancel.edi`), so the broker never reads half a file and a
-//! resend overwrites rather than duplicates. The acknowledgement of a send is
+//! Sending writes the interchange to a temporary file with a random name and renames it to
+//! `<LRN>.edi` (or `<LRN>.cancel.edi`) ([`write_atomically`]), so the broker never reads half
+//! a file and a resend overwrites rather than duplicates. The acknowledgement of a send is
 //! `{lrn, status: null}`: the broker's answers arrive later as files.
 //!
 //! The [`InboxWatcher`] polls the inbox: each file is parsed through the inbound
 //! mapping, its LRN resolved (a CONTRL names only the interchange it acknowledges,
 //! looked up in the [`Ledger`]; an LRN filed with another broker is refused), and ingested as `customs.status` with the file's
-//! content hash as idempotency key. Processed files move to `done/`; files that cannot
-//! be used move to `error/` with a `<name>.reason` beside them. Nothing is deleted.
+//! content hash as idempotency key. The folder is read through [`Inbox`] (no links followed,
+//! a size cap, each file claimed in `processing/` while it is read). Processed files move to
+//! `done/`; files that cannot be used, or that crashed the reader, move to `error/` with a
+//! `<name>.reason` beside them. Nothing is deleted.
 //! Each new CUSRES is answered with our CONTRL (checked against the template's
 //! directory) in [`WatcherConfig::acknowledge_to`]; a CONTRL is never answered.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -23,6 +25,7 @@ use tradehub_actors::envelope::Envelope;
 use tradehub_actors::partner::{CallError, Transport};
 
 use super::config::Layout;
+use super::file_drop::{Inbox, write_atomically};
 use super::filing;
 use crate::formats::CodecSettings;
 use crate::store::RedisMailbox;
@@ -67,20 +70,6 @@ pub fn outbox_name(lrn: &str, cancel: bool) -> String {
     } else {
         format!("{safe}.edi")
     }
-}
-
-/// Writes `bytes` to `dir/name` atomically: a hidden temporary file, flushed to disk, then a
-/// rename, so the name never shows a partial file, even after a crash of the machine.
-pub fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
-    use std::io::Write as _;
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let mut file = std::fs::File::create(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    let target = dir.join(name);
-    std::fs::rename(&tmp, &target)?;
-    Ok(target)
 }
 
 /// A failure of the ledger or the outbox: worth another try.
@@ -237,6 +226,8 @@ pub struct WatcherConfig {
     pub partitions: u16,
     /// Folder our CONTRLs for received CUSRES go to (usually the outbox); none: not sent.
     pub acknowledge_to: Option<PathBuf>,
+    /// Larger files are set aside unread (the template's `transport.max_file_bytes`).
+    pub max_file_bytes: u64,
 }
 
 /// What one poll did.
@@ -246,7 +237,7 @@ pub struct PollReport {
     pub ingested: usize,
     /// Files whose input was already durable (a repeat).
     pub duplicates: usize,
-    /// Files moved to `error/`.
+    /// Files moved to `error/` (refused unread, unusable, or left by a reader that crashed).
     pub rejected: usize,
 }
 
@@ -254,68 +245,49 @@ pub struct PollReport {
 #[derive(Debug, Clone)]
 pub struct InboxWatcher {
     config: WatcherConfig,
+    inbox: Inbox,
     mailbox: RedisMailbox,
     ledger: Ledger,
-}
-
-enum FileOutcome {
-    Ingested { duplicate: bool },
-    Rejected(String),
 }
 
 impl InboxWatcher {
     /// A watcher ingesting into `mailbox`.
     pub fn new(config: WatcherConfig, mailbox: RedisMailbox) -> Self {
         let ledger = Ledger::of(&mailbox);
+        let inbox = Inbox::new(config.inbox.clone(), "done", "error", config.max_file_bytes);
         Self {
             config,
+            inbox,
             mailbox,
             ledger,
         }
     }
 
-    /// Handles every file in the inbox once, oldest name first. An error means the store
-    /// was unavailable; the files stay in the inbox for the next poll.
+    /// Handles every file in the inbox once, oldest name first (see [`Inbox::drain`]). An
+    /// error means the store was unavailable; the files stay in the inbox for the next poll.
     pub async fn poll_once(&self) -> Result<PollReport, filing::IngestError> {
-        let mut report = PollReport::default();
-        // File system work runs on the blocking pool, not on the actors' thread.
-        let inbox = self.config.inbox.clone();
-        let files =
-            tokio::task::spawn_blocking(move || waiting_files(&inbox, |n| !n.ends_with(".tmp")))
-                .await
-                .unwrap_or_default();
-        for path in files {
-            let Ok(bytes) = tokio::fs::read(&path).await else {
-                continue;
-            };
-            let (folder, reason) = match self.handle(&bytes).await? {
-                FileOutcome::Ingested { duplicate } => {
-                    if duplicate {
-                        report.duplicates += 1;
-                    } else {
-                        report.ingested += 1;
-                    }
-                    ("done", None)
-                }
-                FileOutcome::Rejected(reason) => {
-                    tracing::warn!(partner = %self.config.partner, file = %path.display(), %reason, "inbound file set aside");
-                    report.rejected += 1;
-                    ("error", Some(reason))
-                }
-            };
-            let _ = tokio::task::spawn_blocking(move || {
-                move_into(&path, folder, reason.as_deref());
-            })
-            .await;
-        }
-        Ok(report)
+        let drained = self
+            .inbox
+            .drain(
+                |n| !n.ends_with(".tmp"),
+                usize::MAX,
+                |_, bytes| async move { self.handle(&bytes).await },
+            )
+            .await?;
+        let duplicates = drained.kept.iter().filter(|d| **d).count();
+        Ok(PollReport {
+            ingested: drained.kept.len() - duplicates,
+            duplicates,
+            rejected: drained.failed,
+        })
     }
 
-    async fn handle(&self, bytes: &[u8]) -> Result<FileOutcome, filing::IngestError> {
+    /// Ingests one file: `Ok(Ok(duplicate))`, or `Ok(Err(reason))` when it cannot be used.
+    async fn handle(&self, bytes: &[u8]) -> Result<Result<bool, String>, filing::IngestError> {
         let partner = &self.config.partner;
         let canonical = match filing::inbound_json(&self.config.layout, partner, bytes) {
             Ok(c) => c,
-            Err(e) => return Ok(FileOutcome::Rejected(format!("does not map: {e}"))),
+            Err(e) => return Ok(Err(format!("does not map: {e}"))),
         };
         let lrn = match canonical.get("lrn").and_then(Value::as_str) {
             Some(lrn) => Some(lrn.to_owned()),
@@ -332,8 +304,8 @@ impl InboxWatcher {
             },
         };
         let Some(lrn) = lrn else {
-            return Ok(FileOutcome::Rejected(
-                "names no LRN and no interchange sent by this hub".into(),
+            return Ok(Err(
+                "names no LRN and no interchange sent by this hub".into()
             ));
         };
         let Some(filed) = self
@@ -342,14 +314,10 @@ impl InboxWatcher {
             .await
             .map_err(|e| store_error(partner, e))?
         else {
-            return Ok(FileOutcome::Rejected(format!(
-                "LRN {lrn} was not filed through this hub"
-            )));
+            return Ok(Err(format!("LRN {lrn} was not filed through this hub")));
         };
         if filed.partner != *partner {
-            return Ok(FileOutcome::Rejected(format!(
-                "LRN {lrn} was not filed with {partner}"
-            )));
+            return Ok(Err(format!("LRN {lrn} was not filed with {partner}")));
         }
         let key = filed.key;
         let report = filing::status_report(&canonical, &lrn);
@@ -372,7 +340,7 @@ impl InboxWatcher {
         if cusres && !duplicate {
             self.acknowledge(bytes).await;
         }
-        Ok(FileOutcome::Ingested { duplicate })
+        Ok(Ok(duplicate))
     }
 
     /// Writes our CONTRL for a received interchange; a failure is logged, never fatal
@@ -454,55 +422,5 @@ fn store_error(partner: &str, e: LedgerError) -> filing::IngestError {
         id: format!("file:{partner}"),
         key: String::new(),
         source: tradehub_actors::mailbox::MailboxError::Unavailable(e.to_string()),
-    }
-}
-
-/// The regular files in `dir` whose names `wanted` accepts, oldest name first; hidden files are
-/// skipped and an unreadable folder has none. Shared by every file-drop inbox.
-pub fn waiting_files(dir: &Path, wanted: impl Fn(&str) -> bool) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut files: Vec<PathBuf> = entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_file())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| !n.starts_with('.') && wanted(n))
-        })
-        .collect();
-    files.sort();
-    files
-}
-
-/// Moves `path` into its sibling folder `folder`, keeping earlier files of the same name (a
-/// suffix is added), with a `.reason` file beside it when given, written first so that a file
-/// set aside is never without its reason.
-pub fn move_into(path: &Path, folder: &str, reason: Option<&str>) {
-    let (Some(dir), Some(name)) = (path.parent().map(|d| d.join(folder)), path.file_name()) else {
-        return;
-    };
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        tracing::error!(dir = %dir.display(), error = %e, "cannot make the folder; the file stays where it is");
-        return;
-    }
-    let name = name.to_string_lossy().into_owned();
-    let mut target = dir.join(&name);
-    let mut n = 1;
-    while target.exists() {
-        target = dir.join(format!("{name}.{n}"));
-        n += 1;
-    }
-    if let Some(reason) = reason {
-        let mut reason_file = target.clone().into_os_string();
-        reason_file.push(".reason");
-        if let Err(e) = std::fs::write(&reason_file, reason) {
-            tracing::error!(file = %path.display(), error = %e, "cannot write the reason file");
-        }
-    }
-    if let Err(e) = std::fs::rename(path, &target) {
-        tracing::error!(file = %path.display(), error = %e, "cannot move the file; it stays where it is");
     }
 }

@@ -326,7 +326,11 @@ fn broker(
             .map_err(wiring_error(what))?;
             Ok(Broker::Rest(rest))
         }
-        TransportConfig::EdifactFile { outbox, inbox } => {
+        TransportConfig::EdifactFile {
+            outbox,
+            inbox,
+            max_file_bytes,
+        } => {
             let outbox = link.outbox.clone().unwrap_or_else(|| PathBuf::from(outbox));
             let inbox = link.inbox.clone().unwrap_or_else(|| PathBuf::from(inbox));
             for dir in [&outbox, &inbox] {
@@ -347,6 +351,7 @@ fn broker(
                     poll: link.poll_every,
                     partitions,
                     acknowledge_to: Some(outbox),
+                    max_file_bytes,
                 },
             })
         }

@@ -16,6 +16,7 @@ use tradehub::partners::config::Layout;
 use tradehub::partners::edifact_file::{
     EdifactFileConfig, EdifactFileTransport, InboxWatcher, WatcherConfig,
 };
+use tradehub::partners::file_drop::DEFAULT_MAX_FILE_BYTES;
 use tradehub::partners::rest_broker::{RestBrokerConfig, RestBrokerTransport};
 use tradehub::partners::signature::{sign, unix_now};
 use tradehub::secret::Secret;
@@ -714,6 +715,7 @@ async fn edifact_file_drop_round_trip() {
             poll: Duration::from_millis(20),
             partitions: PARTITIONS,
             acknowledge_to: Some(outbox.clone()),
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
         },
         mailbox.clone(),
     );

@@ -284,3 +284,88 @@ async fn a_hub_killed_twice_mid_run_ends_every_shipment_once_without_duplicate_f
     assert_filings(&world, options.seed, &outcomes, 1 + kills);
     world.stop().await;
 }
+
+/// Issue 16: a 3.5 MB XML file nested 500,000 levels deep, dropped into the finance inbox, once
+/// overflowed the parser's stack, killed `serve`, stayed in the inbox and killed it again at
+/// every restart. It must end in `failed/` with its reason while the hub keeps serving, and a
+/// restart must neither read it again nor find anything left claimed.
+#[actix_web::test]
+async fn deep_xml_in_the_finance_inbox_is_set_aside_and_the_hub_keeps_running() {
+    let mut options = options(1);
+    options.hub = HubMode::Process(PathBuf::from(env!("CARGO_BIN_EXE_tradehub")));
+    let mut world = World::start(&options).await.expect("the world starts");
+    let broker = world.finance_folder().join("rest-broker");
+    let depth = 500_000;
+    let deep = format!("{}{}", "<a>".repeat(depth), "</a>".repeat(depth));
+    tradehub::partners::file_drop::write_atomically(&broker, "deep.xml", deep.as_bytes())
+        .expect("drop the file");
+
+    let reason_file = broker.join("failed/deep.xml.reason");
+    let until = Instant::now() + Duration::from_secs(60);
+    while !reason_file.is_file() {
+        assert!(
+            Instant::now() < until,
+            "deep.xml was not set aside within 60 s; hub log:\n{}",
+            world.hub_log_tail(6000)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let ready = |world: &World| {
+        let request = world.http.get(format!("{}/readyz", world.api)).send();
+        async move { request.await.is_ok_and(|r| r.status().is_success()) }
+    };
+    assert!(
+        ready(&world).await,
+        "the hub keeps running; hub log:\n{}",
+        world.hub_log_tail(6000)
+    );
+    let reason = std::fs::read_to_string(&reason_file).expect("the reason");
+    assert!(
+        reason.contains("deep.xml") && reason.contains("depth"),
+        "the reason names the file and the limit: {reason}"
+    );
+    assert!(!reason.contains("<a><a>"), "no content in the reason");
+
+    world.kill_hub().expect("SIGKILL the hub");
+    world.restart_hub().await.expect("a clean restart");
+    // A file dropped after the restart is read: the inbox polls again, past the old one.
+    tradehub::partners::file_drop::write_atomically(&broker, "later.xml", b"<a>")
+        .expect("drop another file");
+    let until = Instant::now() + Duration::from_secs(60);
+    while !broker.join("failed/later.xml.reason").is_file() {
+        assert!(
+            Instant::now() < until,
+            "the inbox did not poll after the restart; hub log:\n{}",
+            world.hub_log_tail(6000)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready(&world).await, "the hub serves after the restart");
+    let names = |dir: PathBuf| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        names(broker.join("failed")),
+        [
+            "deep.xml",
+            "deep.xml.reason",
+            "later.xml",
+            "later.xml.reason"
+        ],
+        "set aside once, not read again"
+    );
+    assert!(
+        names(broker.join("processing")).is_empty(),
+        "nothing left claimed"
+    );
+    assert!(!broker.join("deep.xml").exists(), "not back in the inbox");
+    world.stop().await;
+}

@@ -368,7 +368,7 @@ pub struct World {
     pub http: reqwest::Client,
     /// The people's API tokens.
     pub tokens: PeopleTokens,
-    _folders: tempfile::TempDir,
+    folders: tempfile::TempDir,
 }
 
 impl World {
@@ -532,7 +532,7 @@ impl World {
             api,
             http,
             tokens,
-            _folders: folders,
+            folders,
         })
     }
 
@@ -615,6 +615,11 @@ impl World {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// The finance inbox's folder: one subfolder per broker.
+    pub fn finance_folder(&self) -> PathBuf {
+        self.folders.path().join("finance")
     }
 
     /// The last `chars` characters of the hub process's log (empty for an in-process hub).
