@@ -728,6 +728,8 @@ async fn the_audit_chain_verifies_and_reveals_tampering() {
             .arg(data)
             .arg("hash")
             .arg(&e.hash)
+            .arg("kid")
+            .arg(&e.kid)
             .query_async(&mut conn)
             .await
             .unwrap();
