@@ -1,6 +1,6 @@
 //! The audit trail as an attacker would go at it, with write access to Redis but not to the audit
 //! key or the anchor file: an entry edited and the chain re-computed without the key, a stream
-//! deleted with its head, a tail cut off, entries reordered or inserted, a wrong key; and that
+//! deleted with its head, a tail cut off, entries reordered, removed or inserted, a wrong key; and that
 //! concurrent writers of one partition still make one chain, that a trimmed chain verifies from
 //! a signed base, and that an API action's entry names the principal and the source address.
 
@@ -282,6 +282,15 @@ async fn reordered_or_inserted_entries_are_named() {
         (at.at.as_str(), at.seq),
         (entries[1].id.0.as_str(), 2),
         "{at}"
+    );
+    let mut removed = entries.clone();
+    removed.remove(1);
+    trail.rewrite(6, &removed).await;
+    let at = broken(trail.mb.verify_audit(6).await);
+    assert_eq!(
+        (at.at.as_str(), at.seq),
+        (entries[2].id.0.as_str(), 2),
+        "an entry removed from the middle: {at}"
     );
 
     trail.commits(7, 3).await;
