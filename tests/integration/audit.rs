@@ -466,7 +466,7 @@ async fn the_anchor_file_and_stream_must_agree() {
     let mut trail = Trail::start().await;
     trail.commits(11, 1).await;
     trail.anchor().await;
-    trail.commits(11, 1).await;
+    trail.commits(12, 1).await;
     trail.anchor().await;
     let report = trail.trail().await;
     assert!(report.is_intact(), "{report:?}");
