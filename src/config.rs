@@ -18,7 +18,7 @@ use rust_decimal::Decimal;
 use crate::auth::{AuthSettings, LimitSettings, OidcConfig};
 use crate::partners::config::{Auth, Layout};
 use crate::partners::odoo::{OdooSettings, OdooTransport};
-use crate::store::StoreConfig;
+use crate::store::{AuditConfig, StoreConfig};
 use crate::tls::TlsConfig;
 use crate::workflow::shipment::SagaSettings;
 use crate::workflow::shipment::four_eyes::FourEyes;
@@ -75,6 +75,8 @@ pub struct HubConfig {
     /// Partner connections' runtime limits, by partner name; a connection without an entry
     /// gets the defaults.
     pub partners: BTreeMap<String, PartnerLimits>,
+    /// The audit trail's keys and anchors.
+    pub audit: AuditConfig,
 }
 
 /// Which saga the partitions run.
@@ -537,6 +539,7 @@ impl HubConfig {
         .into();
         let layout = Layout::new(&self.runtime.home);
         read.extend(self.metrics.token_env.clone());
+        read.extend(self.audit.key_variables().map(str::to_owned));
         for name in layout.partner_names().unwrap_or_default() {
             let Ok(template) = layout.template(&name) else {
                 continue;
@@ -631,6 +634,26 @@ impl HubConfig {
         }
         if self.auth.pepper_env.is_empty() {
             return invalid("auth.pepper_env", "must name an environment variable");
+        }
+        if self.audit.anchor_every.is_zero() {
+            return invalid("audit.anchor_every", "must be longer than zero");
+        }
+        if self.audit.key_env.is_empty() && self.audit.key_file.is_none() {
+            return invalid(
+                "audit.key_env",
+                "must name an environment variable, or set key_file",
+            );
+        }
+        if let Some(key) = self
+            .audit
+            .previous
+            .iter()
+            .find(|key| key.key_env.is_none() == key.key_file.is_none())
+        {
+            return Err(ConfigError::Invalid {
+                key: "audit.previous",
+                problem: format!("key {:?} needs exactly one of key_env and key_file", key.id),
+            });
         }
         if let Err((key, problem)) = self.auth.oidc.check() {
             return invalid(key, &problem);

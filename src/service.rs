@@ -3,6 +3,7 @@
 //! hands it what it needs as values; the API knows nothing of the service.
 
 pub mod addrs;
+pub mod anchoring;
 pub mod leases;
 pub mod readiness;
 pub mod run;

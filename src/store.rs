@@ -19,7 +19,7 @@
 //! | `keys.rs` | every key name, with its hash tag |
 //! | `scripts.rs`, `scripts/*.lua` | the atomic steps (commit, ingest, timers, DLQ, trim, leases) |
 //! | `port.rs` | `Mailbox`, `MailboxOps` and `Leases` for `RedisMailbox` |
-//! | `audit.rs` | the hash-chained audit stream and its verification |
+//! | `audit.rs`, `audit/` | the audit chain signed with HMAC-SHA256, its anchors and its verification |
 //! | `persistence.rs` | whether the Redis persists what it acknowledges |
 //! | `server.rs` | the server's own figures (commands processed), for benchmarks |
 //! | `reply.rs` | decoding replies, mapping errors |
@@ -56,11 +56,15 @@ use redis::{Cmd, ErrorKind, FromRedisValue, Pipeline, Script, Value};
 use tradehub_actors::clock::Millis;
 use tradehub_actors::mailbox::{EntryId, MailboxError, MailboxResult, Partition, StreamName};
 
-pub use audit::{AuditBreak, AuditEntry, AuditError};
+pub use audit::{
+    Anchor, AnchorError, AuditBreak, AuditConfig, AuditEntry, AuditError, AuditKey, AuditKeyError,
+    AuditKeySource, AuditKeys, Head, PartitionCheck, Signature, TrailReport,
+};
 pub use config::{Credentials, StoreConfig, redact};
 pub use keys::{GROUP, KeyError, Keys};
 pub use persistence::PersistenceInfo;
 
+use audit::AuditChains;
 use reply::map_err;
 use scripts::Scripts;
 
@@ -104,6 +108,7 @@ struct Inner {
     config: StoreConfig,
     scripts: Scripts,
     commands: AtomicU64,
+    audit: AuditChains,
 }
 
 impl std::fmt::Debug for RedisMailbox {
@@ -115,11 +120,22 @@ impl std::fmt::Debug for RedisMailbox {
 }
 
 impl RedisMailbox {
-    /// Connect to Redis and load the scripts.
+    /// Connect to Redis and load the scripts, with audit keys of this process alone
+    /// ([`AuditKeys::ephemeral`]): for tests, benchmarks and tools that write no audit trail
+    /// anyone else must verify.
     ///
     /// Fails with `Unavailable` when Redis cannot be reached and with `Protocol`
     /// when the configuration is unusable (bad URL or prefix).
     pub async fn connect(config: StoreConfig) -> MailboxResult<Self> {
+        Self::connect_audited(config, AuditKeys::ephemeral()).await
+    }
+
+    /// Connect to Redis and load the scripts; the audit trail is signed and verified with
+    /// `audit_keys`.
+    pub async fn connect_audited(
+        config: StoreConfig,
+        audit_keys: AuditKeys,
+    ) -> MailboxResult<Self> {
         let keys = Keys::new(&config.prefix).map_err(|e| MailboxError::Protocol(e.to_string()))?;
         let client = config.client()?;
         let base = ConnectionManagerConfig::new()
@@ -143,6 +159,7 @@ impl RedisMailbox {
                 config,
                 scripts: Scripts::new(),
                 commands: AtomicU64::new(0),
+                audit: AuditChains::new(audit_keys),
             }),
         };
         mailbox.load_scripts().await?;

@@ -21,6 +21,9 @@ mod store;
 #[path = "integration/runtime.rs"]
 mod runtime;
 
+#[path = "integration/audit.rs"]
+mod audit;
+
 #[path = "integration/model.rs"]
 mod model;
 

@@ -29,6 +29,7 @@
 //! callback id writes nothing and gets the first answer.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
@@ -43,6 +44,7 @@ use crate::partners::signature::{self, DEFAULT_TOLERANCE};
 use crate::secret::{MissingSecret, Secret};
 use crate::store::callbacks::{RejectedCallback, first_sighting, forget_sighting, keep_rejected};
 use crate::store::lrn_ledger::Ledger;
+use crate::workflow::shipment::inputs::Actor;
 
 #[cfg(test)]
 mod tests;
@@ -419,19 +421,40 @@ async fn take(
         }
     };
     let ledger = Ledger::of(&state.mailbox);
+    // The signature authenticated the partner; the audit trail records it with the connection's
+    // peer address (no proxy header is trusted).
+    let caller = json!(Actor {
+        id: format!("partner:{name}"),
+        label: name.to_owned(),
+        source: request
+            .peer_addr()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |addr| addr.ip())
+            .to_string(),
+    });
+    let from = Sender {
+        name,
+        caller: &caller,
+    };
     let answer = match partner.kind {
         CallbackKind::Broker => {
-            broker(state, &ledger, name, &callback_id, &canonical, body).await?
+            broker(state, &ledger, from, &callback_id, &canonical, body).await?
         }
-        CallbackKind::Carrier => carrier(state, &ledger, name, &canonical, body).await?,
+        CallbackKind::Carrier => carrier(state, &ledger, from, &canonical, body).await?,
     };
     Ok(HttpResponse::Accepted().json(answer))
+}
+
+/// The partner a verified callback came from: its name and the caller its inputs record.
+#[derive(Clone, Copy)]
+struct Sender<'a> {
+    name: &'a str,
+    caller: &'a Value,
 }
 
 async fn broker(
     state: &ApiState,
     ledger: &Ledger,
-    name: &str,
+    Sender { name, caller }: Sender<'_>,
     callback_id: &str,
     canonical: &Value,
     body: &[u8],
@@ -464,13 +487,15 @@ async fn broker(
     };
     let report = filing::status_report(canonical, lrn);
     let id = format!("cb:{name}:{callback_id}");
+    let mut input = report.clone();
+    input["caller"] = caller.clone();
     let (entry, duplicate) = filing::ingest(
         &state.mailbox,
         state.partitions,
         &key,
         filing::STATUS_KIND,
         &id,
-        report.clone(),
+        input,
     )
     .await
     .map_err(|e| Problem::unavailable(e.to_string()))?;
@@ -521,7 +546,7 @@ fn carrier_references(canonical: &Value) -> Vec<String> {
 async fn carrier(
     state: &ApiState,
     ledger: &Ledger,
-    name: &str,
+    Sender { name, caller }: Sender<'_>,
     canonical: &Value,
     body: &[u8],
 ) -> Result<Value, CallbackError> {
@@ -589,8 +614,7 @@ async fn carrier(
                 .as_bytes()
             )
         );
-        let report =
-            json!({ "code": milestone, "at": at, "location": location, "carrier": carrier });
+        let report = json!({ "code": milestone, "at": at, "location": location, "carrier": carrier, "caller": caller });
         let (entry, dup) = filing::ingest(
             &state.mailbox,
             state.partitions,

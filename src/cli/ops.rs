@@ -11,7 +11,7 @@ use tradehub_actors::mailbox::{EntryId, Mailbox, MailboxOps, Partition};
 
 use super::{EXIT_PROBLEMS, EXIT_USAGE};
 use crate::config::{HubConfig, default_path};
-use crate::store::{AuditError, RedisMailbox};
+use crate::store::{AuditKeys, RedisMailbox, TrailReport};
 
 /// Where the hub's Redis is.
 #[derive(Debug, Args)]
@@ -77,7 +77,8 @@ pub struct AuditArgs {
 
 #[derive(Debug, Subcommand)]
 enum Audit {
-    /// Verify the hash chain of every partition's audit stream.
+    /// Verify every partition's audit chain (MACs, links, positions, head, base) and every
+    /// anchor, from the anchor file and the Redis stream; names the first entry that fails.
     Verify,
 }
 
@@ -85,17 +86,26 @@ enum Audit {
 pub(super) fn connect(
     connection: &Connection,
 ) -> Result<(HubConfig, RedisMailbox, tokio::runtime::Runtime), String> {
+    connect_with(connection, |_| Ok(AuditKeys::ephemeral()))
+}
+
+/// [`connect`], with the audit keys `keys` reads from the configuration.
+fn connect_with(
+    connection: &Connection,
+    keys: impl FnOnce(&HubConfig) -> Result<AuditKeys, String>,
+) -> Result<(HubConfig, RedisMailbox, tokio::runtime::Runtime), String> {
     let (path, required) = match &connection.config {
         Some(path) => (path.clone(), true),
         None => (default_path(), false),
     };
     let config = HubConfig::load(&path, required).map_err(|e| e.to_string())?;
+    let keys = keys(&config)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     let mailbox = runtime
-        .block_on(RedisMailbox::connect(config.redis.clone()))
+        .block_on(RedisMailbox::connect_audited(config.redis.clone(), keys))
         .map_err(|e| format!("redis at {}: {e}", config.redis.redacted_url()))?;
     Ok((config, mailbox, runtime))
 }
@@ -241,45 +251,75 @@ async fn dlq(
     }
 }
 
-/// `tradehub audit verify`: exit 0 when every chain holds, 1 when one breaks.
+/// `tradehub audit verify`: exit 0 when every chain and anchor holds, 1 when one does not.
 pub fn audit(args: AuditArgs) -> ExitCode {
-    let (config, mailbox, runtime) = match connect(&args.connection) {
+    let keys = |config: &HubConfig| {
+        config
+            .audit
+            .keys(&config.runtime.home)
+            .map_err(|e| e.to_string())
+    };
+    let (config, mailbox, runtime) = match connect_with(&args.connection, keys) {
         Ok(connected) => connected,
         Err(error) => return fail(EXIT_USAGE, error),
     };
     let Audit::Verify = args.what;
-    let mut rows = Vec::new();
-    let mut broken = 0;
-    for partition in 0..config.runtime.partitions {
-        match runtime.block_on(mailbox.verify_audit(partition)) {
-            Ok(entries) => {
-                rows.push(json!({ "partition": partition, "entries": entries, "ok": true }))
-            }
-            Err(AuditError::Broken(at)) => {
-                broken += 1;
-                rows.push(json!({ "partition": partition, "ok": false, "break": at.to_string() }));
-            }
-            Err(AuditError::Store(error)) => return fail(EXIT_USAGE, format!("redis: {error}")),
-        }
-    }
+    let anchor_file = config.audit.anchor_path(&config.runtime.home);
+    let report =
+        match runtime.block_on(mailbox.verify_trail(config.runtime.partitions, &anchor_file)) {
+            Ok(report) => report,
+            Err(error) => return fail(EXIT_USAGE, format!("redis: {error}")),
+        };
     if args.connection.json {
-        println!("{}", json!({ "ok": broken == 0, "partitions": rows }));
+        println!("{}", report_json(&report));
     } else {
-        for row in &rows {
-            println!("{row}");
-        }
-        println!(
-            "{}",
-            if broken == 0 {
-                "audit chains intact"
-            } else {
-                "AUDIT CHAIN BROKEN"
-            }
-        );
+        print_report(&report);
     }
-    if broken == 0 {
+    if report.is_intact() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_PROBLEMS)
     }
+}
+
+fn report_json(report: &TrailReport) -> serde_json::Value {
+    let partitions: Vec<_> = report
+        .partitions
+        .iter()
+        .map(|p| {
+            let broken = p.broken.as_ref().map(|b| {
+                json!({ "at": b.at, "seq": b.seq, "reason": b.reason, "message": b.to_string() })
+            });
+            json!({ "partition": p.partition, "entries": p.entries, "head_seq": p.head.seq, "ok": broken.is_none(), "break": broken })
+        })
+        .collect();
+    json!({
+        "ok": report.is_intact(),
+        "partitions": partitions,
+        "anchors": { "checked": report.anchors_checked, "problems": report.anchor_problems },
+    })
+}
+
+fn print_report(report: &TrailReport) {
+    for p in &report.partitions {
+        match &p.broken {
+            Some(broken) => println!("{broken}"),
+            None => println!(
+                "partition {}: {} entries, head at position {}",
+                p.partition, p.entries, p.head.seq
+            ),
+        }
+    }
+    println!("{} anchor(s) checked", report.anchors_checked);
+    for problem in &report.anchor_problems {
+        println!("anchor problem: {problem}");
+    }
+    println!(
+        "{}",
+        if report.is_intact() {
+            "audit trail intact"
+        } else {
+            "AUDIT TRAIL BROKEN"
+        }
+    );
 }

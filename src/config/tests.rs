@@ -67,6 +67,7 @@ fn secrets_variables_sharing_the_prefix_are_not_settings() {
     figment::Jail::expect_with(|jail| {
         jail.set_env("TRADEHUB_REST_BROKER_HMAC_SECRET", "s3cret");
         jail.set_env("TRADEHUB_ODOO_API_KEY", "k");
+        jail.set_env("TRADEHUB_AUDIT_KEY", "a");
         jail.set_env("TRADEHUB_RUNTIME__PARTITIONS", "4");
         // The partner templates under the home name the broker's secret.
         jail.set_env("TRADEHUB_RUNTIME__HOME", env!("CARGO_MANIFEST_DIR"));

@@ -28,6 +28,7 @@ use tradehub_actors::supervisor::{
     AddChild, RemoveChild, Supervisor, SupervisorConfig, SupervisorEvent,
 };
 
+use super::anchoring::Anchoring;
 use super::leases::{LeaseManager, LeaseTiming, NodeRegistry, PartitionWork};
 use super::readiness::Readiness;
 use super::wiring::{Broker, Flow, Secrets, WiringError};
@@ -40,7 +41,7 @@ use crate::finance::FinanceInbox;
 use crate::partners::config::Layout;
 use crate::partners::edifact_file::InboxWatcher;
 use crate::partners::odoo::{OdooClient, OdooFeed, Poller, PollerConfig};
-use crate::store::RedisMailbox;
+use crate::store::{AnchorError, AuditKeyError, RedisMailbox};
 use crate::telemetry::names;
 use crate::workflow::echo::EchoSaga;
 
@@ -97,6 +98,12 @@ pub enum ServeError {
     /// The workflow could not be loaded (a file, a template or a setting is wrong).
     #[error("cannot load the workflow: {0}")]
     Wiring(#[from] WiringError),
+    /// The audit trail cannot be signed: its key is missing or unusable.
+    #[error("audit: {0}")]
+    AuditKey(#[from] AuditKeyError),
+    /// The audit trail cannot be anchored: the anchor file cannot be written.
+    #[error("audit: {0}")]
+    Anchor(#[from] AnchorError),
     /// A top-level supervisor gave up.
     #[error("supervisor `{supervisor}` escalated: child `{child}` failed too often: {reason}")]
     Escalated {
@@ -156,6 +163,7 @@ pub struct Hub {
     api_task: JoinHandle<Result<(), std::io::Error>>,
     grace: Duration,
     node: String,
+    anchoring: Anchoring,
 }
 
 impl Hub {
@@ -189,7 +197,11 @@ impl Hub {
             url: config.redis.redacted_url(),
             reason,
         };
-        let mailbox = RedisMailbox::connect(config.redis.clone())
+        let audit_keys = match secrets.audit_keys.clone() {
+            Some(keys) => keys,
+            None => config.audit.keys(&config.runtime.home)?,
+        };
+        let mailbox = RedisMailbox::connect_audited(config.redis.clone(), audit_keys)
             .await
             .map_err(|e| redis_err(e.to_string()))?;
         mailbox.ping().await.map_err(|e| redis_err(e.to_string()))?;
@@ -210,6 +222,13 @@ impl Hub {
         let oidc = Oidc::start(&config.auth.oidc, &config.runtime.home).await?;
 
         let node = config.node_id();
+        let anchoring = Anchoring::new(
+            mailbox.clone(),
+            node.clone(),
+            config.runtime.partitions,
+            config.audit.anchor_path(&config.runtime.home),
+        );
+        anchoring.anchor().await?;
         let readiness = Arc::new(Readiness::default());
         let (events_tx, events) = broadcast::channel(1024);
         let partitions_sup = Supervisor::new(SupervisorConfig::new("partitions"))
@@ -332,6 +351,11 @@ impl Hub {
             readiness.clone(),
         );
         let leases = actix::spawn(lease_manager.run(shutdown_rx.clone()));
+        tasks.push(actix::spawn(
+            anchoring
+                .clone()
+                .run(config.audit.anchor_every, shutdown_rx.clone()),
+        ));
         tasks.push(actix::spawn(maintain(
             mailbox,
             work,
@@ -353,6 +377,7 @@ impl Hub {
             api_task,
             grace: config.runtime.shutdown_grace,
             node,
+            anchoring,
         })
     }
 
@@ -395,6 +420,9 @@ impl Hub {
             self.partitions_sup.send(shutdown).await,
             "partitions shutdown",
         );
+        if let Err(error) = self.anchoring.anchor().await {
+            tracing::error!(%error, "the last audit anchor failed; the chains' tail since the previous one has no checkpoint");
+        }
         self.api.stop(true).await;
         drop(self.api_task.await);
         tracing::info!(node = %self.node, "tradehub stopped");

@@ -25,9 +25,9 @@ use crate::screening::config::ScreeningConfig;
 use crate::screening::lists::ListStore;
 use crate::screening::screener::Screener;
 use crate::secret::Secret;
-use crate::store::RedisMailbox;
 use crate::store::echo_ledger::EchoLedger;
 use crate::store::lrn_ledger::Ledger;
+use crate::store::{AuditKeys, RedisMailbox};
 use crate::tariff::Rules;
 use crate::tariff::duty::TariffBook;
 use crate::workflow::echo::ECHO_PARTNER;
@@ -48,6 +48,9 @@ pub struct Secrets {
     pub callbacks: Option<Callbacks>,
     /// The pepper API tokens are hashed with; the API does not start without it.
     pub token_pepper: Option<Pepper>,
+    /// The audit trail's keys; `None`: read as `[audit]` says (the node does not start
+    /// without the current key).
+    pub audit_keys: Option<AuditKeys>,
 }
 
 impl Secrets {
@@ -59,6 +62,7 @@ impl Secrets {
             odoo_webhook: var(&config.odoo.webhook_secret_env),
             callbacks: None,
             token_pepper: Some(Pepper::from_env(&config.auth.pepper_env)?),
+            audit_keys: None,
         })
     }
 

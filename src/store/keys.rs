@@ -107,6 +107,12 @@ impl Keys {
         self.in_partition(partition, "audit:head")
     }
 
+    /// Where the audit chain starts once its oldest entries are trimmed: `seq` and `hash` of
+    /// the last entry trimmed, with `kid` and `mac`, that pair's own MAC.
+    pub fn audit_base(&self, partition: Partition) -> String {
+        self.in_partition(partition, "audit:base")
+    }
+
     /// The lease of a partition: the owning node, with a TTL.
     pub fn lease(&self, partition: Partition) -> String {
         self.in_partition(partition, "lease")
@@ -115,6 +121,11 @@ impl Keys {
     /// A node-wide key: `<prefix>:{sys}:<name>`.
     pub fn sys(&self, name: &str) -> String {
         format!("{}:{{sys}}:{name}", self.prefix)
+    }
+
+    /// The anchors: signed checkpoints of every partition's audit chain head (field `a`, JSON).
+    pub fn audit_anchors(&self) -> String {
+        self.sys("audit:anchors")
     }
 
     /// The node registry: a sorted set of node → heartbeat expiry (ms).

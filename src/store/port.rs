@@ -10,6 +10,7 @@ use tradehub_actors::mailbox::{
 };
 
 use super::RedisMailbox;
+use super::audit::{Attempt, SignedAudit};
 use super::keys::{self, GROUP};
 use super::reply::{
     self, RawEntry, encode_envelope, int, is_no_group, list, map_err, protocol, text,
@@ -75,6 +76,77 @@ impl RedisMailbox {
             Err(e) if e.code() == Some("BUSYGROUP") => Ok(()),
             Err(e) => Err(map_err("XGROUP CREATE", e)),
         }
+    }
+
+    /// Run the commit script once; `audit` holds the commit's signed audit entries and the
+    /// chain head they follow, which the script checks before writing anything.
+    pub(super) async fn run_commit(
+        &self,
+        commit: &Commit,
+        audit: Option<&SignedAudit>,
+    ) -> MailboxResult<Attempt> {
+        let ack = commit.ack.as_ref().map(check_id).transpose()?.unwrap_or("");
+        let keys = &self.inner.keys;
+        let p = commit.partition;
+        let mut script_keys = vec![
+            keys.inbox(p),
+            keys.state(p, &commit.key),
+            keys.history(p, &commit.key),
+            keys.audit(p),
+            keys.audit_head(p),
+            keys.timers(p),
+            keys.timer_seq(p),
+        ];
+        let mut commands = Vec::with_capacity(commit.commands.len());
+        for command in &commit.commands {
+            script_keys.push(self.stream_key(p, &StreamName::Commands(command.partner.clone()))?);
+            commands.push(encode_envelope(&command.envelope)?);
+        }
+        let script = &self.inner.scripts.commit;
+        let mut cmd = Self::evalsha(script, &script_keys);
+        cmd.arg(GROUP)
+            .arg(ack)
+            .arg(commit.expected_ver)
+            .arg(&commit.state)
+            .arg(if commit.terminal { "1" } else { "0" })
+            .arg(&commit.key)
+            .arg(commit.history.len())
+            .arg(audit.map_or(0, |a| a.entries.len()))
+            .arg(commit.commands.len())
+            .arg(commit.timers.len());
+        match audit {
+            Some(audit) => cmd
+                .arg(audit.after.seq)
+                .arg(&audit.after.hash)
+                .arg(audit.at_ms)
+                .arg(&audit.kid),
+            None => cmd.arg(0).arg("").arg(0).arg(""),
+        };
+        cmd.arg(&commit.history);
+        for (data, mac) in audit.iter().flat_map(|a| &a.entries) {
+            cmd.arg(data).arg(mac);
+        }
+        cmd.arg(commands);
+        for timer in &commit.timers {
+            cmd.arg(timer.due_ms).arg(encode_envelope(&timer.envelope)?);
+        }
+        let (tag, items) = tagged("commit", self.eval("commit", script, &cmd).await?)?;
+        let number = |i: usize| {
+            items
+                .get(i)
+                .and_then(int)
+                .and_then(|n| u64::try_from(n).ok())
+                .ok_or_else(|| protocol("commit", "reply lacks the version"))
+        };
+        Ok(Attempt::Done(match tag {
+            1 => CommitOutcome::Committed { ver: number(0)? },
+            2 => CommitOutcome::Conflict {
+                current_ver: number(0)?,
+            },
+            3 => CommitOutcome::AlreadyAcknowledged,
+            4 => return Ok(Attempt::HeadMoved),
+            other => return Err(protocol("commit", format!("unknown status {other}"))),
+        }))
     }
 
     fn parse_dead_letter(
@@ -283,56 +355,12 @@ impl Mailbox for RedisMailbox {
     }
 
     async fn commit(&self, commit: &Commit) -> MailboxResult<CommitOutcome> {
-        let ack = commit.ack.as_ref().map(check_id).transpose()?.unwrap_or("");
-        let keys = &self.inner.keys;
-        let p = commit.partition;
-        let mut script_keys = vec![
-            keys.inbox(p),
-            keys.state(p, &commit.key),
-            keys.history(p, &commit.key),
-            keys.audit(p),
-            keys.audit_head(p),
-            keys.timers(p),
-            keys.timer_seq(p),
-        ];
-        let mut commands = Vec::with_capacity(commit.commands.len());
-        for command in &commit.commands {
-            script_keys.push(self.stream_key(p, &StreamName::Commands(command.partner.clone()))?);
-            commands.push(encode_envelope(&command.envelope)?);
+        if !commit.audit.is_empty() {
+            return self.commit_audited(commit).await;
         }
-        let script = &self.inner.scripts.commit;
-        let mut cmd = Self::evalsha(script, &script_keys);
-        cmd.arg(GROUP)
-            .arg(ack)
-            .arg(commit.expected_ver)
-            .arg(&commit.state)
-            .arg(if commit.terminal { "1" } else { "0" })
-            .arg(&commit.key)
-            .arg(commit.history.len())
-            .arg(commit.audit.len())
-            .arg(commit.commands.len())
-            .arg(commit.timers.len())
-            .arg(&commit.history)
-            .arg(&commit.audit)
-            .arg(commands);
-        for timer in &commit.timers {
-            cmd.arg(timer.due_ms).arg(encode_envelope(&timer.envelope)?);
-        }
-        let (tag, items) = tagged("commit", self.eval("commit", script, &cmd).await?)?;
-        let number = |i: usize| {
-            items
-                .get(i)
-                .and_then(int)
-                .and_then(|n| u64::try_from(n).ok())
-                .ok_or_else(|| protocol("commit", "reply lacks the version"))
-        };
-        match tag {
-            1 => Ok(CommitOutcome::Committed { ver: number(0)? }),
-            2 => Ok(CommitOutcome::Conflict {
-                current_ver: number(0)?,
-            }),
-            3 => Ok(CommitOutcome::AlreadyAcknowledged),
-            other => Err(protocol("commit", format!("unknown status {other}"))),
+        match self.run_commit(commit, None).await? {
+            Attempt::Done(outcome) => Ok(outcome),
+            Attempt::HeadMoved => Err(protocol("commit", "audit head checked without entries")),
         }
     }
 

@@ -14,13 +14,24 @@ use tradehub::config::{BrokerLink, HubConfig, Workflow};
 use tradehub::secret::Secret;
 use tradehub::service::run::{Hub, ServeOptions};
 use tradehub::service::wiring::Secrets;
-use tradehub::store::{RedisMailbox, StoreConfig};
+use tradehub::store::{AuditKey, AuditKeys, RedisMailbox, StoreConfig};
 use tradehub_actors::clock::SystemClock;
 
 use crate::common::redis::{RedisServer, unique_prefix};
 use crate::common::repo;
 
 const PEPPER: &str = "an-integration-test-pepper-of-40-bytes!!";
+
+/// The audit key the test hubs sign with, and the test's view verifies with.
+pub(crate) fn audit_keys() -> AuditKeys {
+    let key = AuditKey::new(
+        "test",
+        Secret::new("an-integration-test-audit-key-32-bytes+"),
+        "test",
+    )
+    .expect("long enough");
+    AuditKeys::new(key, Vec::new())
+}
 
 pub(crate) struct TestHub {
     hub: Option<Hub>,
@@ -72,6 +83,7 @@ impl TestHub {
             },
         );
         config.auth.cache_ttl = Duration::from_secs(1);
+        config.audit.anchor_file = folders.path().join("anchors.jsonl");
         tune(&mut config);
         let pepper = Pepper::new("PEPPER", Secret::new(PEPPER)).expect("long enough");
         let secrets = Secrets {
@@ -79,15 +91,19 @@ impl TestHub {
             odoo_webhook: Some("w".repeat(32)),
             callbacks: None,
             token_pepper: Some(pepper.clone()),
+            audit_keys: Some(audit_keys()),
         };
         let hub = Hub::start(config.clone(), ServeOptions { ephemeral: true }, secrets)
             .await
             .expect("the hub starts");
-        let mailbox = RedisMailbox::connect(StoreConfig {
-            url: redis.url(),
-            prefix: config.redis.prefix.clone(),
-            ..StoreConfig::default()
-        })
+        let mailbox = RedisMailbox::connect_audited(
+            StoreConfig {
+                url: redis.url(),
+                prefix: config.redis.prefix.clone(),
+                ..StoreConfig::default()
+            },
+            audit_keys(),
+        )
         .await
         .expect("the test's view of Redis");
         Self {

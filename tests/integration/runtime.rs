@@ -27,6 +27,8 @@ fn prefix() -> &'static str {
 const PARTITIONS: u16 = 4;
 /// The token pepper of this process's hubs and token commands.
 const PEPPER: &str = "the-runtime-tests-token-pepper-0123456789";
+/// The audit key of this process's hubs and `audit verify`.
+const AUDIT_KEY: &str = "the-runtime-tests-audit-key-0123456789";
 
 /// A token holding `roles`, made with `tradehub token create` in the hubs' Redis at `url`.
 fn token(url: &str, roles: &[&str]) -> String {
@@ -78,6 +80,11 @@ impl Hub {
             .env("REDIS_URL", redis_url)
             .env("TRADEHUB_REDIS__PREFIX", prefix())
             .env("TRADEHUB_TOKEN_PEPPER", PEPPER)
+            .env("TRADEHUB_AUDIT_KEY", AUDIT_KEY)
+            .env(
+                "TRADEHUB_AUDIT__ANCHOR_FILE",
+                folder.path().join("anchors.jsonl"),
+            )
             .env("TRADEHUB_RUNTIME__NODE_ID", node)
             .env("TRADEHUB_RUNTIME__WORKFLOW", "echo")
             .env("TRADEHUB_RUNTIME__PARTITIONS", partitions.to_string())
@@ -540,9 +547,12 @@ async fn probes_metrics_dead_letters_and_the_audit_chain() {
         .await
         .expect("append a poison entry");
 
+    let anchor_file = hub.folder.path().join("anchors.jsonl");
     let cli = |args: &[&str]| {
         let output = Command::new(env!("CARGO_BIN_EXE_tradehub"))
             .args(args)
+            .env("TRADEHUB_AUDIT_KEY", AUDIT_KEY)
+            .env("TRADEHUB_AUDIT__ANCHOR_FILE", &anchor_file)
             .env("TRADEHUB_REDIS__URL", &url)
             .env("TRADEHUB_REDIS__PREFIX", prefix())
             .env("TRADEHUB_RUNTIME__PARTITIONS", PARTITIONS.to_string())

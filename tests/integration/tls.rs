@@ -22,6 +22,7 @@ use crate::common::repo;
 struct TlsHub {
     hub: Hub,
     _redis: RedisServer,
+    _folder: tempfile::TempDir,
 }
 
 impl TlsHub {
@@ -35,16 +36,23 @@ impl TlsHub {
         config.runtime.shutdown_grace = Duration::from_secs(1);
         config.http.listen = ([127, 0, 0, 1], 0).into();
         config.http.tls = Some(tls);
+        let folder = tempfile::tempdir().expect("a folder for the anchors");
+        config.audit.anchor_file = folder.path().join("anchors.jsonl");
         let secrets = Secrets {
             token_pepper: Some(
                 Pepper::new("PEPPER", Secret::new("p".repeat(32))).expect("32 bytes"),
             ),
+            audit_keys: Some(crate::auth::audit_keys()),
             ..Secrets::default()
         };
         let hub = Hub::start(config, ServeOptions { ephemeral: true }, secrets)
             .await
             .expect("the hub starts");
-        Self { hub, _redis: redis }
+        Self {
+            hub,
+            _redis: redis,
+            _folder: folder,
+        }
     }
 
     fn url(&self, scheme: &str, path: &str) -> String {

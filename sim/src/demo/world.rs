@@ -19,7 +19,7 @@ use tradehub::secret::Secret;
 use tradehub::service::addrs::ServeAddrs;
 use tradehub::service::run::{Hub, ServeError, ServeOptions};
 use tradehub::service::wiring::Secrets;
-use tradehub::store::{RedisMailbox, StoreConfig};
+use tradehub::store::{AuditKey, AuditKeys, RedisMailbox, StoreConfig};
 use tradehub::tariff::duty::TariffBook;
 use tradehub::workflow::shipment::{ODOO, SCREENING};
 use tradehub_actors::clock::SystemClock;
@@ -457,6 +457,10 @@ impl World {
         config.finance.enabled = true;
         config.finance.folder = finance_folder;
         config.finance.poll = Duration::from_millis(200);
+        // The audit key, like the pepper, is made for this run; the anchors stay with its folders.
+        let audit_key_text = hex::encode(rand::random::<[u8; 32]>());
+        config.audit.key_id = "demo".to_owned();
+        config.audit.anchor_file = folders.path().join("audit/anchors.jsonl");
         let ephemeral = matches!(redis, RedisChoice::External(_));
         let mut hub = match &options.hub {
             HubMode::InProcess => {
@@ -470,6 +474,11 @@ impl World {
                     odoo_webhook: Some(webhook_secret.clone()),
                     callbacks: Some(callbacks),
                     token_pepper: Some(pepper),
+                    audit_keys: Some(AuditKeys::new(
+                        AuditKey::new("demo", Secret::new(audit_key_text), "the demo's audit key")
+                            .map_err(start_error("the audit key"))?,
+                        Vec::new(),
+                    )),
                 };
                 HubRun::InProcess(Hub::start(config, ServeOptions { ephemeral }, secrets).await?)
             }
@@ -492,6 +501,7 @@ impl World {
                     ("TRADEHUB_CARRIER_DCSA_SECRET".to_owned(), secret.clone()),
                     ("TRADEHUB_CARRIER_X12_SECRET".to_owned(), secret.clone()),
                     (config.auth.pepper_env.clone(), pepper_text),
+                    (config.audit.key_env.clone(), audit_key_text),
                 ];
                 let mut run = HubRun::Process {
                     child: None,

@@ -3,23 +3,11 @@
 --       6 timers, 7 timer sequence, 8.. command stream of each command (in order)
 -- ARGV: 1 group, 2 acked inbox id ('' for none), 3 expected ver, 4 state,
 --       5 terminal ('0'/'1'), 6 saga key, 7 #history, 8 #audit, 9 #commands,
---       10 #timers, then the history entries, audit entries, commands, and
---       (due, raw envelope) per timer
--- Returns {1, ver} committed, {2, current ver} conflict, {3} already acknowledged.
-
-local function field(s)
-  return #s .. ':' .. s
-end
-
--- Each audit entry carries the hash of its predecessor, and its own hash covers
--- that link, so removing, reordering or editing an entry breaks the chain.
-local function audit_append(stream, seq, prev, at, key, data)
-  local s, a = num(seq), num(at)
-  local hash = redis.sha1hex(field(s) .. field(prev) .. field(a) .. field(key) .. field(data))
-  redis.call('XADD', stream, '*', 'seq', s, 'prev', prev, 'at', a, 'key', key, 'data', data,
-    'hash', hash)
-  return hash
-end
+--       10 #timers, 11 audit head seq and 12 its hash the entries were signed after,
+--       13 the entries' time, 14 the id of the key that signed them, then the history
+--       entries, (data, MAC) per audit entry, commands, and (due, raw envelope) per timer
+-- Returns {1, ver} committed, {2, current ver} conflict, {3} already acknowledged,
+-- {4} the audit head is not the one the entries were signed after (nothing written).
 
 local group, ack = ARGV[1], ARGV[2]
 if ack ~= '' and not is_pending(KEYS[1], group, ack) then
@@ -29,26 +17,34 @@ local current = tonumber(redis.call('HGET', KEYS[2], 'ver') or '0')
 if current ~= tonumber(ARGV[3]) then
   return {2, current}
 end
+local nh, na, nc, nt = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+-- The MACs are made outside (Redis cannot compute an HMAC) over the position and the link to
+-- the previous entry, so they hold only as the successors of the head they were made after.
+if na > 0 then
+  local head = redis.call('HMGET', KEYS[5], 'seq', 'hash')
+  if (head[1] or '0') ~= ARGV[11] or (head[2] or '') ~= ARGV[12] then
+    return {4}
+  end
+end
 
 local now = now_ms()
 local ver = current + 1
 redis.call('HSET', KEYS[2], 'ver', num(ver), 'state', ARGV[4], 'updated', num(now),
   'terminal', ARGV[5])
 
-local nh, na, nc, nt = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
-local i = 11
+local i = 15
 for _ = 1, nh do
   redis.call('XADD', KEYS[3], '*', 'h', ARGV[i])
   i = i + 1
 end
 if na > 0 then
-  local head = redis.call('HMGET', KEYS[5], 'seq', 'hash')
-  local seq = tonumber(head[1] or '0')
-  local prev = head[2] or ''
+  local seq, prev = tonumber(ARGV[11]), ARGV[12]
   for _ = 1, na do
     seq = seq + 1
-    prev = audit_append(KEYS[4], seq, prev, now, ARGV[6], ARGV[i])
-    i = i + 1
+    redis.call('XADD', KEYS[4], '*', 'seq', num(seq), 'prev', prev, 'at', ARGV[13],
+      'key', ARGV[6], 'data', ARGV[i], 'hash', ARGV[i + 1], 'kid', ARGV[14])
+    prev = ARGV[i + 1]
+    i = i + 2
   end
   redis.call('HSET', KEYS[5], 'seq', num(seq), 'hash', prev)
 end

@@ -234,6 +234,10 @@ pub struct StatusReport {
     /// The regime's own code, e.g. "DMSROG".
     #[serde(default)]
     pub source_code: Option<String>,
+    /// The broker whose signed callback reported it and the address it came from; `None` for
+    /// what a file drop or the broker's answer to a call reported.
+    #[serde(default)]
+    pub caller: Option<Actor>,
 }
 
 /// Canonical carrier milestones (carriers' event codes map onto these).
@@ -286,6 +290,9 @@ pub struct MilestoneReport {
     /// The carrier's name.
     #[serde(default)]
     pub carrier: Option<String>,
+    /// The carrier whose signed callback reported it and the address it came from.
+    #[serde(default)]
+    pub caller: Option<Actor>,
 }
 
 /// Body of [`TIMER_FIRED`]: the timer the saga scheduled.

@@ -427,7 +427,8 @@ fn allowed_when_terminal(input: &Input, state: &ShipmentState) -> bool {
     }
 }
 
-/// The authenticated caller behind a person's input; `None` for the inputs of systems.
+/// The authenticated caller behind a person's input or a partner's signed callback; `None` for
+/// the inputs of systems.
 fn principal_of(input: &Input) -> Option<&Actor> {
     match input {
         Input::Review(review) => Some(&review.actor),
@@ -436,12 +437,12 @@ fn principal_of(input: &Input) -> Option<&Actor> {
         | Input::OverrideRejected(request) => Some(&request.actor),
         Input::Resolve(resolution) => Some(&resolution.actor),
         Input::Submitted(submitted) => Some(&submitted.actor),
+        Input::Status(report) => report.caller.as_ref(),
+        Input::Milestone(report) => report.caller.as_ref(),
         Input::Partner(..)
         | Input::PickingConfirmed(_)
         | Input::PickingChanged(_)
         | Input::PickingCancelled(_)
-        | Input::Status(_)
-        | Input::Milestone(_)
         | Input::Timer(_)
         | Input::Assessed(_)
         | Input::Invoice(_) => None,

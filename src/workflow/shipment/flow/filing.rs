@@ -220,6 +220,7 @@ impl Step<'_> {
             mrn: answer.mrn,
             reasons: answer.reasons,
             source_code: None,
+            caller: None,
         });
     }
 
@@ -242,6 +243,7 @@ impl Step<'_> {
                 mrn: answer.mrn,
                 reasons: answer.reasons,
                 source_code: None,
+                caller: None,
             }),
             None => match self.state.stage {
                 Stage::Cancelling => {

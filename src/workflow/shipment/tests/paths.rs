@@ -254,6 +254,27 @@ fn rejected_declaration_is_amended_in_odoo_and_refiled_with_a_new_lrn() {
 }
 
 #[test]
+fn a_signed_callbacks_status_is_audited_with_the_partner_and_its_address() {
+    let mut r = Run::new(IMPORT_KEY);
+    r.drive_to_filing(import_json());
+    r.accept();
+    let caller =
+        json!({ "id": "partner:rest-broker", "label": "rest-broker", "source": "203.0.113.7" });
+    r.status("RELEASED", json!({ "caller": caller }));
+    assert_eq!(r.stage(), Stage::Released);
+    assert_eq!(r.last.audit[0]["principal"], caller);
+    assert_eq!(
+        r.last.audit[0]["actor"],
+        "rest-broker (partner:rest-broker)"
+    );
+    r.status("RELEASED", json!({}));
+    assert!(
+        r.last.audit[0].get("principal").is_none(),
+        "a file drop's status has no caller"
+    );
+}
+
+#[test]
 fn rejected_declaration_refiled_by_an_operator() {
     let mut r = Run::new(IMPORT_KEY);
     r.drive_to_filing(import_json());
