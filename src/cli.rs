@@ -10,6 +10,7 @@ use clap::Subcommand;
 mod duty;
 mod formats;
 mod health;
+mod keys;
 mod model;
 mod odoo;
 mod ops;
@@ -32,6 +33,8 @@ pub enum Command {
     Replay(ops::ReplayArgs),
     /// The audit trail.
     Audit(ops::AuditArgs),
+    /// Data keys of encryption at rest: which sealed what (status), re-sealing (rotate).
+    Keys(keys::KeysArgs),
     /// Master-data validation of a canonical shipment (JSON).
     Validate(model::ValidateArgs),
     /// Duty, import taxes, fees and landed cost of an import shipment, with the working.
@@ -66,6 +69,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Serve(args) => serve::serve(args),
         Command::Replay(args) => ops::replay(args),
         Command::Audit(args) => ops::audit(args),
+        Command::Keys(args) => keys::keys(args),
         Command::Validate(args) => model::validate(args),
         Command::Reconcile(args) => reconcile::reconcile(args),
         Command::Schema(args) => model::schema(args),

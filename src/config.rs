@@ -18,7 +18,7 @@ use rust_decimal::Decimal;
 use crate::auth::{AuthSettings, LimitSettings, OidcConfig};
 use crate::partners::config::{Auth, Layout};
 use crate::partners::odoo::{OdooSettings, OdooTransport};
-use crate::store::{AuditConfig, StoreConfig};
+use crate::store::{AuditConfig, EncryptionConfig, KeyringError, StoreConfig};
 use crate::tls::TlsConfig;
 use crate::workflow::shipment::SagaSettings;
 use crate::workflow::shipment::four_eyes::FourEyes;
@@ -36,6 +36,9 @@ pub enum ConfigError {
          it as a secret"
     )]
     UnknownVariable(String),
+    /// `[encryption]` names keys that cannot be used; the message never shows key material.
+    #[error("configuration: {0}")]
+    Encryption(#[from] KeyringError),
     /// The merged values break a rule.
     #[error("configuration: `{key}` {problem}")]
     Invalid {
@@ -52,6 +55,8 @@ pub enum ConfigError {
 pub struct HubConfig {
     /// Redis connection and key layout.
     pub redis: StoreConfig,
+    /// `[encryption]`: the keys that seal business data in Redis (off without keys).
+    pub encryption: EncryptionConfig,
     /// Partitions, leases and the saga host.
     pub runtime: RuntimeConfig,
     /// The API listener.
@@ -517,6 +522,7 @@ impl HubConfig {
         let mut config: HubConfig = figment.extract().map_err(Box::new)?;
         config.redis.read_credentials();
         config.validate()?;
+        config.redis.sealer = config.encryption.sealer()?;
         config.refuse_unknown_variables(
             std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()),
         )?;
@@ -540,6 +546,7 @@ impl HubConfig {
         let layout = Layout::new(&self.runtime.home);
         read.extend(self.metrics.token_env.clone());
         read.extend(self.audit.key_variables().map(str::to_owned));
+        read.extend(self.encryption.variables().map(str::to_owned));
         for name in layout.partner_names().unwrap_or_default() {
             let Ok(template) = layout.template(&name) else {
                 continue;
@@ -599,6 +606,7 @@ impl HubConfig {
                 "is only used over TLS: the URL must start with rediss://",
             );
         }
+        self.encryption.check()?;
         if self.odoo.poll_every.is_zero() {
             return invalid("odoo.poll_every", "must be longer than zero");
         }

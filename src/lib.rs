@@ -18,7 +18,7 @@
 //! | [`screening`] | restricted-party screening: list loaders, normalisation, index, scoring, decisions, evaluation |
 //! | [`secret`] | secrets read from the environment, never shown in logs or errors |
 //! | [`service`] | `tradehub serve`: leases, partition work, shutdown |
-//! | [`store`] | the Redis Streams mailbox: keys, Lua scripts, DLQ, timers, audit chain |
+//! | [`store`] | the Redis Streams mailbox: keys, Lua scripts, DLQ, timers, audit chain, encryption at rest |
 //! | [`tariff`] | bundled reference data (HS 2022, ISO countries and currencies, Incoterms, UN/LOCODE), master-data validation, duty / taxes / landed cost, duty reconciliation |
 //! | [`telemetry`] | logs and the Prometheus exporter, metric names |
 //! | [`tls`] | PEM files into rustls, the API listener's reloading certificate and client-certificate check |

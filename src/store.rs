@@ -20,6 +20,8 @@
 //! | `scripts.rs`, `scripts/*.lua` | the atomic steps (commit, ingest, timers, DLQ, trim, leases) |
 //! | `port.rs` | `Mailbox`, `MailboxOps` and `Leases` for `RedisMailbox` |
 //! | `audit.rs`, `audit/` | the audit chain signed with HMAC-SHA256, its anchors and its verification |
+//! | `sealer.rs`, `sealer/keyring.rs` | encryption at rest: [`Sealer`], `[encryption]` keys |
+//! | `rotate.rs` | which key ids sealed what ([`KeyUsage`]), re-sealing under the current key |
 //! | `persistence.rs` | whether the Redis persists what it acknowledges |
 //! | `server.rs` | the server's own figures (commands processed), for benchmarks |
 //! | `reply.rs` | decoding replies, mapping errors |
@@ -41,7 +43,9 @@ pub mod odoo_cursor;
 mod persistence;
 mod port;
 mod reply;
+mod rotate;
 mod scripts;
+mod sealer;
 mod server;
 #[cfg(test)]
 mod tests;
@@ -63,6 +67,8 @@ pub use audit::{
 pub use config::{Credentials, StoreConfig, redact};
 pub use keys::{GROUP, KeyError, Keys};
 pub use persistence::PersistenceInfo;
+pub use rotate::{KeyUsage, RotateReport};
+pub use sealer::{EncryptionConfig, KeySource, KeyringError, Place, SealError, Sealer};
 
 use audit::AuditChains;
 use reply::map_err;
@@ -176,6 +182,11 @@ impl RedisMailbox {
         &self.inner.config
     }
 
+    /// What seals and opens the values it stores.
+    pub fn sealer(&self) -> &Sealer {
+        &self.inner.config.sealer
+    }
+
     /// How many Redis commands this mailbox (and its clones) sent so far: a script
     /// call counts once, a reload after NOSCRIPT counts too.
     pub fn commands_issued(&self) -> u64 {
@@ -224,7 +235,7 @@ impl RedisMailbox {
     }
 
     /// Every entry still in a stream (acknowledged or not), oldest first, with the
-    /// raw envelope (empty when the entry has none).
+    /// raw envelope, its body opened (empty when the entry has none).
     pub async fn entries(
         &self,
         partition: Partition,
@@ -236,7 +247,9 @@ impl RedisMailbox {
             .await?
             .into_iter()
             .map(|e| {
-                let raw = e.field("e").unwrap_or_default().to_owned();
+                let raw = self
+                    .sealer()
+                    .show_envelope(e.field("e").unwrap_or_default());
                 (e.entry_id(), raw)
             })
             .collect())
@@ -278,12 +291,14 @@ impl RedisMailbox {
     /// The timeline entries committed for a key, in commit order.
     pub async fn history(&self, partition: Partition, key: &str) -> MailboxResult<Vec<String>> {
         let stream = self.inner.keys.history(partition, key);
+        let place = Place::field(&stream, "h");
         Ok(self
             .xrange_all(&stream)
             .await?
-            .into_iter()
-            .filter_map(|e| e.field("h").map(str::to_owned))
-            .collect())
+            .iter()
+            .filter_map(|e| e.field("h"))
+            .map(|h| self.sealer().open_text(&place, h))
+            .collect::<Result<_, _>>()?)
     }
 
     /// The entry an ingest under idempotency key `dedupe` wrote, while the ledger keeps it.
@@ -301,7 +316,7 @@ impl RedisMailbox {
         Ok(id.map(EntryId))
     }
 
-    /// The timers not yet fired, in firing order.
+    /// The timers not yet fired, in firing order, their envelopes' bodies opened.
     pub async fn timers(&self, partition: Partition) -> MailboxResult<Vec<PendingTimer>> {
         let key = self.inner.keys.timers(partition);
         let raw: Vec<(String, f64)> = self
@@ -328,7 +343,7 @@ impl RedisMailbox {
                     due_ms: score as Millis,
                     stream: keys::parse_stream_suffix(suffix)
                         .map_err(|e| MailboxError::Protocol(e.to_string()))?,
-                    raw: raw.to_owned(),
+                    raw: self.sealer().show_envelope(raw),
                 })
             })
             .collect()
@@ -412,6 +427,23 @@ impl RedisMailbox {
     async fn hget(&self, hash: &str, field: &str) -> MailboxResult<Option<String>> {
         self.query("HGET", redis::cmd("HGET").arg(hash).arg(field))
             .await
+    }
+
+    /// Set `field` of `hash` to `value`, sealed.
+    async fn hset_sealed(&self, hash: &str, field: &str, value: &str) -> MailboxResult<()> {
+        let sealed = self.sealer().seal_text(&Place::field(hash, field), value);
+        self.hset(hash, field, &sealed).await
+    }
+
+    /// The value of `field` of `hash`, if set, opened.
+    async fn hget_opened(&self, hash: &str, field: &str) -> MailboxResult<Option<String>> {
+        let Some(stored) = self.hget(hash, field).await? else {
+            return Ok(None);
+        };
+        Ok(Some(
+            self.sealer()
+                .open_text(&Place::field(hash, field), &stored)?,
+        ))
     }
 
     /// Send one command, keeping Redis's error for the caller to inspect.

@@ -45,6 +45,9 @@ mod oidc;
 #[path = "integration/redis_tls.rs"]
 mod redis_tls;
 
+#[path = "integration/encryption.rs"]
+mod encryption;
+
 #[path = "integration/tls.rs"]
 mod tls;
 

@@ -164,3 +164,54 @@ fn a_callback_tolerance_outside_a_second_to_an_hour_is_refused() {
     config.callbacks.tolerance = CallbacksConfig::TOLERANCE_MAX;
     config.validate().expect("an hour is accepted");
 }
+
+#[test]
+#[expect(
+    clippy::result_large_err,
+    reason = "figment::Jail's closure must return figment's own error type"
+)]
+fn encryption_keys_load_from_the_environment_and_unusable_ones_stop_the_load() {
+    figment::Jail::expect_with(|jail| {
+        assert!(!HubConfig::default().redis.sealer.is_on());
+        jail.create_file(
+            "hub.toml",
+            "[encryption]\ncurrent = \"k1\"\nkeys = [{ id = \"k1\", env = \"TRADEHUB_DATA_KEY_K1\" }]\n",
+        )?;
+        jail.set_env("TRADEHUB_DATA_KEY_K1", "ab".repeat(32));
+        let loaded = HubConfig::load(Path::new("hub.toml"), true).expect("a good key loads");
+        assert_eq!(loaded.redis.sealer.current_id(), Some("k1"));
+
+        let material = "s3cret-but-not-a-key";
+        jail.set_env("TRADEHUB_DATA_KEY_K1", material);
+        let err = HubConfig::load(Path::new("hub.toml"), true)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"k1\"") && err.contains("TRADEHUB_DATA_KEY_K1"),
+            "{err}"
+        );
+        assert!(!err.contains(material), "{err}");
+
+        jail.create_file(
+            "hub.toml",
+            "[encryption]\ncurrent = \"k2\"\nkeys = [{ id = \"k1\", env = \"TRADEHUB_DATA_KEY_K1\" }]\n",
+        )?;
+        let err = HubConfig::load(Path::new("hub.toml"), true)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("encryption.current") && err.contains("\"k2\""),
+            "{err}"
+        );
+
+        jail.create_file(
+            "hub.toml",
+            "[encryption]\ncurrent = \"k1\"\nkeys = [{ id = \"k1\", env = \"A\" }, { id = \"k1\", file = \"/b\" }]\n",
+        )?;
+        let err = HubConfig::load(Path::new("hub.toml"), true)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("listed twice"), "{err}");
+        Ok(())
+    });
+}

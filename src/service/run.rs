@@ -218,6 +218,13 @@ impl Hub {
             }
             tracing::warn!(url = %config.redis.redacted_url(), "redis has no persistence; running ephemeral as asked: a Redis restart loses every saga and mailbox");
         }
+        match config.redis.sealer.current_id() {
+            Some(kid) => tracing::info!(key_id = kid, "encryption at rest on"),
+            None => tracing::warn!(
+                "encryption at rest is off: party names, screening hits, documents and callbacks \
+                 are stored in clear in Redis; set [encryption] current and keys"
+            ),
+        }
         let flow = Arc::new(Flow::load(&config, &secrets)?);
         let oidc = Oidc::start(&config.auth.oidc, &config.runtime.home).await?;
 

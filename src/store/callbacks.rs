@@ -8,7 +8,7 @@ use std::time::Duration;
 use redis::streams::StreamRangeReply;
 use tradehub_actors::mailbox::{EntryId, MailboxResult};
 
-use super::RedisMailbox;
+use super::{Place, RedisMailbox};
 
 /// How many rejected payloads the stream keeps (approximately).
 const REJECTED_KEEP: usize = 10_000;
@@ -32,11 +32,15 @@ pub async fn keep_rejected(
     store: &RedisMailbox,
     rejected: &RejectedCallback,
 ) -> MailboxResult<EntryId> {
+    let stream = store.keys().rejected_callbacks();
+    let sealer = store.sealer();
+    let reason = sealer.seal_text(&Place::field(&stream, "reason"), &rejected.reason);
+    let body = sealer.seal_bytes(&Place::field(&stream, "body"), &rejected.body);
     let id: String = store
         .query(
             "XADD",
             redis::cmd("XADD")
-                .arg(store.keys().rejected_callbacks())
+                .arg(&stream)
                 .arg("MAXLEN")
                 .arg("~")
                 .arg(REJECTED_KEEP)
@@ -44,40 +48,44 @@ pub async fn keep_rejected(
                 .arg("partner")
                 .arg(rejected.partner.as_bytes())
                 .arg("reason")
-                .arg(rejected.reason.as_bytes())
+                .arg(reason.as_bytes())
                 .arg("received_at")
                 .arg(rejected.received_at.as_bytes())
                 .arg("body")
-                .arg(rejected.body.as_slice()),
+                .arg(body.as_slice()),
         )
         .await?;
     Ok(EntryId(id))
 }
 
-/// The payloads kept, oldest first.
+/// The payloads kept, oldest first; one that does not open is an error.
 pub async fn rejected(store: &RedisMailbox) -> MailboxResult<Vec<RejectedCallback>> {
+    let stream = store.keys().rejected_callbacks();
     let reply: StreamRangeReply = store
         .query(
             "XRANGE",
-            redis::cmd("XRANGE")
-                .arg(store.keys().rejected_callbacks())
-                .arg("-")
-                .arg("+"),
+            redis::cmd("XRANGE").arg(&stream).arg("-").arg("+"),
         )
         .await?;
-    Ok(reply
+    let sealer = store.sealer();
+    let (reason, body) = (
+        Place::field(&stream, "reason"),
+        Place::field(&stream, "body"),
+    );
+    reply
         .ids
         .iter()
-        .map(|entry| {
+        .map(|entry| -> MailboxResult<RejectedCallback> {
             let text = |field: &str| entry.get::<String>(field).unwrap_or_default();
-            RejectedCallback {
+            Ok(RejectedCallback {
                 partner: text("partner"),
-                reason: text("reason"),
+                reason: sealer.open_text(&reason, &text("reason"))?,
                 received_at: text("received_at"),
-                body: entry.get::<Vec<u8>>("body").unwrap_or_default(),
-            }
+                body: sealer
+                    .open_bytes(&body, &entry.get::<Vec<u8>>("body").unwrap_or_default())?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Records that `partner` sent `signature`, for `ttl`, unless it is already recorded: `true` the

@@ -9,6 +9,7 @@ use redis::IntoConnectionInfo;
 use serde::{Deserialize, Serialize};
 use tradehub_actors::mailbox::{MailboxError, MailboxResult};
 
+use super::sealer::Sealer;
 use crate::secret::Secret;
 
 /// How to reach Redis and lay out the keys.
@@ -28,6 +29,10 @@ pub struct StoreConfig {
     /// configuration is loaded.
     #[serde(skip)]
     pub credentials: Option<Credentials>,
+    /// What seals business data before it reaches Redis, built from `[encryption]` when the
+    /// configuration is loaded; off by default.
+    #[serde(skip)]
+    pub sealer: Sealer,
     /// Prefix of every key (`<prefix>:{s<p>}:…`); lets several hubs share one Redis.
     pub prefix: String,
     /// How long an ingest idempotency key is remembered, in milliseconds.
@@ -54,6 +59,7 @@ impl Default for StoreConfig {
             username_env: "REDIS_USERNAME".to_owned(),
             password_env: "REDIS_PASSWORD".to_owned(),
             credentials: None,
+            sealer: Sealer::off(),
             prefix: "th".to_owned(),
             dedupe_ttl_ms: 7 * 24 * 3600 * 1000,
             response_timeout_ms: 5_000,

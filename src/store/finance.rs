@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tradehub_actors::mailbox::{MailboxError, MailboxResult};
 
-use super::RedisMailbox;
+use super::{Place, RedisMailbox};
 
 /// The dossier field holding the saga key.
 const KEY: &str = "key";
@@ -54,10 +54,15 @@ impl Dossiers {
     ) -> MailboxResult<()> {
         let body = json(&format!("{slot} of {lrn}"), document)?;
         let keys = self.store.keys();
+        let dossier = keys.finance_dossier(lrn);
+        let body = self
+            .store
+            .sealer()
+            .seal_text(&Place::field(&dossier, slot), &body);
         let mut pipe = redis::pipe();
         pipe.atomic()
             .cmd("HSET")
-            .arg(keys.finance_dossier(lrn))
+            .arg(&dossier)
             .arg(KEY)
             .arg(key)
             .arg(slot)
@@ -70,17 +75,16 @@ impl Dossiers {
         self.store.query_pipe("HSET+SADD", &pipe).await
     }
 
-    /// The dossier of `lrn`; `None` when nothing was kept for it.
+    /// The dossier of `lrn`; `None` when nothing was kept for it. A document that does not
+    /// open (altered, or sealed under a key no longer configured) is an error.
     pub async fn dossier<D: DeserializeOwned>(
         &self,
         lrn: &str,
     ) -> MailboxResult<Option<StoredDossier<D>>> {
+        let hash = self.store.keys().finance_dossier(lrn);
         let fields: Vec<(String, String)> = self
             .store
-            .query(
-                "HGETALL",
-                redis::cmd("HGETALL").arg(self.store.keys().finance_dossier(lrn)),
-            )
+            .query("HGETALL", redis::cmd("HGETALL").arg(&hash))
             .await?;
         let mut key = None;
         let mut documents = Vec::new();
@@ -88,7 +92,13 @@ impl Dossiers {
             match field.as_str() {
                 KEY => key = Some(value),
                 OUTCOME => {}
-                _ => documents.extend(serde_json::from_str(&value).ok()),
+                slot => {
+                    let value = self
+                        .store
+                        .sealer()
+                        .open_text(&Place::field(&hash, slot), &value)?;
+                    documents.extend(serde_json::from_str(&value).ok());
+                }
             }
         }
         Ok(key.map(|key| StoredDossier { key, documents }))
@@ -98,7 +108,7 @@ impl Dossiers {
     pub async fn record_outcome<O: Serialize>(&self, lrn: &str, outcome: &O) -> MailboxResult<()> {
         let body = json(&format!("outcome of {lrn}"), outcome)?;
         self.store
-            .hset(&self.store.keys().finance_dossier(lrn), OUTCOME, &body)
+            .hset_sealed(&self.store.keys().finance_dossier(lrn), OUTCOME, &body)
             .await
     }
 

@@ -61,13 +61,17 @@ impl Ledger {
             .map_err(|e| MailboxError::Protocol(format!("LRN ledger entry of {lrn}: {e}")))?;
         Ok(self
             .store
-            .hset(&self.store.keys().lrns(), lrn, &json)
+            .hset_sealed(&self.store.keys().lrns(), lrn, &json)
             .await?)
     }
 
     /// The filing of declaration `lrn`, when it was filed through this hub.
     pub async fn filing(&self, lrn: &str) -> Result<Option<Filing>, LedgerError> {
-        let Some(raw) = self.store.hget(&self.store.keys().lrns(), lrn).await? else {
+        let Some(raw) = self
+            .store
+            .hget_opened(&self.store.keys().lrns(), lrn)
+            .await?
+        else {
             return Ok(None);
         };
         serde_json::from_str(&raw).map(Some).map_err(|e| {
@@ -168,7 +172,10 @@ impl Ledger {
         answer: &Value,
     ) -> Result<(), LedgerError> {
         let hash = self.store.keys().partner_statuses(partner);
-        Ok(self.store.hset(&hash, lrn, &answer.to_string()).await?)
+        Ok(self
+            .store
+            .hset_sealed(&hash, lrn, &answer.to_string())
+            .await?)
     }
 
     /// The last status recorded with [`Ledger::record_status`].
@@ -190,7 +197,10 @@ impl Ledger {
         document: &Value,
     ) -> Result<(), LedgerError> {
         let hash = self.store.keys().partner_documents(partner);
-        Ok(self.store.hset(&hash, lrn, &document.to_string()).await?)
+        Ok(self
+            .store
+            .hset_sealed(&hash, lrn, &document.to_string())
+            .await?)
     }
 
     /// The document recorded with [`Ledger::record_document`].
@@ -203,9 +213,10 @@ impl Ledger {
             .await
     }
 
-    /// The JSON stored under `lrn` in `hash`, when there is a readable one.
+    /// The JSON stored under `lrn` in `hash`, when there is a readable one; one that does not
+    /// open is an error.
     async fn json(&self, hash: &str, lrn: &str) -> Result<Option<Value>, LedgerError> {
-        let raw = self.store.hget(hash, lrn).await?;
+        let raw = self.store.hget_opened(hash, lrn).await?;
         Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
     }
 }

@@ -9,12 +9,10 @@ use tradehub_actors::mailbox::{
     MailboxError, MailboxOps, MailboxResult, Partition, StoredState, StreamName, StreamStats,
 };
 
-use super::RedisMailbox;
 use super::audit::{Attempt, SignedAudit};
 use super::keys::{self, GROUP};
-use super::reply::{
-    self, RawEntry, encode_envelope, int, is_no_group, list, map_err, protocol, text,
-};
+use super::reply::{self, RawEntry, int, is_no_group, list, map_err, protocol, text};
+use super::{Place, RedisMailbox, Sealer};
 
 /// Refuse an entry id Redis would reject, with the port's error.
 fn check_id(id: &EntryId) -> MailboxResult<&str> {
@@ -45,6 +43,7 @@ fn text_at(what: &str, items: &[Value], i: usize) -> MailboxResult<String> {
 }
 
 fn delivery(
+    sealer: &Sealer,
     partition: Partition,
     stream: &StreamName,
     entry: &RawEntry,
@@ -54,7 +53,7 @@ fn delivery(
         partition,
         stream: stream.clone(),
         entry_id: entry.entry_id(),
-        envelope: entry.envelope(),
+        envelope: entry.envelope(sealer),
         deliveries,
     }
 }
@@ -100,7 +99,7 @@ impl RedisMailbox {
         let mut commands = Vec::with_capacity(commit.commands.len());
         for command in &commit.commands {
             script_keys.push(self.stream_key(p, &StreamName::Commands(command.partner.clone()))?);
-            commands.push(encode_envelope(&command.envelope)?);
+            commands.push(self.sealer().seal_envelope(&command.envelope)?);
         }
         let script = &self.inner.scripts.commit;
         let mut cmd = Self::evalsha(script, &script_keys);
@@ -128,7 +127,8 @@ impl RedisMailbox {
         }
         cmd.arg(commands);
         for timer in &commit.timers {
-            cmd.arg(timer.due_ms).arg(encode_envelope(&timer.envelope)?);
+            cmd.arg(timer.due_ms)
+                .arg(self.sealer().seal_envelope(&timer.envelope)?);
         }
         let (tag, items) = tagged("commit", self.eval("commit", script, &cmd).await?)?;
         let number = |i: usize| {
@@ -170,7 +170,7 @@ impl RedisMailbox {
             partition,
             origin: keys::parse_stream_suffix(get("origin")?).map_err(|e| protocol(&what, e))?,
             origin_id: EntryId(get("origin_id")?.to_owned()),
-            raw: get("raw")?.to_owned(),
+            raw: self.sealer().show_envelope(get("raw")?),
             deliveries: u32::try_from(number("deliveries")?)
                 .map_err(|_| protocol(&what, "delivery count out of range"))?,
             reason: get("reason")?.to_owned(),
@@ -198,7 +198,7 @@ impl Mailbox for RedisMailbox {
         envelope: &Envelope,
         idempotency_key: Option<&str>,
     ) -> MailboxResult<IngestOutcome> {
-        let raw = encode_envelope(envelope)?;
+        let raw = self.sealer().seal_envelope(envelope)?;
         let inbox = self.inner.keys.inbox(partition);
         let Some(idem) = idempotency_key else {
             let id: String = self
@@ -257,7 +257,7 @@ impl Mailbox for RedisMailbox {
                 Ok(value) => {
                     return Ok(reply::read_reply(value)?
                         .iter()
-                        .map(|e| delivery(partition, stream, e, 1))
+                        .map(|e| delivery(self.sealer(), partition, stream, e, 1))
                         .collect());
                 }
                 // Every stream behaves as if its group existed from the start.
@@ -304,6 +304,7 @@ impl Mailbox for RedisMailbox {
                 };
                 let entry = RawEntry { id, fields };
                 Ok(delivery(
+                    self.sealer(),
                     partition,
                     stream,
                     &entry,
@@ -339,22 +340,31 @@ impl Mailbox for RedisMailbox {
     }
 
     async fn load(&self, partition: Partition, key: &str) -> MailboxResult<StoredState> {
+        let hash = self.inner.keys.state(partition, key);
         let (ver, state): (Option<u64>, Option<String>) = self
             .query(
                 "HMGET",
-                redis::cmd("HMGET")
-                    .arg(self.inner.keys.state(partition, key))
-                    .arg("ver")
-                    .arg("state"),
+                redis::cmd("HMGET").arg(&hash).arg("ver").arg("state"),
             )
             .await?;
+        let place = Place::field(&hash, "state");
         Ok(StoredState {
             ver: ver.unwrap_or(0),
-            state,
+            state: state
+                .map(|s| self.sealer().open_text(&place, &s))
+                .transpose()?,
         })
     }
 
     async fn commit(&self, commit: &Commit) -> MailboxResult<CommitOutcome> {
+        let keys = &self.inner.keys;
+        let p = commit.partition;
+        let commit = &self.sealer().seal_commit(
+            commit,
+            &keys.state(p, &commit.key),
+            &keys.history(p, &commit.key),
+            &keys.audit(p),
+        );
         if !commit.audit.is_empty() {
             return self.commit_audited(commit).await;
         }
@@ -374,7 +384,7 @@ impl Mailbox for RedisMailbox {
         let id = check_id(entry_id)?;
         let raws = results
             .iter()
-            .map(encode_envelope)
+            .map(|result| self.sealer().seal_envelope(result))
             .collect::<MailboxResult<Vec<_>>>()?;
         let script = &self.inner.scripts.complete;
         let mut cmd = Self::evalsha(
@@ -413,7 +423,7 @@ impl Mailbox for RedisMailbox {
             .arg(id)
             .arg(due_ms)
             .arg(suffix)
-            .arg(encode_envelope(envelope)?);
+            .arg(self.sealer().seal_envelope(envelope)?);
         self.eval("defer", script, &cmd).await?;
         Ok(())
     }
@@ -495,10 +505,10 @@ impl MailboxOps for RedisMailbox {
         let dead = self.parse_dead_letter(partition, &entry)?;
         // An undecodable entry goes back as it was, so an operator can fix the
         // reader and redrive without losing the original bytes.
-        let raw = match reply::decode_envelope(&dead.raw) {
+        let raw = match self.sealer().open_envelope(&dead.raw) {
             Ok(mut envelope) => {
                 envelope.attempt = 1;
-                encode_envelope(&envelope)?
+                self.sealer().seal_envelope(&envelope)?
             }
             Err(_) => dead.raw,
         };

@@ -4,6 +4,8 @@ use redis::{ErrorKind, RedisError, Value};
 use tradehub_actors::envelope::Envelope;
 use tradehub_actors::mailbox::{EntryId, MailboxError, MailboxResult};
 
+use super::sealer::Sealer;
+
 /// Whether a failure is about reaching Redis (retry later) rather than about
 /// what was asked.
 pub(crate) fn is_unavailable(err: &RedisError) -> bool {
@@ -90,21 +92,16 @@ impl RawEntry {
         EntryId(self.id.clone())
     }
 
-    /// The envelope in field `e`, or why there is none (a poison entry).
-    pub(crate) fn envelope(&self) -> Result<Envelope, String> {
+    /// The envelope in field `e`, its body opened, or why there is none (a poison entry).
+    pub(crate) fn envelope(&self, sealer: &Sealer) -> Result<Envelope, String> {
         match self.field("e") {
-            Some(raw) => decode_envelope(raw),
+            Some(raw) => sealer.open_envelope(raw),
             None => Err(format!("entry {} has no `e` field", self.id)),
         }
     }
 }
 
-/// Decode a serialized envelope, saying why when it cannot be.
-pub(crate) fn decode_envelope(raw: &str) -> Result<Envelope, String> {
-    serde_json::from_str(raw).map_err(|e| format!("undecodable envelope: {e}"))
-}
-
-/// Serialize an envelope for a stream entry.
+/// Serialize an envelope in clear (see [`Sealer::seal_envelope`] for what is stored).
 pub(crate) fn encode_envelope(envelope: &Envelope) -> MailboxResult<String> {
     serde_json::to_string(envelope)
         .map_err(|e| protocol(&format!("cannot encode envelope {}", envelope.id), e))

@@ -7,6 +7,7 @@ use super::keys::{KeyError, Keys, parse_stream_suffix, stream_suffix};
 use super::persistence::PersistenceInfo;
 use super::reply::{self, RawEntry};
 use super::scripts::Scripts;
+use super::sealer::Sealer;
 
 fn bulk(s: &str) -> Value {
     Value::BulkString(s.as_bytes().to_vec())
@@ -125,7 +126,7 @@ fn read_replies_decode_in_both_protocol_shapes() {
         let entries = reply::read_reply(reply_value).unwrap();
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].entry_id(), EntryId("5-0".into()));
-        assert_eq!(entries[0].envelope().unwrap(), envelope);
+        assert_eq!(entries[0].envelope(&Sealer::off()).unwrap(), envelope);
     }
     assert!(reply::read_reply(Value::Nil).unwrap().is_empty());
     assert!(reply::read_reply(Value::Int(3)).is_err());
@@ -137,14 +138,19 @@ fn poison_entries_say_what_is_wrong() {
         id: "1-0".into(),
         fields: vec![("x".into(), "y".into())],
     };
-    assert!(no_field.envelope().unwrap_err().contains("no `e` field"));
+    assert!(
+        no_field
+            .envelope(&Sealer::off())
+            .unwrap_err()
+            .contains("no `e` field")
+    );
     let garbage = RawEntry {
         id: "1-1".into(),
         fields: vec![("e".into(), "{not json".into())],
     };
     assert!(
         garbage
-            .envelope()
+            .envelope(&Sealer::off())
             .unwrap_err()
             .starts_with("undecodable envelope")
     );

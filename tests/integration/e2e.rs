@@ -165,6 +165,23 @@ async fn every_scenario_of_the_demo_ends_as_expected_in_the_hub_and_in_odoo() {
     }
     assert!(summary.odoo_writebacks >= 48 * 3, "{summary:?}");
     assert!(summary.latency_p50_ms > 0 && summary.latency_p50_ms <= summary.latency_p99_ms);
+    // Encryption at rest (the demo makes a key per run): no party of the run, listed ones
+    // included, is in Redis in clear.
+    let partners = world
+        .odoo
+        .search("res.partner", serde_json::json!([]))
+        .expect("partners");
+    let names: Vec<String> = world
+        .odoo
+        .read("res.partner", &partners, &["name"])
+        .expect("partner names")
+        .into_iter()
+        .filter_map(|p| p.get("name")?.as_str().map(str::to_owned))
+        .filter(|name| name.len() >= 8)
+        .collect();
+    assert!(names.len() >= 10, "{names:?}");
+    let needles: Vec<&str> = names.iter().map(String::as_str).collect();
+    crate::encryption::assert_nothing_in_clear(&world.redis.url(), &world.prefix, &needles).await;
     world.stop().await;
 }
 

@@ -19,11 +19,18 @@ use tradehub::secret::Secret;
 use tradehub::service::addrs::ServeAddrs;
 use tradehub::service::run::{Hub, ServeError, ServeOptions};
 use tradehub::service::wiring::Secrets;
-use tradehub::store::{AuditKey, AuditKeys, RedisMailbox, StoreConfig};
+use tradehub::store::{
+    AuditKey, AuditKeys, EncryptionConfig, KeySource, RedisMailbox, Sealer, StoreConfig,
+};
 use tradehub::tariff::duty::TariffBook;
 use tradehub::workflow::shipment::{ODOO, SCREENING};
 use tradehub_actors::clock::SystemClock;
 use tradehub_testkit::{Persistence, RedisServer};
+
+/// Id of the data key the demo makes for each run.
+const DATA_KEY_ID: &str = "demo";
+/// The variable a hub process reads the demo's data key from.
+const DATA_KEY_ENV: &str = "TRADEHUB_DEMO_DATA_KEY";
 
 /// The REST broker's partner (template) name.
 pub const REST_BROKER: &str = "rest-broker";
@@ -394,9 +401,14 @@ impl World {
         )
         .map_err(start_error("the Odoo simulator"))?;
         let finance_folder = folders.path().join("finance");
+        // A data key made for this run: the demo's Redis holds nothing in clear either.
+        let data_key = hex::encode(rand::random::<[u8; 32]>());
+        let sealer = Sealer::from_keys(DATA_KEY_ID, &[(DATA_KEY_ID, &Secret::new(&data_key))])
+            .map_err(start_error("the demo's data key"))?;
         let store = RedisMailbox::connect(StoreConfig {
             url: redis.url(),
             prefix: prefix.clone(),
+            sealer: sealer.clone(),
             ..StoreConfig::default()
         })
         .await
@@ -454,6 +466,15 @@ impl World {
             inbox,
         );
         config.http.listen = loopback;
+        config.redis.sealer = sealer;
+        config.encryption = EncryptionConfig {
+            current: Some(DATA_KEY_ID.to_owned()),
+            keys: vec![KeySource {
+                id: DATA_KEY_ID.to_owned(),
+                env: Some(DATA_KEY_ENV.to_owned()),
+                file: None,
+            }],
+        };
         config.finance.enabled = true;
         config.finance.folder = finance_folder;
         config.finance.poll = Duration::from_millis(200);
@@ -502,6 +523,7 @@ impl World {
                     ("TRADEHUB_CARRIER_X12_SECRET".to_owned(), secret.clone()),
                     (config.auth.pepper_env.clone(), pepper_text),
                     (config.audit.key_env.clone(), audit_key_text),
+                    (DATA_KEY_ENV.to_owned(), data_key),
                 ];
                 let mut run = HubRun::Process {
                     child: None,
