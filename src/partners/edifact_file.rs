@@ -313,7 +313,7 @@ impl InboxWatcher {
 
     async fn handle(&self, bytes: &[u8]) -> Result<FileOutcome, filing::IngestError> {
         let partner = &self.config.partner;
-        let canonical = match filing::inbound_json(&self.config.layout, partner, bytes) {
+        let canonical = match filing::inbound_json_off_worker(&self.config.layout, partner, bytes).await {
             Ok(c) => c,
             Err(e) => return Ok(FileOutcome::Rejected(format!("does not map: {e}"))),
         };
