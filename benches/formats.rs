@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use tradehub::formats::{CodecSettings, Format};
-use tradehub_testkit::hostile;
 use tradehub::formats::mapping::{Globals, Mapping};
+use tradehub::formats::{CodecSettings, Format};
 use tradehub::formats::{Limits, edifact, x12};
+use tradehub_testkit::hostile;
 
 /// The samples the tests read (`tests/data`), which hold the benchmark's inputs too.
 fn test_data() -> PathBuf {
@@ -29,7 +29,8 @@ fn edifact_parse(c: &mut Criterion) {
     });
     group.bench_function("parse+envelope check", |b| {
         b.iter(|| {
-            let doc = edifact::parse(std::hint::black_box(&text), &Limits::default()).expect("parses");
+            let doc =
+                edifact::parse(std::hint::black_box(&text), &Limits::default()).expect("parses");
             edifact::envelope::check(&doc).issues.len()
         })
     });
@@ -59,7 +60,11 @@ fn x12_parse(c: &mut Criterion) {
         b.iter(|| {
             texts
                 .iter()
-                .map(|t| x12::parse(std::hint::black_box(t), &Limits::default()).expect("parses").len())
+                .map(|t| {
+                    x12::parse(std::hint::black_box(t), &Limits::default())
+                        .expect("parses")
+                        .len()
+                })
                 .sum::<usize>()
         })
     });
@@ -142,11 +147,7 @@ fn wide_documents(c: &mut Criterion) {
                 BenchmarkId::new(format.to_string(), n),
                 &document,
                 |b, document| {
-                    b.iter(|| {
-                        codec
-                            .parse(std::hint::black_box(document))
-                            .expect("parses")
-                    })
+                    b.iter(|| codec.parse(std::hint::black_box(document)).expect("parses"))
                 },
             );
         }

@@ -33,7 +33,12 @@ fn spans(text: &str, limits: &Limits) -> String {
 /// The generic tree the mappings read.
 fn tree(text: &str, limits: &Limits) -> String {
     match edifact::parse_bytes(text.as_bytes(), limits) {
-        Ok(tree) => format!("a tree of {} segments", tree.get("segments").and_then(|s| s.as_list()).map_or(0, <[_]>::len)),
+        Ok(tree) => format!(
+            "a tree of {} segments",
+            tree.get("segments")
+                .and_then(|s| s.as_list())
+                .map_or(0, <[_]>::len)
+        ),
         Err(e) => e.to_string(),
     }
 }

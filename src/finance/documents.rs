@@ -228,8 +228,8 @@ pub fn read_cusres(file: &str, bytes: &[u8]) -> Result<Settlement, ReadError> {
             "not UTF-8 text",
         )
     })?;
-    let doc =
-        edifact::parse(text, &Limits::default()).map_err(|e| err(file, "interchange", "syntax", e.to_string()))?;
+    let doc = edifact::parse(text, &Limits::default())
+        .map_err(|e| err(file, "interchange", "syntax", e.to_string()))?;
     let mut lrn = None;
     let mut bgm = None;
     let mut mrn = None;
@@ -450,7 +450,8 @@ fn amount_of(
 /// (`SequenceNumeric`, our line number) each `DutyTaxFee`: type `A..` duty (A00 customs duty,
 /// its base the customs value), `B..` VAT, amount `Payment/TaxAssessedAmount`.
 pub fn read_dmstax(file: &str, bytes: &[u8]) -> Result<Settlement, ReadError> {
-    let tree = xml::parse(bytes, &Limits::default()).map_err(|e| err(file, "document", "XML", e.to_string()))?;
+    let tree = xml::parse(bytes, &Limits::default())
+        .map_err(|e| err(file, "document", "XML", e.to_string()))?;
     let root = child(&tree, "MetaData")
         .ok_or_else(|| err(file, "/", "MetaData", "not a CDS notification"))?;
     let response = many(child(root, "Response"))

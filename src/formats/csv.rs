@@ -177,11 +177,7 @@ fn parse_delimited(
         let at = record.position().map_or(0, |p| p.byte() as usize);
         guard
             .nodes(record.len())
-            .and_then(|()| {
-                record
-                    .iter()
-                    .try_for_each(|field| guard.value(field.len()))
-            })
+            .and_then(|()| record.iter().try_for_each(|field| guard.value(field.len())))
             .map_err(|l| guard.at(l, at))?;
         let row = record
             .iter()
@@ -199,11 +195,7 @@ fn parse_delimited(
     Ok(Tree::Map(vec![("rows".into(), Tree::List(rows))]))
 }
 
-fn parse_fixed(
-    input: &[u8],
-    layout: &FixedWidth,
-    guard: &mut Guard<'_>,
-) -> Result<Tree, CsvError> {
+fn parse_fixed(input: &[u8], layout: &FixedWidth, guard: &mut Guard<'_>) -> Result<Tree, CsvError> {
     let text = std::str::from_utf8(input).map_err(|e| CsvError::Syntax {
         position: Position::at(input, e.valid_up_to()),
         reason: "not valid UTF-8".into(),

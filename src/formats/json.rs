@@ -59,7 +59,9 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Tree, JsonError> {
         account: Some(&mut account),
         depth: 0,
     };
-    let parsed = seed.deserialize(&mut de).and_then(|tree| de.end().map(|()| tree));
+    let parsed = seed
+        .deserialize(&mut de)
+        .and_then(|tree| de.end().map(|()| tree));
     parsed.map_err(|e| {
         let offset = offset_of(input, e.line(), e.column());
         match account.tripped {

@@ -110,8 +110,9 @@ impl Limit {
             Self::Depth => limits.max_depth.to_string(),
             Self::Nodes => limits.max_nodes.to_string(),
             Self::ValueBytes => limits.max_value_bytes.to_string(),
-            Self::TimeBudget => humantime_serde::re::humantime::format_duration(limits.time_budget)
-                .to_string(),
+            Self::TimeBudget => {
+                humantime_serde::re::humantime::format_duration(limits.time_budget).to_string()
+            }
         }
     }
 }

@@ -347,7 +347,10 @@ pub(crate) struct Account<'g, 'a> {
 }
 
 impl Account<'_, '_> {
-    fn check<E: de::Error>(&mut self, check: impl FnOnce(&mut Guard) -> Result<(), Limit>) -> Result<(), E> {
+    fn check<E: de::Error>(
+        &mut self,
+        check: impl FnOnce(&mut Guard) -> Result<(), Limit>,
+    ) -> Result<(), E> {
         check(self.guard).map_err(|limit| {
             self.tripped = Some(limit);
             E::custom(format!("limits.{} exceeded", limit.key()))
@@ -364,7 +367,10 @@ pub(crate) struct TreeSeed<'s, 'g, 'a> {
 }
 
 impl<'g, 'a> TreeSeed<'_, 'g, 'a> {
-    fn check<E: de::Error>(&mut self, check: impl FnOnce(&mut Guard) -> Result<(), Limit>) -> Result<(), E> {
+    fn check<E: de::Error>(
+        &mut self,
+        check: impl FnOnce(&mut Guard) -> Result<(), Limit>,
+    ) -> Result<(), E> {
         match self.account.as_deref_mut() {
             Some(account) => account.check(check),
             None => Ok(()),

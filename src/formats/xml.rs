@@ -136,24 +136,28 @@ pub fn parse(input: &[u8], limits: &Limits) -> Result<Tree, XmlError> {
         guard.step().map_err(|l| guard.at(l, at))?;
         match event {
             Event::Start(e) => {
-                guard
-                    .depth(stack.len() + 1)
-                    .map_err(|l| guard.at(l, at))?;
+                guard.depth(stack.len() + 1).map_err(|l| guard.at(l, at))?;
                 stack.push(open(input, &e, at, &mut guard)?);
             }
             Event::Empty(e) => {
-                guard
-                    .depth(stack.len() + 1)
-                    .map_err(|l| guard.at(l, at))?;
+                guard.depth(stack.len() + 1).map_err(|l| guard.at(l, at))?;
                 let (name, value) = close(open(input, &e, at, &mut guard)?);
-                attach(stack.last_mut().map_or(&mut root, |f| &mut f.node), name, value);
+                attach(
+                    stack.last_mut().map_or(&mut root, |f| &mut f.node),
+                    name,
+                    value,
+                );
             }
             Event::End(_) => {
                 let frame = stack
                     .pop()
                     .ok_or_else(|| syntax(input, offset, "closing tag without an open element"))?;
                 let (name, value) = close(frame);
-                attach(stack.last_mut().map_or(&mut root, |f| &mut f.node), name, value);
+                attach(
+                    stack.last_mut().map_or(&mut root, |f| &mut f.node),
+                    name,
+                    value,
+                );
             }
             Event::Text(t) => {
                 let s = t

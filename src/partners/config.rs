@@ -417,9 +417,11 @@ impl Partner {
                 source,
             })?;
             // Tables are the operator's files, read under the default limits.
-            let table = crate::formats::json::parse(&bytes, &Limits::default()).map_err(|e| PartnerError::Table {
-                path: path.clone(),
-                message: e.to_string(),
+            let table = crate::formats::json::parse(&bytes, &Limits::default()).map_err(|e| {
+                PartnerError::Table {
+                    path: path.clone(),
+                    message: e.to_string(),
+                }
             })?;
             tables.insert(key.clone(), table);
         }

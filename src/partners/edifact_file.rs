@@ -313,10 +313,11 @@ impl InboxWatcher {
 
     async fn handle(&self, bytes: &[u8]) -> Result<FileOutcome, filing::IngestError> {
         let partner = &self.config.partner;
-        let canonical = match filing::inbound_json_off_worker(&self.config.layout, partner, bytes).await {
-            Ok(c) => c,
-            Err(e) => return Ok(FileOutcome::Rejected(format!("does not map: {e}"))),
-        };
+        let canonical =
+            match filing::inbound_json_off_worker(&self.config.layout, partner, bytes).await {
+                Ok(c) => c,
+                Err(e) => return Ok(FileOutcome::Rejected(format!("does not map: {e}"))),
+            };
         let lrn = match canonical.get("lrn").and_then(Value::as_str) {
             Some(lrn) => Some(lrn.to_owned()),
             None => match canonical

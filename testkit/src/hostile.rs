@@ -42,7 +42,8 @@ pub fn wide_json(n: usize) -> Vec<u8> {
 /// A syntax-4 interchange of `segments` FTX segments with `per_segment` one-letter
 /// elements each: two bytes per element, so 4 MB hold two million of them.
 pub fn many_element_edifact(segments: usize, per_segment: usize) -> Vec<u8> {
-    let mut doc = String::from("UNA:+.? '\nUNB+UNOC:4+S+R+260101:1200+1'\nUNH+1+ORDERS:D:96A:UN'\n");
+    let mut doc =
+        String::from("UNA:+.? '\nUNB+UNOC:4+S+R+260101:1200+1'\nUNH+1+ORDERS:D:96A:UN'\n");
     let body = "+a".repeat(per_segment);
     for _ in 0..segments {
         let _ = writeln!(doc, "FTX{body}'");

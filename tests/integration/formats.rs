@@ -67,7 +67,8 @@ fn every_edifact_sample_parses_checks_its_envelopes_and_round_trips() {
         let file = name(&path);
         let bytes = std::fs::read(&path).expect("readable");
         let text = std::str::from_utf8(&bytes).expect("samples are UTF-8");
-        let doc = edifact::parse(text, &Limits::default()).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let doc =
+            edifact::parse(text, &Limits::default()).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(doc.len() > 1, "{file}");
         let ic = edi_env::check(&doc);
         let labels: Vec<String> = ic.issues.iter().map(edifact_issue_label).collect();
@@ -81,8 +82,8 @@ fn every_edifact_sample_parses_checks_its_envelopes_and_round_trips() {
 
         let tree = doc.to_tree();
         let written = edifact::write(&tree, &settings).unwrap_or_else(|e| panic!("{file}: {e}"));
-        let again =
-            edifact::parse(&written, &Limits::default()).unwrap_or_else(|e| panic!("{file} rewritten: {e}\n{written}"));
+        let again = edifact::parse(&written, &Limits::default())
+            .unwrap_or_else(|e| panic!("{file} rewritten: {e}\n{written}"));
         assert_eq!(
             again.to_tree(),
             tree,
@@ -192,7 +193,8 @@ fn every_x12_sample_parses_checks_its_envelopes_and_round_trips() {
 
         let tree = doc.to_tree();
         let written = x12::write(&tree, &settings).unwrap_or_else(|e| panic!("{file}: {e}"));
-        let again = x12::parse(&written, &Limits::default()).unwrap_or_else(|e| panic!("{file} rewritten: {e}"));
+        let again = x12::parse(&written, &Limits::default())
+            .unwrap_or_else(|e| panic!("{file} rewritten: {e}"));
         assert_eq!(
             again.to_tree(),
             tree,
@@ -496,13 +498,19 @@ fn convert_reports_positions_and_exits_2_on_bad_input() {
     })
     .write(&tree)
     .expect("writes back");
-    let original = x12::parse(&std::fs::read_to_string(&sample).expect("sample"), &Limits::default())
-        .expect("parses")
-        .to_tree();
+    let original = x12::parse(
+        &std::fs::read_to_string(&sample).expect("sample"),
+        &Limits::default(),
+    )
+    .expect("parses")
+    .to_tree();
     assert_eq!(
-        x12::parse(std::str::from_utf8(&back).expect("utf8"), &Limits::default())
-            .expect("parses")
-            .to_tree(),
+        x12::parse(
+            std::str::from_utf8(&back).expect("utf8"),
+            &Limits::default()
+        )
+        .expect("parses")
+        .to_tree(),
         original
     );
 }

@@ -135,8 +135,8 @@ fn xml_repeated_siblings_still_gather_past_the_index_threshold() {
 fn an_oversize_value_is_refused_with_the_limit_and_where_it_starts() {
     let small = limits(|l| l.max_value_bytes = 100);
     let long = "x".repeat(101);
-    let xml_err = xml::parse(format!("<a><b>{long}</b></a>").as_bytes(), &small)
-        .expect_err("value too long");
+    let xml_err =
+        xml::parse(format!("<a><b>{long}</b></a>").as_bytes(), &small).expect_err("value too long");
     assert!(
         xml_err
             .to_string()
@@ -163,7 +163,9 @@ fn an_oversize_value_is_refused_with_the_limit_and_where_it_starts() {
     let csv_err = csv::parse(format!("a,b\n1,{long}\n").as_bytes(), &csv_settings)
         .expect_err("field too long");
     assert!(
-        csv_err.to_string().contains("max_value_bytes = 100 exceeded at line 2"),
+        csv_err
+            .to_string()
+            .contains("max_value_bytes = 100 exceeded at line 2"),
         "{csv_err}"
     );
 }
@@ -185,12 +187,19 @@ fn too_many_nodes_are_refused_in_the_segment_that_passes_the_count() {
             .contains("limits.max_nodes = 1500 exceeded at segment 4"),
         "{err}"
     );
-    let xml_err =
-        xml::parse(&hostile::wide_xml(2000), &few).expect_err("too many elements");
-    assert!(xml_err.to_string().contains("limits.max_nodes = 1500"), "{xml_err}");
+    let xml_err = xml::parse(&hostile::wide_xml(2000), &few).expect_err("too many elements");
+    assert!(
+        xml_err.to_string().contains("limits.max_nodes = 1500"),
+        "{xml_err}"
+    );
     let x12 = "ISA*00*          *00*          *ZZ*S              *ZZ*R              *260101*1200*U*00401*000000001*0*P*>~";
     let x12_err = x12::parse(x12, &limits(|l| l.max_nodes = 10)).expect_err("too many");
-    assert!(x12_err.to_string().contains("limits.max_nodes = 10 exceeded at segment 1"), "{x12_err}");
+    assert!(
+        x12_err
+            .to_string()
+            .contains("limits.max_nodes = 10 exceeded at segment 1"),
+        "{x12_err}"
+    );
 }
 
 #[test]
@@ -209,16 +218,23 @@ fn a_parse_past_its_time_budget_stops_and_names_the_budget() {
     let hurried = limits(|l| l.time_budget = Duration::from_nanos(1));
     for (err, what) in [
         (
-            json::parse(&hostile::wide_json(5000), &hurried).map(drop).map_err(|e| e.to_string()),
+            json::parse(&hostile::wide_json(5000), &hurried)
+                .map(drop)
+                .map_err(|e| e.to_string()),
             "JSON",
         ),
         (
-            xml::parse(&hostile::wide_xml(5000), &hurried).map(drop).map_err(|e| e.to_string()),
+            xml::parse(&hostile::wide_xml(5000), &hurried)
+                .map(drop)
+                .map_err(|e| e.to_string()),
             "XML",
         ),
     ] {
         let err = err.expect_err(what);
-        assert!(err.contains("limits.time_budget = 1ns exceeded"), "{what}: {err}");
+        assert!(
+            err.contains("limits.time_budget = 1ns exceeded"),
+            "{what}: {err}"
+        );
     }
 }
 
@@ -233,7 +249,11 @@ fn limits_that_disable_a_bound_or_pass_the_ceiling_are_refused() {
         limits(|l| l.max_depth = MAX_DEPTH_CEILING + 1).validate(),
         Err("limits.max_depth = 1025 is above the ceiling of 1024".into())
     );
-    assert!(limits(|l| l.time_budget = Duration::ZERO).validate().is_err());
+    assert!(
+        limits(|l| l.time_budget = Duration::ZERO)
+            .validate()
+            .is_err()
+    );
 }
 
 #[test]
