@@ -1,11 +1,14 @@
 //! Codec and mapping throughput: EDIFACT and X12 parsing in MB/s, jq mapping
-//! of one canonical declaration per second.
+//! of one canonical declaration per second, and XML and JSON documents of n, 2n
+//! and 4n siblings in elements/s (flat when tree construction is linear).
 
 use std::path::{Path, PathBuf};
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use tradehub::formats::mapping::{Globals, Mapping};
-use tradehub::formats::{edifact, x12};
+use tradehub::formats::{CodecSettings, Format};
+use tradehub::formats::{Limits, edifact, x12};
+use tradehub_testkit::hostile;
 
 /// The samples the tests read (`tests/data`), which hold the benchmark's inputs too.
 fn test_data() -> PathBuf {
@@ -19,14 +22,15 @@ fn edifact_parse(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(text.len() as u64));
     group.bench_function("tokenise+parse huge ORDERS D96A", |b| {
         b.iter(|| {
-            edifact::parse(std::hint::black_box(&text))
+            edifact::parse(std::hint::black_box(&text), &Limits::default())
                 .expect("parses")
                 .len()
         })
     });
     group.bench_function("parse+envelope check", |b| {
         b.iter(|| {
-            let doc = edifact::parse(std::hint::black_box(&text)).expect("parses");
+            let doc =
+                edifact::parse(std::hint::black_box(&text), &Limits::default()).expect("parses");
             edifact::envelope::check(&doc).issues.len()
         })
     });
@@ -56,7 +60,11 @@ fn x12_parse(c: &mut Criterion) {
         b.iter(|| {
             texts
                 .iter()
-                .map(|t| x12::parse(std::hint::black_box(t)).expect("parses").len())
+                .map(|t| {
+                    x12::parse(std::hint::black_box(t), &Limits::default())
+                        .expect("parses")
+                        .len()
+                })
                 .sum::<usize>()
         })
     });
@@ -123,5 +131,35 @@ fn jq_mapping(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, edifact_parse, x12_parse, jq_mapping);
+/// One root with n, 2n and 4n distinctly named children: a linear key search per
+/// insert made 240,000 of them take over a minute.
+fn wide_documents(c: &mut Criterion) {
+    let mut group = c.benchmark_group("wide");
+    group.sample_size(10);
+    for n in [20_000_usize, 40_000, 80_000] {
+        group.throughput(Throughput::Elements(n as u64));
+        for (format, document) in [
+            (Format::Xml, hostile::wide_xml(n)),
+            (Format::Json, hostile::wide_json(n)),
+        ] {
+            let codec = CodecSettings::default_for(format);
+            group.bench_with_input(
+                BenchmarkId::new(format.to_string(), n),
+                &document,
+                |b, document| {
+                    b.iter(|| codec.parse(std::hint::black_box(document)).expect("parses"))
+                },
+            );
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    edifact_parse,
+    x12_parse,
+    jq_mapping,
+    wide_documents
+);
 criterion_main!(benches);

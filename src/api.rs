@@ -49,7 +49,8 @@ pub struct ApiState {
     pub four_eyes: FourEyes,
 }
 
-/// Largest request body accepted.
+/// Largest request body accepted, raw or as JSON: handlers read bodies as bytes, and the JSON
+/// extractor's own limit is set to the same so that no route can accept more.
 const MAX_BODY: usize = 4 * 1024 * 1024;
 
 /// Bind the API listener for plain HTTP. The server runs when the returned future is polled
@@ -79,6 +80,7 @@ pub fn bind(
             .app_data(readiness.clone())
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(MAX_BODY))
+            .app_data(web::JsonConfig::default().limit(MAX_BODY))
             .configure(|cfg| routes::configure(cfg, &table, &gate))
             .default_service(web::to(routes::unknown))
             .wrap(from_fn(correlation::correlate))

@@ -5,10 +5,16 @@
 //! than code. Parse errors carry a [`Position`] (byte offset, line, column and,
 //! for EDI, the segment number) and the caller keeps the raw document, so an
 //! operator can fix and resubmit it.
+//!
+//! Documents come from partners and are read as hostile: every codec parses
+//! within the [`Limits`] of its settings (depth, node count, value length,
+//! document size, time budget), and [`off_worker`] keeps a large parse off the
+//! async workers.
 
 pub mod csv;
 pub mod edifact;
 pub mod json;
+pub mod limits;
 pub mod mapping;
 pub mod tree;
 pub mod x12;
@@ -18,6 +24,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use limits::Limits;
 pub use tree::Tree;
 
 /// A place in an input document.
@@ -139,14 +146,25 @@ impl CodecSettings {
         }
     }
 
-    /// Parses a document into the generic tree.
+    /// What one document may hold and cost (`[codec.limits]`).
+    pub fn limits(&self) -> &Limits {
+        match self {
+            Self::Edifact(s) => &s.limits,
+            Self::X12(s) => &s.limits,
+            Self::Xml(s) => &s.limits,
+            Self::Csv(s) => &s.limits,
+            Self::Json(s) => &s.limits,
+        }
+    }
+
+    /// Parses a document into the generic tree, within the settings' limits.
     pub fn parse(&self, input: &[u8]) -> Result<Tree, FormatError> {
         Ok(match self {
-            Self::Edifact(_) => edifact::parse_bytes(input)?,
-            Self::X12(_) => x12::parse_bytes(input)?,
-            Self::Xml(_) => xml::parse(input)?,
+            Self::Edifact(s) => edifact::parse_bytes(input, &s.limits)?,
+            Self::X12(s) => x12::parse_bytes(input, &s.limits)?,
+            Self::Xml(s) => xml::parse(input, &s.limits)?,
             Self::Csv(s) => csv::parse(input, s)?,
-            Self::Json(_) => json::parse(input)?,
+            Self::Json(s) => json::parse(input, &s.limits)?,
         })
     }
 
@@ -159,6 +177,27 @@ impl CodecSettings {
             Self::Csv(s) => csv::write(tree, s)?.into_bytes(),
             Self::Json(s) => json::write(tree, s)?.into_bytes(),
         })
+    }
+}
+
+/// Documents up to this size are parsed where they arrive: a thread hand-off
+/// costs more than the parse.
+pub const INLINE_PARSE_BYTES: usize = 8 * 1024;
+
+/// Runs `parse`, the parse of a `size`-byte document, where it cannot stall the
+/// async workers: inline when the document is small, else on tokio's blocking
+/// pool, so that a multi-megabyte document leaves `/healthz` and every other
+/// request answering. The parse bounds its own time by its limits' `time_budget`.
+pub async fn off_worker<T: Send + 'static>(
+    size: usize,
+    parse: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    if size <= INLINE_PARSE_BYTES {
+        return parse();
+    }
+    match tokio::task::spawn_blocking(parse).await {
+        Ok(parsed) => parsed,
+        Err(join) => std::panic::resume_unwind(join.into_panic()),
     }
 }
 

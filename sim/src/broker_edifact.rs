@@ -121,9 +121,10 @@ pub fn cusres(our_ref: u64, lrn: &str, status: DeclarationStatus, mrn: Option<&s
 
 /// What a CUSDEC interchange says: (interchange ref, LRN, cancellation?).
 fn read_cusdec(bytes: &[u8]) -> Option<(String, String, bool)> {
-    let tree = tradehub::formats::edifact::parse_bytes(bytes)
-        .ok()?
-        .to_json();
+    let tree =
+        tradehub::formats::edifact::parse_bytes(bytes, &tradehub::formats::Limits::default())
+            .ok()?
+            .to_json();
     let segments = tree.get("segments")?.as_array()?;
     let find = |tag: &str| {
         segments

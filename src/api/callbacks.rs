@@ -407,7 +407,8 @@ async fn take(
             })?,
         None => format!("sha256:{}", filing::content_hash(body)),
     };
-    let canonical = match filing::inbound_json(&state.callbacks.layout, name, body) {
+    let canonical = match filing::inbound_json_off_worker(&state.callbacks.layout, name, body).await
+    {
         Ok(c) => c,
         Err(e) => {
             return Err(unprocessable(

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::formats::{CodecSettings, Tree, csv, edifact, xml};
+use crate::formats::{self, CodecSettings, Limits, Tree, csv, edifact, xml};
 use crate::model::{Currency, HsCode, Shipment};
 use crate::partners::config::Layout;
 use crate::partners::filing;
@@ -125,6 +125,22 @@ pub fn read(
     }
 }
 
+/// [`read`], off the async workers when the file is large (see [`formats::off_worker`]).
+pub async fn read_off_worker(
+    file: &str,
+    bytes: &[u8],
+    broker: &str,
+    layout: &Layout,
+) -> Result<Vec<Settlement>, ReadError> {
+    let (file, bytes, broker, layout) = (
+        file.to_owned(),
+        bytes.to_vec(),
+        broker.to_owned(),
+        layout.clone(),
+    );
+    formats::off_worker(bytes.len(), move || read(&file, &bytes, &broker, &layout)).await
+}
+
 /// The CSV settings of the broker-invoice template.
 pub fn invoice_settings(layout: &Layout) -> Result<csv::Settings, String> {
     let codec = filing::with_template(layout, INVOICE_TEMPLATE, |p| p.template.codec.clone())
@@ -212,8 +228,8 @@ pub fn read_cusres(file: &str, bytes: &[u8]) -> Result<Settlement, ReadError> {
             "not UTF-8 text",
         )
     })?;
-    let doc =
-        edifact::parse(text).map_err(|e| err(file, "interchange", "syntax", e.to_string()))?;
+    let doc = edifact::parse(text, &Limits::default())
+        .map_err(|e| err(file, "interchange", "syntax", e.to_string()))?;
     let mut lrn = None;
     let mut bgm = None;
     let mut mrn = None;
@@ -434,7 +450,8 @@ fn amount_of(
 /// (`SequenceNumeric`, our line number) each `DutyTaxFee`: type `A..` duty (A00 customs duty,
 /// its base the customs value), `B..` VAT, amount `Payment/TaxAssessedAmount`.
 pub fn read_dmstax(file: &str, bytes: &[u8]) -> Result<Settlement, ReadError> {
-    let tree = xml::parse(bytes).map_err(|e| err(file, "document", "XML", e.to_string()))?;
+    let tree = xml::parse(bytes, &Limits::default())
+        .map_err(|e| err(file, "document", "XML", e.to_string()))?;
     let root = child(&tree, "MetaData")
         .ok_or_else(|| err(file, "/", "MetaData", "not a CDS notification"))?;
     let response = many(child(root, "Response"))

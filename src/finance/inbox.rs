@@ -203,7 +203,8 @@ impl FinanceInbox {
         bytes: &[u8],
         broker: &str,
     ) -> Result<Result<Vec<String>, String>, PollError> {
-        let settlements = match documents::read(name, bytes, broker, &self.layout) {
+        let settlements = match documents::read_off_worker(name, bytes, broker, &self.layout).await
+        {
             Ok(s) => s,
             Err(e) => return Ok(Err(e.to_string())),
         };

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::limits::{Exceeded, Guard, Limits};
 use super::{Position, Tree};
 
 /// How a flat file is read and written (`[codec] kind = "csv"`).
@@ -26,6 +27,8 @@ pub struct Settings {
     pub header_map: BTreeMap<String, String>,
     /// Fixed-width layout; when set, the delimiter settings are ignored.
     pub fixed_width: Option<FixedWidth>,
+    /// What one file may hold and cost (nodes are fields).
+    pub limits: Limits,
 }
 
 impl Default for Settings {
@@ -37,6 +40,7 @@ impl Default for Settings {
             columns: Vec::new(),
             header_map: BTreeMap::new(),
             fixed_width: None,
+            limits: Limits::default(),
         }
     }
 }
@@ -106,6 +110,9 @@ pub enum CsvError {
         /// What.
         reason: String,
     },
+    /// The file passed one of its limits.
+    #[error("flat file too costly: {0}")]
+    Limit(#[from] Exceeded),
     /// Settings are unusable.
     #[error("flat file settings: {0}")]
     Settings(String),
@@ -118,15 +125,20 @@ fn byte(c: char, what: &str) -> Result<u8, CsvError> {
         .ok_or_else(|| CsvError::Settings(format!("{what} '{c}' must be one ASCII character")))
 }
 
-/// Parses a flat file.
+/// Parses a flat file, within the settings' limits.
 pub fn parse(input: &[u8], settings: &Settings) -> Result<Tree, CsvError> {
+    let mut guard = Guard::start(&settings.limits, input)?;
     match &settings.fixed_width {
-        Some(layout) => parse_fixed(input, layout),
-        None => parse_delimited(input, settings),
+        Some(layout) => parse_fixed(input, layout, &mut guard),
+        None => parse_delimited(input, settings, &mut guard),
     }
 }
 
-fn parse_delimited(input: &[u8], settings: &Settings) -> Result<Tree, CsvError> {
+fn parse_delimited(
+    input: &[u8],
+    settings: &Settings,
+    guard: &mut Guard<'_>,
+) -> Result<Tree, CsvError> {
     let mut reader = ::csv::ReaderBuilder::new()
         .delimiter(byte(settings.delimiter, "delimiter")?)
         .quote(byte(settings.quote, "quote")?)
@@ -162,6 +174,11 @@ fn parse_delimited(input: &[u8], settings: &Settings) -> Result<Tree, CsvError> 
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(error)?;
+        let at = record.position().map_or(0, |p| p.byte() as usize);
+        guard
+            .nodes(record.len())
+            .and_then(|()| record.iter().try_for_each(|field| guard.value(field.len())))
+            .map_err(|l| guard.at(l, at))?;
         let row = record
             .iter()
             .enumerate()
@@ -178,7 +195,7 @@ fn parse_delimited(input: &[u8], settings: &Settings) -> Result<Tree, CsvError> 
     Ok(Tree::Map(vec![("rows".into(), Tree::List(rows))]))
 }
 
-fn parse_fixed(input: &[u8], layout: &FixedWidth) -> Result<Tree, CsvError> {
+fn parse_fixed(input: &[u8], layout: &FixedWidth, guard: &mut Guard<'_>) -> Result<Tree, CsvError> {
     let text = std::str::from_utf8(input).map_err(|e| CsvError::Syntax {
         position: Position::at(input, e.valid_up_to()),
         reason: "not valid UTF-8".into(),
@@ -192,6 +209,9 @@ fn parse_fixed(input: &[u8], layout: &FixedWidth) -> Result<Tree, CsvError> {
         if line.trim().is_empty() {
             continue;
         }
+        guard
+            .value(line.len())
+            .map_err(|l| guard.at(l, line_offset))?;
         let chars: Vec<char> = line.chars().collect();
         let at = |column: usize| Position {
             offset: line_offset + column.saturating_sub(1),
@@ -213,6 +233,9 @@ fn parse_fixed(input: &[u8], layout: &FixedWidth) -> Result<Tree, CsvError> {
             position: at(1),
             reason: "no record layout matches this line's record type".into(),
         })?;
+        guard
+            .nodes(record.fields.len() + 1)
+            .map_err(|l| guard.at(l, line_offset))?;
         let mut row = vec![("record".to_owned(), Tree::text(&record.name))];
         for field in &record.fields {
             if field.start + field.length - 1 > chars.len() {

@@ -15,6 +15,7 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
+use super::limits::{Exceeded, Guard, Limits};
 use super::{Position, Tree};
 
 pub use write::write;
@@ -129,6 +130,8 @@ pub struct Settings {
     pub directory: Option<String>,
     /// Inclusive range of interchange control references this partner agreement uses.
     pub control_range: Option<[u64; 2]>,
+    /// What one interchange may hold and cost (nodes are segments' components).
+    pub limits: Limits,
 }
 
 impl Default for Settings {
@@ -142,6 +145,7 @@ impl Default for Settings {
             recipient: None,
             directory: None,
             control_range: None,
+            limits: Limits::default(),
         }
     }
 }
@@ -182,6 +186,9 @@ pub enum EdifactError {
         /// What is wrong.
         reason: String,
     },
+    /// The interchange passed one of its limits.
+    #[error("EDIFACT interchange too costly: {0}")]
+    Limit(#[from] Exceeded),
     /// Codec settings are unusable.
     #[error("EDIFACT settings: {0}")]
     Settings(String),
@@ -411,15 +418,47 @@ impl<'d, 'a> Segment<'d, 'a> {
         self.elements().filter(|e| !e.repeat).count()
     }
 
+    /// Walks the delimiters once, sizing every list exactly: an interchange's
+    /// tree is its largest allocation, and per-segment scratch lists or doubled
+    /// capacities would multiply it.
     fn to_tree(self) -> Tree {
-        let mut items = vec![Tree::text(self.tag())];
-        for reps in self.positions() {
-            let mut trees: Vec<Tree> = reps.iter().map(|e| e.to_tree()).collect();
-            items.push(if trees.len() == 1 {
-                trees.remove(0)
-            } else {
-                Tree::Map(vec![("repeat".into(), Tree::List(trees))])
+        let doc = self.doc;
+        let range = self.delim_range();
+        let kind = |d: usize| doc.delims[d].kind & !ESCAPED;
+        // The tag is the first component of element 0; the rest of element 0 is not data.
+        let Some(tag_end) = range.clone().find(|&d| kind(d) != COMPONENT) else {
+            return Tree::List(vec![Tree::text(self.tag())]);
+        };
+        let data = tag_end + 1..range.end;
+        let positions = data
+            .clone()
+            .filter(|&d| matches!(kind(d), ELEMENT | SEGMENT))
+            .count();
+        let mut items = Vec::with_capacity(positions + 1);
+        items.push(Tree::text(self.tag()));
+        let mut components: Vec<Tree> = Vec::new();
+        let mut repetitions: Vec<Tree> = Vec::new();
+        let mut start = doc.delims[tag_end].at as usize + 1;
+        for d in data {
+            components.push(Tree::text(doc.text(d, start)));
+            start = doc.delims[d].at as usize + 1;
+            let kind = kind(d);
+            if kind == COMPONENT {
+                continue;
+            }
+            repetitions.push(match components.len() {
+                1 => components.pop().unwrap_or_default(),
+                _ => Tree::List(components.drain(..).collect()),
             });
+            if kind != REPETITION {
+                items.push(match repetitions.len() {
+                    1 => repetitions.pop().unwrap_or_default(),
+                    _ => Tree::Map(vec![(
+                        "repeat".into(),
+                        Tree::List(repetitions.drain(..).collect()),
+                    )]),
+                });
+            }
         }
         Tree::List(items)
     }
@@ -447,13 +486,6 @@ impl<'d, 'a> Element<'d, 'a> {
     /// True when the element holds no data at all.
     pub fn is_empty(&self) -> bool {
         self.components().iter().all(|c| c.is_empty())
-    }
-
-    fn to_tree(self) -> Tree {
-        match self.components().as_slice() {
-            [single] => Tree::text(*single),
-            many => Tree::List(many.iter().map(|c| Tree::text(*c)).collect()),
-        }
     }
 }
 
@@ -496,9 +528,10 @@ fn implied_separators(body: &[u8]) -> Separators {
     }
 }
 
-/// Parses an interchange (or a bare run of segments) without copying.
-pub fn parse(input: &str) -> Result<Document<'_>, EdifactError> {
+/// Parses an interchange (or a bare run of segments) without copying, within `limits`.
+pub fn parse<'a>(input: &'a str, limits: &Limits) -> Result<Document<'a>, EdifactError> {
     let bytes = input.as_bytes();
+    let mut guard = Guard::start(limits, bytes)?;
     if u32::try_from(bytes.len()).is_err() {
         return Err(syntax_error(
             input,
@@ -576,6 +609,10 @@ pub fn parse(input: &str) -> Result<Document<'_>, EdifactError> {
                 escaped = true;
                 pos += 2;
             };
+            guard
+                .nodes(1)
+                .and_then(|()| guard.value(pos - comp_start))
+                .map_err(|l| guard.at(l, comp_start).in_segment(seg_number))?;
             if escaped {
                 doc.escaped.push((
                     doc.delims.len() as u32,
@@ -627,9 +664,9 @@ fn unescape(raw: &str, release: char) -> String {
     out
 }
 
-/// Parses bytes into the generic tree, decoding ISO 8859-1 for the 8-bit
-/// syntax levels (UNOC…UNOK) when the input is not UTF-8.
-pub fn parse_bytes(input: &[u8]) -> Result<Tree, EdifactError> {
+/// Parses bytes into the generic tree within `limits`, decoding ISO 8859-1 for
+/// the 8-bit syntax levels (UNOC…UNOK) when the input is not UTF-8.
+pub fn parse_bytes(input: &[u8], limits: &Limits) -> Result<Tree, EdifactError> {
     let text: Cow<'_, str> = match std::str::from_utf8(input) {
         Ok(s) => Cow::Borrowed(s),
         Err(e) => {
@@ -644,7 +681,7 @@ pub fn parse_bytes(input: &[u8]) -> Result<Tree, EdifactError> {
             Cow::Owned(input.iter().map(|&b| b as char).collect())
         }
     };
-    Ok(parse(&text)?.to_tree())
+    Ok(parse(&text, limits)?.to_tree())
 }
 
 /// Reads a numeric value written with the interchange's decimal mark.

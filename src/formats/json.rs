@@ -1,7 +1,10 @@
 //! JSON, read with object key order kept.
 
+use serde::de::DeserializeSeed;
 use serde::{Deserialize, Serialize};
 
+use super::limits::{Exceeded, Guard, Limits};
+use super::tree::{Account, TreeSeed};
 use super::{Position, Tree};
 
 /// How JSON is written (`[codec] kind = "json"`).
@@ -10,11 +13,16 @@ use super::{Position, Tree};
 pub struct Settings {
     /// Indented output.
     pub pretty: bool,
+    /// What one document may hold and cost.
+    pub limits: Limits,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { pretty: true }
+        Self {
+            pretty: true,
+            limits: Limits::default(),
+        }
     }
 }
 
@@ -29,23 +37,44 @@ pub enum JsonError {
         /// What.
         reason: String,
     },
+    /// The document passed one of its limits.
+    #[error("JSON document too costly: {0}")]
+    Limit(#[from] Exceeded),
     /// Serialising failed.
     #[error("JSON write: {0}")]
     Write(String),
 }
 
-/// Parses JSON text.
-pub fn parse(input: &[u8]) -> Result<Tree, JsonError> {
-    serde_json::from_slice(input).map_err(|e| {
+/// Parses JSON text within `limits`.
+pub fn parse(input: &[u8], limits: &Limits) -> Result<Tree, JsonError> {
+    let mut guard = Guard::start(limits, input)?;
+    let mut account = Account {
+        guard: &mut guard,
+        tripped: None,
+    };
+    let mut de = serde_json::Deserializer::from_slice(input);
+    // The seed bounds nesting by `limits.max_depth`, in place of serde_json's fixed 128.
+    de.disable_recursion_limit();
+    let seed = TreeSeed {
+        account: Some(&mut account),
+        depth: 0,
+    };
+    let parsed = seed
+        .deserialize(&mut de)
+        .and_then(|tree| de.end().map(|()| tree));
+    parsed.map_err(|e| {
         let offset = offset_of(input, e.line(), e.column());
-        JsonError::Syntax {
-            position: Position {
-                offset,
-                line: e.line(),
-                column: e.column(),
-                segment: None,
+        match account.tripped {
+            Some(limit) => JsonError::Limit(account.guard.at(limit, offset)),
+            None => JsonError::Syntax {
+                position: Position {
+                    offset,
+                    line: e.line(),
+                    column: e.column(),
+                    segment: None,
+                },
+                reason: e.to_string(),
             },
-            reason: e.to_string(),
         }
     })
 }

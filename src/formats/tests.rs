@@ -65,3 +65,17 @@ fn every_format_round_trips_through_its_own_writer() {
         assert_eq!(codec.parse(&written).expect("reparses"), tree, "{format}");
     }
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_large_parse_leaves_the_only_async_worker_free() {
+    let (release, parked) = std::sync::mpsc::channel::<()>();
+    let parse = tokio::spawn(off_worker(INLINE_PARSE_BYTES + 1, move || {
+        parked.recv().is_ok()
+    }));
+    // Run inline, the parse would hold this runtime's one thread until released, and this
+    // task would never be polled again to release it.
+    tokio::task::yield_now().await;
+    assert!(!parse.is_finished(), "the parse waits for its release");
+    release.send(()).expect("the parse is waiting");
+    assert!(parse.await.expect("joins"), "the parse was released");
+}

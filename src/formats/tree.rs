@@ -4,13 +4,22 @@
 //! `serde_json::Value` (which sorts object keys in this build) its maps keep
 //! insertion order: XML element order and EDI segment order are meaning, not
 //! decoration.
+//!
+//! Parsers build maps with a [`MapBuilder`], whose hashed key index keeps
+//! construction linear in the number of siblings, and a tree is dropped with an
+//! explicit stack, so that neither a wide nor a deep document costs more than
+//! its size. The conversions below recurse once per level: the parsers'
+//! `max_depth` (at most [`super::limits::MAX_DEPTH_CEILING`]) bounds that.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
 
 use jaq_json::Val;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+
+use super::limits::{Guard, Limit};
 
 /// A JSON-shaped value with ordered maps and numbers kept as their literal text.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -195,6 +204,99 @@ fn format_float(f: f64) -> String {
     }
 }
 
+impl Drop for Tree {
+    /// Moves nested containers onto a heap stack instead of recursing, so a tree
+    /// half a million levels deep drops like a long list.
+    fn drop(&mut self) {
+        fn nested(tree: &Tree) -> bool {
+            match tree {
+                Tree::List(items) => !items.is_empty(),
+                Tree::Map(entries) => !entries.is_empty(),
+                _ => false,
+            }
+        }
+        let mut stack: Vec<Tree> = match self {
+            Self::List(items) if items.iter().any(nested) => std::mem::take(items),
+            Self::Map(entries) if entries.iter().any(|(_, v)| nested(v)) => std::mem::take(entries)
+                .into_iter()
+                .map(|(_, v)| v)
+                .collect(),
+            _ => return,
+        };
+        while let Some(mut tree) = stack.pop() {
+            match &mut tree {
+                Self::List(items) => stack.append(items),
+                Self::Map(entries) => {
+                    stack.extend(std::mem::take(entries).into_iter().map(|(_, v)| v));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Maps smaller than this are searched by scanning; larger ones get a hashed index.
+const INDEX_FROM: usize = 8;
+
+/// Builds a [`Tree::Map`] from a stream of entries in time linear in their number.
+///
+/// [`Tree::insert`] scans for the key, which is right for the few keys a program
+/// sets and quadratic for a document with a quarter of a million siblings. Past
+/// a handful of entries the builder keeps a hashed index of the keys; std's
+/// hasher is keyed at random, so keys chosen to collide cannot bring the
+/// quadratic cost back.
+#[derive(Debug, Default)]
+pub struct MapBuilder {
+    entries: Vec<(String, Tree)>,
+    index: HashMap<String, usize>,
+}
+
+impl MapBuilder {
+    /// True when nothing was added.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The value under `key`.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Tree> {
+        let at = if self.entries.len() < INDEX_FROM {
+            self.entries.iter().position(|(k, _)| k == key)
+        } else {
+            self.index.get(key).copied()
+        };
+        at.map(|i| &mut self.entries[i].1)
+    }
+
+    /// Appends `key`, which the caller found absent with [`Self::get_mut`].
+    pub fn push(&mut self, key: String, value: Tree) {
+        if self.entries.len() + 1 == INDEX_FROM {
+            self.index = self
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (k.clone(), i))
+                .collect();
+        }
+        if self.entries.len() + 1 >= INDEX_FROM {
+            self.index.insert(key.clone(), self.entries.len());
+        }
+        self.entries.push((key, value));
+    }
+
+    /// Sets `key`, replacing an existing entry in place (JSON's last-one-wins).
+    pub fn insert(&mut self, key: String, value: Tree) {
+        match self.get_mut(&key) {
+            Some(slot) => *slot = value,
+            None => self.push(key, value),
+        }
+    }
+
+    /// The map, in insertion order.
+    pub fn finish(self) -> Tree {
+        Tree::Map(self.entries)
+    }
+}
+
 impl Serialize for Tree {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
@@ -225,54 +327,129 @@ impl Serialize for Tree {
 
 impl<'de> Deserialize<'de> for Tree {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(TreeVisitor)
+        TreeSeed {
+            account: None,
+            depth: 0,
+        }
+        .deserialize(deserializer)
     }
 }
 
-struct TreeVisitor;
+/// A parse's [`Guard`] as the serde visitor sees it: serde gives a visitor no
+/// byte offset, so the visitor records which limit it passed and fails with a
+/// custom error; [`super::json::parse`] then places that limit at the position
+/// serde_json reports.
+pub(crate) struct Account<'g, 'a> {
+    /// The parse's limits and clock.
+    pub guard: &'g mut Guard<'a>,
+    /// The limit the visitor stopped at.
+    pub tripped: Option<Limit>,
+}
 
-impl<'de> Visitor<'de> for TreeVisitor {
+impl Account<'_, '_> {
+    fn check<E: de::Error>(
+        &mut self,
+        check: impl FnOnce(&mut Guard) -> Result<(), Limit>,
+    ) -> Result<(), E> {
+        check(self.guard).map_err(|limit| {
+            self.tripped = Some(limit);
+            E::custom(format!("limits.{} exceeded", limit.key()))
+        })
+    }
+}
+
+/// Deserialises a tree, under an [`Account`]'s limits when it has one.
+pub(crate) struct TreeSeed<'s, 'g, 'a> {
+    /// Limits and clock; `None` reads without bounds (trusted input).
+    pub account: Option<&'s mut Account<'g, 'a>>,
+    /// Nesting level of the value about to be read.
+    pub depth: usize,
+}
+
+impl<'g, 'a> TreeSeed<'_, 'g, 'a> {
+    fn check<E: de::Error>(
+        &mut self,
+        check: impl FnOnce(&mut Guard) -> Result<(), Limit>,
+    ) -> Result<(), E> {
+        match self.account.as_deref_mut() {
+            Some(account) => account.check(check),
+            None => Ok(()),
+        }
+    }
+
+    fn number<E: de::Error>(mut self, literal: String) -> Result<Tree, E> {
+        self.check(|g| g.nodes(1))?;
+        Ok(Tree::Number(literal))
+    }
+
+    fn child(&mut self) -> TreeSeed<'_, 'g, 'a> {
+        TreeSeed {
+            account: self.account.as_deref_mut(),
+            depth: self.depth + 1,
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for TreeSeed<'_, '_, '_> {
+    type Value = Tree;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Tree, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TreeSeed<'_, '_, '_> {
     type Value = Tree;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any JSON value")
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Tree, E> {
+    fn visit_unit<E: de::Error>(mut self) -> Result<Tree, E> {
+        self.check(|g| g.nodes(1))?;
         Ok(Tree::Null)
     }
     fn visit_none<E: de::Error>(self) -> Result<Tree, E> {
-        Ok(Tree::Null)
+        self.visit_unit()
     }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Tree, E> {
+    fn visit_bool<E: de::Error>(mut self, v: bool) -> Result<Tree, E> {
+        self.check(|g| g.nodes(1))?;
         Ok(Tree::Bool(v))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Tree, E> {
-        Ok(Tree::Number(v.to_string()))
+        self.number(v.to_string())
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Tree, E> {
-        Ok(Tree::Number(v.to_string()))
+        self.number(v.to_string())
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Tree, E> {
-        Ok(Tree::Number(format_float(v)))
+        self.number(format_float(v))
     }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Tree, E> {
+    fn visit_str<E: de::Error>(mut self, v: &str) -> Result<Tree, E> {
+        self.check(|g| g.nodes(1).and(g.value(v.len())))?;
         Ok(Tree::Text(v.to_owned()))
     }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Tree, E> {
+    fn visit_string<E: de::Error>(mut self, v: String) -> Result<Tree, E> {
+        self.check(|g| g.nodes(1).and(g.value(v.len())))?;
         Ok(Tree::Text(v))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Tree, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Tree, A::Error> {
+        let depth = self.depth + 1;
+        self.check(|g| g.nodes(1).and(g.depth(depth)))?;
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element()? {
+        while let Some(item) = seq.next_element_seed(self.child())? {
             items.push(item);
         }
         Ok(Tree::List(items))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Tree, A::Error> {
-        let mut map = Tree::map();
-        while let Some((k, v)) = access.next_entry::<String, Tree>()? {
-            map.insert(k, v);
+    fn visit_map<A: MapAccess<'de>>(mut self, mut access: A) -> Result<Tree, A::Error> {
+        let depth = self.depth + 1;
+        self.check(|g| g.nodes(1).and(g.depth(depth)))?;
+        let mut map = MapBuilder::default();
+        while let Some(key) = access.next_key::<String>()? {
+            self.check(|g| g.value(key.len()))?;
+            let value = access.next_value_seed(self.child())?;
+            map.insert(key, value);
         }
-        Ok(map)
+        Ok(map.finish())
     }
 }

@@ -11,6 +11,7 @@ pub mod envelope;
 
 use serde::{Deserialize, Serialize};
 
+use super::limits::{Exceeded, Guard, Limits};
 use super::{Position, Tree};
 
 /// Separators of an interchange.
@@ -52,6 +53,8 @@ pub struct Settings {
     pub receiver_qualifier: Option<String>,
     /// Inclusive range of interchange control numbers for this partner.
     pub control_range: Option<[u64; 2]>,
+    /// What one interchange may hold and cost (nodes are segments' components).
+    pub limits: Limits,
 }
 
 impl Default for Settings {
@@ -68,6 +71,7 @@ impl Default for Settings {
             receiver: None,
             receiver_qualifier: None,
             control_range: None,
+            limits: Limits::default(),
         }
     }
 }
@@ -89,6 +93,9 @@ pub enum X12Error {
         /// First bad byte.
         offset: usize,
     },
+    /// The interchange passed one of its limits.
+    #[error("X12 interchange too costly: {0}")]
+    Limit(#[from] Exceeded),
     /// A tree handed to the writer has the wrong shape or unwritable values.
     #[error("X12 tree: {path}: {reason}")]
     Tree {
@@ -336,9 +343,10 @@ fn read_isa(input: &str, start: usize) -> Result<(Separators, bool), X12Error> {
     ))
 }
 
-/// Parses an X12 interchange without copying.
-pub fn parse(input: &str) -> Result<Document<'_>, X12Error> {
+/// Parses an X12 interchange without copying, within `limits`.
+pub fn parse<'a>(input: &'a str, limits: &Limits) -> Result<Document<'a>, X12Error> {
     let b = input.as_bytes();
+    let mut guard = Guard::start(limits, b)?;
     let mut pos = if b.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
     while pos < b.len() && b[pos].is_ascii_whitespace() {
         pos += 1;
@@ -386,6 +394,10 @@ pub fn parse(input: &str) -> Result<Document<'_>, X12Error> {
                 }
                 pos += 1;
             }
+            guard
+                .nodes(1)
+                .and_then(|()| guard.value(pos - start))
+                .map_err(|l| guard.at(l, start).in_segment(seg_number))?;
             doc.components.push(&input[start..pos]);
             // A line-feed terminated file may lack the final line feed.
             if pos >= b.len() && matches!(separators.segment, b'\n' | b'\r') {
@@ -435,12 +447,12 @@ pub fn parse(input: &str) -> Result<Document<'_>, X12Error> {
     Ok(doc)
 }
 
-/// Parses bytes into the generic tree.
-pub fn parse_bytes(input: &[u8]) -> Result<Tree, X12Error> {
+/// Parses bytes into the generic tree, within `limits`.
+pub fn parse_bytes(input: &[u8], limits: &Limits) -> Result<Tree, X12Error> {
     let text = std::str::from_utf8(input).map_err(|e| X12Error::Encoding {
         offset: e.valid_up_to(),
     })?;
-    Ok(parse(text)?.to_tree())
+    Ok(parse(text, limits)?.to_tree())
 }
 
 fn tree_error(path: impl Into<String>, reason: impl Into<String>) -> X12Error {

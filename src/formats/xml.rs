@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use serde::{Deserialize, Serialize};
 
+use super::limits::{Exceeded, Guard, Limits};
+use super::tree::MapBuilder;
 use super::{Position, Tree};
 
 /// How XML is written for a partner (`[codec] kind = "xml"`).
@@ -22,6 +24,8 @@ pub struct Settings {
     pub namespaces: BTreeMap<String, String>,
     /// Indent with this many spaces (0 = one line).
     pub indent: usize,
+    /// What one document may hold and cost.
+    pub limits: Limits,
 }
 
 /// Reading or writing XML failed.
@@ -35,6 +39,9 @@ pub enum XmlError {
         /// What.
         reason: String,
     },
+    /// The document passed one of its limits.
+    #[error("XML document too costly: {0}")]
+    Limit(#[from] Exceeded),
     /// A tree handed to the writer has the wrong shape.
     #[error("XML tree: {path}: {reason}")]
     Tree {
@@ -47,7 +54,7 @@ pub enum XmlError {
 
 struct Frame {
     name: String,
-    node: Tree,
+    node: MapBuilder,
     text: String,
 }
 
@@ -58,15 +65,25 @@ fn syntax(input: &[u8], offset: u64, reason: impl Into<String>) -> XmlError {
     }
 }
 
-fn open(input: &[u8], e: &BytesStart<'_>, offset: u64) -> Result<Frame, XmlError> {
+fn open(
+    input: &[u8],
+    e: &BytesStart<'_>,
+    offset: usize,
+    guard: &mut Guard<'_>,
+) -> Result<Frame, XmlError> {
+    guard.nodes(1).map_err(|l| guard.at(l, offset))?;
     let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-    let mut node = Tree::map();
+    let mut node = MapBuilder::default();
     for a in e.attributes() {
-        let a = a.map_err(|err| syntax(input, offset, err.to_string()))?;
-        let key = format!("@{}", String::from_utf8_lossy(a.key.as_ref()));
+        let a = a.map_err(|err| syntax(input, offset as u64, err.to_string()))?;
         let value = a
             .unescape_value()
-            .map_err(|err| syntax(input, offset, err.to_string()))?;
+            .map_err(|err| syntax(input, offset as u64, err.to_string()))?;
+        guard
+            .nodes(1)
+            .and_then(|()| guard.value(value.len()))
+            .map_err(|l| guard.at(l, offset))?;
+        let key = format!("@{}", String::from_utf8_lossy(a.key.as_ref()));
         node.insert(key, Tree::text(value.into_owned()));
     }
     Ok(Frame {
@@ -78,50 +95,53 @@ fn open(input: &[u8], e: &BytesStart<'_>, offset: u64) -> Result<Frame, XmlError
 
 fn close(frame: Frame) -> (String, Tree) {
     let text = frame.text.trim();
-    let value = match frame.node {
-        Tree::Map(entries) if entries.is_empty() => Tree::text(text),
-        mut node => {
-            if !text.is_empty() {
-                node.insert("#text", Tree::text(text));
-            }
-            node
+    let value = if frame.node.is_empty() {
+        Tree::text(text)
+    } else {
+        let mut node = frame.node;
+        if !text.is_empty() {
+            node.insert("#text".into(), Tree::text(text));
         }
+        node.finish()
     };
     (frame.name, value)
 }
 
-fn attach(parent: &mut Tree, name: String, value: Tree) {
-    if let Tree::Map(entries) = parent {
-        if let Some((_, existing)) = entries.iter_mut().find(|(k, _)| *k == name) {
-            match existing {
-                Tree::List(items) => items.push(value),
-                other => {
-                    let first = std::mem::take(other);
-                    *other = Tree::List(vec![first, value]);
-                }
-            }
-        } else {
-            entries.push((name, value));
+/// Adds a child element; a repeated name gathers into a list at the first one's place.
+fn attach(parent: &mut MapBuilder, name: String, value: Tree) {
+    match parent.get_mut(&name) {
+        Some(Tree::List(items)) => items.push(value),
+        Some(existing) => {
+            let first = std::mem::take(existing);
+            *existing = Tree::List(vec![first, value]);
         }
+        None => parent.push(name, value),
     }
 }
 
-/// Parses an XML document into the tree.
-pub fn parse(input: &[u8]) -> Result<Tree, XmlError> {
+/// Parses an XML document into the tree, within `limits`.
+pub fn parse(input: &[u8], limits: &Limits) -> Result<Tree, XmlError> {
+    let mut guard = Guard::start(limits, input)?;
     let text = std::str::from_utf8(input)
         .map_err(|e| syntax(input, e.valid_up_to() as u64, "not valid UTF-8"))?;
     let mut reader = quick_xml::Reader::from_str(text);
     let mut stack: Vec<Frame> = Vec::new();
-    let mut root = Tree::map();
+    let mut root = MapBuilder::default();
     loop {
         let offset = reader.buffer_position();
+        let at = offset as usize;
         let event = reader
             .read_event()
             .map_err(|e| syntax(input, reader.error_position(), e.to_string()))?;
+        guard.step().map_err(|l| guard.at(l, at))?;
         match event {
-            Event::Start(e) => stack.push(open(input, &e, offset)?),
+            Event::Start(e) => {
+                guard.depth(stack.len() + 1).map_err(|l| guard.at(l, at))?;
+                stack.push(open(input, &e, at, &mut guard)?);
+            }
             Event::Empty(e) => {
-                let (name, value) = close(open(input, &e, offset)?);
+                guard.depth(stack.len() + 1).map_err(|l| guard.at(l, at))?;
+                let (name, value) = close(open(input, &e, at, &mut guard)?);
                 attach(
                     stack.last_mut().map_or(&mut root, |f| &mut f.node),
                     name,
@@ -181,6 +201,9 @@ pub fn parse(input: &[u8]) -> Result<Tree, XmlError> {
             Event::Eof => break,
             _ => {}
         }
+        if let Some(f) = stack.last() {
+            guard.value(f.text.len()).map_err(|l| guard.at(l, at))?;
+        }
     }
     if let Some(open) = stack.last() {
         return Err(syntax(
@@ -189,13 +212,15 @@ pub fn parse(input: &[u8]) -> Result<Tree, XmlError> {
             format!("element <{}> is not closed", open.name),
         ));
     }
-    match &root {
-        Tree::Map(entries) if entries.len() == 1 => Ok(root),
-        _ => Err(syntax(
+    let tree = root.finish();
+    if matches!(&tree, Tree::Map(entries) if entries.len() == 1) {
+        Ok(tree)
+    } else {
+        Err(syntax(
             input,
             0,
             "an XML document needs exactly one root element",
-        )),
+        ))
     }
 }
 

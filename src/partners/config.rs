@@ -16,7 +16,7 @@ use jaq_json::Val;
 
 use super::outbound::{OutboundAuth, OutboundTls};
 use crate::formats::mapping::{Mapping, MappingCache, MappingError};
-use crate::formats::{CodecSettings, FormatError, Tree};
+use crate::formats::{CodecSettings, FormatError, Limits, Tree};
 use crate::model::DeclarationStatus;
 
 /// What a partner is to the hub.
@@ -321,10 +321,20 @@ impl Layout {
             path: path.clone(),
             source,
         })?;
-        toml::from_str(&text).map_err(|e| PartnerError::Template {
-            path,
-            message: e.to_string(),
-        })
+        let template: PartnerTemplate =
+            toml::from_str(&text).map_err(|e| PartnerError::Template {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+        template
+            .codec
+            .limits()
+            .validate()
+            .map_err(|problem| PartnerError::Template {
+                path,
+                message: format!("codec.{problem}"),
+            })?;
+        Ok(template)
     }
 }
 
@@ -409,9 +419,12 @@ impl Partner {
                 path: path.clone(),
                 source,
             })?;
-            let table = crate::formats::json::parse(&bytes).map_err(|e| PartnerError::Table {
-                path: path.clone(),
-                message: e.to_string(),
+            // Tables are the operator's files, read under the default limits.
+            let table = crate::formats::json::parse(&bytes, &Limits::default()).map_err(|e| {
+                PartnerError::Table {
+                    path: path.clone(),
+                    message: e.to_string(),
+                }
             })?;
             tables.insert(key.clone(), table);
         }
@@ -525,7 +538,7 @@ impl Partner {
             return Ok(());
         };
         let text = String::from_utf8_lossy(bytes);
-        let doc = edifact::parse(&text).map_err(FormatError::from)?;
+        let doc = edifact::parse(&text, self.template.codec.limits()).map_err(FormatError::from)?;
         let ic = envelope::check(&doc);
         let mut problems: Vec<String> = ic.issues.iter().map(ToString::to_string).collect();
         for message in &ic.messages {
@@ -577,7 +590,7 @@ impl Partner {
         match &self.template.codec {
             CodecSettings::Edifact(settings) => {
                 use crate::formats::edifact::{self, contrl, directory, envelope};
-                let doc = edifact::parse(text).map_err(FormatError::from)?;
+                let doc = edifact::parse(text, &settings.limits).map_err(FormatError::from)?;
                 let ic = envelope::check(&doc);
                 let mut errors = Vec::new();
                 if let Some(dirs) = &self.directories {
@@ -609,7 +622,7 @@ impl Partner {
             }
             CodecSettings::X12(settings) => {
                 use crate::formats::x12::{self, ack};
-                let doc = x12::parse(text).map_err(FormatError::from)?;
+                let doc = x12::parse(text, &settings.limits).map_err(FormatError::from)?;
                 let options = ack::AckOptions {
                     control_number: get("control_ref").parse().unwrap_or(1),
                     date: get("date"),

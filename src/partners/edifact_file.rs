@@ -285,10 +285,11 @@ impl InboxWatcher {
     /// Ingests one file: `Ok(Ok(duplicate))`, or `Ok(Err(reason))` when it cannot be used.
     async fn handle(&self, bytes: &[u8]) -> Result<Result<bool, String>, filing::IngestError> {
         let partner = &self.config.partner;
-        let canonical = match filing::inbound_json(&self.config.layout, partner, bytes) {
-            Ok(c) => c,
-            Err(e) => return Ok(Err(format!("does not map: {e}"))),
-        };
+        let canonical =
+            match filing::inbound_json_off_worker(&self.config.layout, partner, bytes).await {
+                Ok(c) => c,
+                Err(e) => return Ok(Err(format!("does not map: {e}"))),
+            };
         let lrn = match canonical.get("lrn").and_then(Value::as_str) {
             Some(lrn) => Some(lrn.to_owned()),
             None => match canonical

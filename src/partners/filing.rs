@@ -15,6 +15,7 @@ use tradehub_actors::envelope::{Envelope, partition_of};
 use tradehub_actors::mailbox::{IngestOutcome, Mailbox, MailboxError};
 
 use super::config::{Layout, Partner, PartnerError};
+use crate::formats;
 use crate::formats::mapping::MappingCache;
 use crate::model::{PartyRole, Shipment};
 use crate::store::RedisMailbox;
@@ -200,6 +201,20 @@ pub fn inbound_json(layout: &Layout, name: &str, document: &[u8]) -> Result<Valu
     with_template(layout, name, |p| {
         p.inbound(document, &BTreeMap::new()).map(|t| t.to_json())
     })?
+}
+
+/// [`inbound_json`] for a document that arrived over HTTP or in a folder: parsed and mapped
+/// off the async workers when it is large (see [`formats::off_worker`]).
+pub async fn inbound_json_off_worker(
+    layout: &Layout,
+    name: &str,
+    document: &[u8],
+) -> Result<Value, PartnerError> {
+    let (layout, name, document) = (layout.clone(), name.to_owned(), document.to_vec());
+    formats::off_worker(document.len(), move || {
+        inbound_json(&layout, &name, &document)
+    })
+    .await
 }
 
 /// A partner document from canonical JSON through `name`'s outbound mapping.

@@ -7,9 +7,11 @@
 //!
 //! [`idp`] is a test identity provider: JWTs signed with test-only keys, their JWKS, and forgeries.
 //! With feature `certs`, [`certs`] makes throwaway CAs and certificates for TLS tests.
+//! [`hostile`] builds the documents the parsers' limits are tested and benchmarked with.
 
 #[cfg(feature = "certs")]
 pub mod certs;
+pub mod hostile;
 pub mod idp;
 
 use std::path::{Path, PathBuf};

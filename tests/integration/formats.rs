@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use tradehub::formats::edifact::{self, directory::Directories, envelope as edi_env};
 use tradehub::formats::mapping::MappingCache;
 use tradehub::formats::x12::{self, envelope as x12_env};
-use tradehub::formats::{CodecSettings, Tree};
+use tradehub::formats::{CodecSettings, Limits, Tree};
 use tradehub::partners::certify;
 use tradehub::partners::config::{Layout, Partner};
 use tradehub::partners::signature;
@@ -67,7 +67,8 @@ fn every_edifact_sample_parses_checks_its_envelopes_and_round_trips() {
         let file = name(&path);
         let bytes = std::fs::read(&path).expect("readable");
         let text = std::str::from_utf8(&bytes).expect("samples are UTF-8");
-        let doc = edifact::parse(text).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let doc =
+            edifact::parse(text, &Limits::default()).unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(doc.len() > 1, "{file}");
         let ic = edi_env::check(&doc);
         let labels: Vec<String> = ic.issues.iter().map(edifact_issue_label).collect();
@@ -81,8 +82,8 @@ fn every_edifact_sample_parses_checks_its_envelopes_and_round_trips() {
 
         let tree = doc.to_tree();
         let written = edifact::write(&tree, &settings).unwrap_or_else(|e| panic!("{file}: {e}"));
-        let again =
-            edifact::parse(&written).unwrap_or_else(|e| panic!("{file} rewritten: {e}\n{written}"));
+        let again = edifact::parse(&written, &Limits::default())
+            .unwrap_or_else(|e| panic!("{file} rewritten: {e}\n{written}"));
         assert_eq!(
             again.to_tree(),
             tree,
@@ -97,7 +98,7 @@ fn samples_validate_against_the_shipped_directories() {
     let dirs = Directories::shipped().expect("directories load");
     let validate = |sub: &str| {
         let text = std::fs::read_to_string(data::path(sub)).expect("sample");
-        let doc = edifact::parse(&text).expect("parses");
+        let doc = edifact::parse(&text, &Limits::default()).expect("parses");
         let ic = edi_env::check(&doc);
         ic.messages
             .iter()
@@ -184,7 +185,7 @@ fn every_x12_sample_parses_checks_its_envelopes_and_round_trips() {
     for path in samples {
         let file = name(&path);
         let text = std::fs::read_to_string(&path).expect("UTF-8 sample");
-        let doc = x12::parse(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let doc = x12::parse(&text, &Limits::default()).unwrap_or_else(|e| panic!("{file}: {e}"));
         let ic = x12_env::check(&doc);
         let labels: Vec<String> = ic.issues.iter().map(x12_issue_label).collect();
         assert_eq!(labels, known_x12_defects(&file), "{file}: {:?}", ic.issues);
@@ -192,7 +193,8 @@ fn every_x12_sample_parses_checks_its_envelopes_and_round_trips() {
 
         let tree = doc.to_tree();
         let written = x12::write(&tree, &settings).unwrap_or_else(|e| panic!("{file}: {e}"));
-        let again = x12::parse(&written).unwrap_or_else(|e| panic!("{file} rewritten: {e}"));
+        let again = x12::parse(&written, &Limits::default())
+            .unwrap_or_else(|e| panic!("{file} rewritten: {e}"));
         assert_eq!(
             again.to_tree(),
             tree,
@@ -243,7 +245,7 @@ proptest! {
         }).collect();
         let tree = Tree::Map(vec![("una".into(), Tree::Bool(true)), ("segments".into(), Tree::List(segs.clone()))]);
         let text = edifact::write(&tree, &settings).expect("writes");
-        let doc = edifact::parse(&text).expect("parses what it wrote");
+        let doc = edifact::parse(&text, &Limits::default()).expect("parses what it wrote");
         let back = doc.to_tree();
         prop_assert_eq!(back.get("segments"), Some(&Tree::List(segs)), "{}", text);
     }
@@ -268,7 +270,7 @@ proptest! {
         }));
         let tree = Tree::Map(vec![("segments".into(), Tree::List(segs))]);
         let text = x12::write(&tree, &settings).expect("writes");
-        let doc = x12::parse(&text).expect("parses what it wrote");
+        let doc = x12::parse(&text, &Limits::default()).expect("parses what it wrote");
         prop_assert!(doc.isa_fixed_width, "{}", text);
         let back = doc.to_tree();
         let body = |t: &Tree| t.get("segments").and_then(Tree::as_list).map(|s| s[1..].to_vec());
@@ -496,13 +498,19 @@ fn convert_reports_positions_and_exits_2_on_bad_input() {
     })
     .write(&tree)
     .expect("writes back");
-    let original = x12::parse(&std::fs::read_to_string(&sample).expect("sample"))
-        .expect("parses")
-        .to_tree();
+    let original = x12::parse(
+        &std::fs::read_to_string(&sample).expect("sample"),
+        &Limits::default(),
+    )
+    .expect("parses")
+    .to_tree();
     assert_eq!(
-        x12::parse(std::str::from_utf8(&back).expect("utf8"))
-            .expect("parses")
-            .to_tree(),
+        x12::parse(
+            std::str::from_utf8(&back).expect("utf8"),
+            &Limits::default()
+        )
+        .expect("parses")
+        .to_tree(),
         original
     );
 }

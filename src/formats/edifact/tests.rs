@@ -2,6 +2,11 @@ use super::directory::Directories;
 use super::envelope::{self, IssueKind, Level};
 use super::*;
 
+/// Parses under the default limits.
+fn parse(text: &str) -> Result<Document<'_>, EdifactError> {
+    super::parse(text, &Limits::default())
+}
+
 fn fixture(path: &str) -> String {
     let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{}: {e}", full.display()))
@@ -312,9 +317,9 @@ fn latin1_input_is_decoded_for_8_bit_syntax_levels() {
     let mut bytes = b"UNB+UNOC:3+S+R+260101:1200+1'FTX+K".to_vec();
     bytes.push(0xF6);
     bytes.extend_from_slice(b"lte'");
-    let tree = parse_bytes(&bytes).expect("decodes");
+    let tree = parse_bytes(&bytes, &Limits::default()).expect("decodes");
     let text = serde_json::to_string(&tree).expect("json");
     assert!(text.contains("Költe"), "{text}");
-    let err = parse_bytes(&[b'U', b'N', b'H', 0xFF]).expect_err("not UNOC");
+    let err = parse_bytes(&[b'U', b'N', b'H', 0xFF], &Limits::default()).expect_err("not UNOC");
     assert!(err.to_string().contains("byte 3"), "{err}");
 }

@@ -2,6 +2,11 @@ use super::ack::{self, AckOptions};
 use super::envelope::{self, IssueKind, Level};
 use super::*;
 
+/// Parses under the default limits.
+fn parse(text: &str) -> Result<Document<'_>, X12Error> {
+    super::parse(text, &Limits::default())
+}
+
 const CLEAN: &str = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *261127*1200*U*00401*000000042*0*P*>~\nGS*QM*SENDER*RECEIVER*20261127*1200*42*X*004010~\nST*214*0001~\nB10*PRO1*SHIP1*SCAC~\nLX*1~\nAT7*X1*NS***20261127*1200*LT~\nSE*5*0001~\nGE*1*42~\nIEA*1*000000042~\n";
 
 #[test]

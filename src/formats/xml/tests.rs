@@ -1,5 +1,10 @@
 use super::*;
 
+/// Parses under the default limits.
+fn parse(input: &[u8]) -> Result<Tree, XmlError> {
+    super::parse(input, &Limits::default())
+}
+
 const DOC: &str = r#"<?xml version="1.0"?>
 <md:MetaData xmlns:md="urn:md" xmlns="urn:dec">
   <md:Type>RES</md:Type>
