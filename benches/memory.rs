@@ -15,6 +15,9 @@ static PEAK: PeakAlloc = PeakAlloc;
 const MIB: f64 = 1024.0 * 1024.0;
 
 /// Peak bytes allocated while `work` runs, above what was live before it.
+/// A way of parsing an interchange, giving what it made.
+type Parse = fn(&str, &Limits) -> String;
+
 fn peak_of<T>(work: impl FnOnce() -> T) -> (usize, T) {
     let before = PEAK.current_usage();
     PEAK.reset_peak_usage();
@@ -56,7 +59,7 @@ fn main() {
         let input = document.len() as f64;
         let text = std::str::from_utf8(&document).expect("ASCII");
         let default = Limits::default();
-        let cases: [(&str, &Limits, fn(&str, &Limits) -> String); 3] = [
+        let cases: [(&str, &Limits, Parse); 3] = [
             ("document (spans)", &raised, spans),
             ("tree, max_nodes raised", &raised, tree),
             ("tree, default limits", &default, tree),

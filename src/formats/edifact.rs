@@ -448,14 +448,14 @@ impl<'d, 'a> Segment<'d, 'a> {
             }
             repetitions.push(match components.len() {
                 1 => components.pop().unwrap_or_default(),
-                _ => Tree::List(components.drain(..).collect()),
+                _ => Tree::List(exactly_sized(&mut components)),
             });
             if kind != REPETITION {
                 items.push(match repetitions.len() {
                     1 => repetitions.pop().unwrap_or_default(),
                     _ => Tree::Map(vec![(
                         "repeat".into(),
-                        Tree::List(repetitions.drain(..).collect()),
+                        Tree::List(exactly_sized(&mut repetitions)),
                     )]),
                 });
             }
@@ -694,6 +694,14 @@ pub fn parse_decimal(text: &str) -> Option<rust_decimal::Decimal> {
         return None;
     }
     normalised.parse().ok()
+}
+
+/// The items of `scratch` in a list of their own size, leaving `scratch` empty with its capacity
+/// for the next element.
+fn exactly_sized(scratch: &mut Vec<Tree>) -> Vec<Tree> {
+    let mut list = Vec::with_capacity(scratch.len());
+    list.append(scratch);
+    list
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@ use redis::Value;
 use tradehub_actors::envelope::Envelope;
 use tradehub_actors::mailbox::{EntryId, StreamName};
 
-use super::audit::entry_hash;
 use super::keys::{KeyError, Keys, parse_stream_suffix, stream_suffix};
 use super::persistence::PersistenceInfo;
 use super::reply::{self, RawEntry};
@@ -153,24 +152,6 @@ fn poison_entries_say_what_is_wrong() {
             .envelope(&Sealer::off())
             .unwrap_err()
             .starts_with("undecodable envelope")
-    );
-}
-
-#[test]
-fn audit_hashes_cover_every_field_unambiguously() {
-    let base = entry_hash(1, "", 1000, "SH-1", "{}");
-    assert_eq!(base.len(), 40);
-    assert!(base.chars().all(|c| c.is_ascii_hexdigit()));
-    assert_eq!(base, entry_hash(1, "", 1000, "SH-1", "{}"));
-    assert_ne!(base, entry_hash(2, "", 1000, "SH-1", "{}"));
-    assert_ne!(base, entry_hash(1, "x", 1000, "SH-1", "{}"));
-    assert_ne!(base, entry_hash(1, "", 1001, "SH-1", "{}"));
-    assert_ne!(base, entry_hash(1, "", 1000, "SH-2", "{}"));
-    assert_ne!(base, entry_hash(1, "", 1000, "SH-1", "{ }"));
-    // Moving a byte from the key into the data must change the hash.
-    assert_ne!(
-        entry_hash(1, "", 1, "ab", "c"),
-        entry_hash(1, "", 1, "a", "bc")
     );
 }
 

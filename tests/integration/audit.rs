@@ -5,7 +5,6 @@
 //! a signed base, and that an API action's entry names the principal and the source address.
 
 use redis::aio::MultiplexedConnection;
-use reqwest::Method;
 use serde_json::Value;
 use sha2::Digest;
 use tradehub::auth::Role;

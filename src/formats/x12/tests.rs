@@ -115,8 +115,8 @@ fn parse_errors_carry_positions() {
 fn writer_refuses_separators_inside_values() {
     let doc = parse(CLEAN).expect("parses");
     let mut tree = doc.to_tree();
-    if let Some(Tree::List(segments)) = tree.get("segments").cloned() {
-        let mut segments = segments;
+    if let Some(Tree::List(segments)) = tree.get("segments") {
+        let mut segments = segments.clone();
         segments[3] = Tree::List(vec![Tree::text("B10"), Tree::text("A*B")]);
         tree.insert("segments", Tree::List(segments));
     }

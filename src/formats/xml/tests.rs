@@ -79,6 +79,7 @@ fn declared_namespaces_are_written_and_undeclared_prefixes_refused() {
         ]
         .into(),
         indent: 0,
+        ..Settings::default()
     };
     let text = write(&tree, &settings).expect("writes");
     assert!(

@@ -21,7 +21,7 @@ pub(crate) const ENTRY_DOMAIN: &str = "tradehub-audit-entry-v1";
 
 /// How often a commit re-signs after the head moved under it before giving up (the input
 /// stays pending and is applied again later).
-const ATTEMPTS: usize = 8;
+const ATTEMPTS: u64 = 32;
 
 /// The last entry of a chain: its position and MAC (`0` and empty for an empty chain).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -174,7 +174,7 @@ impl RedisMailbox {
         let chains = &self.inner.audit;
         let slot = chains.head_slot(commit.partition);
         let mut cached = slot.lock().await;
-        for _ in 0..ATTEMPTS {
+        for attempt in 0..ATTEMPTS {
             // Taken out, so that an error (when the script may or may not have run) leaves
             // nothing cached and the next commit reads the head afresh.
             let after = match cached.take() {
@@ -197,10 +197,16 @@ impl RedisMailbox {
                     });
                     return Ok(outcome);
                 }
-                Attempt::HeadMoved => tracing::debug!(
-                    partition = commit.partition,
-                    "audit chain head moved under this writer; signing again"
-                ),
+                Attempt::HeadMoved => {
+                    tracing::debug!(
+                        partition = commit.partition,
+                        "audit chain head moved under this writer; signing again"
+                    );
+                    // A random pause, longer with each try, so that two writers racing for
+                    // one chain do not keep moving the head under each other.
+                    let pause = rand::random_range(0..=attempt + 1);
+                    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                }
             }
         }
         Err(MailboxError::Unavailable(format!(
