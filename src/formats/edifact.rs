@@ -545,6 +545,9 @@ pub fn parse<'a>(input: &'a str, limits: &Limits) -> Result<Document<'a>, Edifac
     } else {
         0
     };
+    while pos < bytes.len() && matches!(bytes[pos], b'\r' | b'\n') {
+        pos += 1;
+    }
     let (separators, una) = if bytes[pos..].starts_with(b"UNA") {
         let seps = Separators::from_una(&bytes[pos + 3..])
             .map_err(|reason| syntax_error(input, pos, 0, reason))?;
@@ -630,10 +633,7 @@ pub fn parse<'a>(input: &'a str, limits: &Limits) -> Result<Document<'a>, Edifac
         }
         let first = doc.delims[first_delim];
         let tag = &input[seg_start..first.at as usize];
-        if first.kind & ESCAPED != 0
-            || tag.len() != 3
-            || !tag.bytes().all(|b| b.is_ascii_alphanumeric())
-        {
+        if first.kind & ESCAPED != 0 || !is_segment_tag(tag) {
             return Err(syntax_error(
                 input,
                 seg_start,
@@ -647,6 +647,12 @@ pub fn parse<'a>(input: &'a str, limits: &Limits) -> Result<Document<'a>, Edifac
         });
     }
     Ok(doc)
+}
+
+/// Three letters or digits, and not `UNA`: the service string advice only opens an interchange,
+/// and a segment of that name, written back first, would be read as one.
+pub(crate) fn is_segment_tag(tag: &str) -> bool {
+    tag.len() == 3 && tag.bytes().all(|b| b.is_ascii_alphanumeric()) && tag != "UNA"
 }
 
 fn unescape(raw: &str, release: char) -> String {

@@ -273,12 +273,15 @@ fn read_isa(input: &str, start: usize) -> Result<(Separators, bool), X12Error> {
         ));
     }
     let element = b[start + 3];
-    if element.is_ascii_alphanumeric() || element == b' ' {
+    if !element.is_ascii() || element.is_ascii_alphanumeric() || element == b' ' {
         return Err(syntax_error(
             input,
             start + 3,
             1,
-            format!("'{}' cannot be the element separator", element as char),
+            format!(
+                "'{}' cannot be the element separator",
+                (element as char).escape_default()
+            ),
         ));
     }
     let fixed = b.len() >= start + 106
@@ -331,7 +334,7 @@ fn read_isa(input: &str, start: usize) -> Result<(Separators, bool), X12Error> {
         .unwrap_or("");
     let repetition = isa11_start
         .map(|i| b[i])
-        .filter(|c| version >= "00402" && !c.is_ascii_alphanumeric() && *c != b' ');
+        .filter(|c| version >= "00402" && c.is_ascii() && !c.is_ascii_alphanumeric() && *c != b' ');
     Ok((
         Separators {
             element,
@@ -409,7 +412,11 @@ pub fn parse<'a>(input: &'a str, limits: &Limits) -> Result<Document<'a>, X12Err
                     seg_number,
                     format!(
                         "segment '{}' is not terminated by '{}'",
-                        &input[seg_start..(seg_start + 3).min(b.len())],
+                        input[seg_start..]
+                            .chars()
+                            .take(3)
+                            .collect::<String>()
+                            .escape_default(),
                         (separators.segment as char).escape_default()
                     ),
                 ));

@@ -73,6 +73,13 @@ fn open(
 ) -> Result<Frame, XmlError> {
     guard.nodes(1).map_err(|l| guard.at(l, offset))?;
     let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+    if !is_name(&name) {
+        return Err(syntax(
+            input,
+            offset as u64,
+            format!("'{}' is not an XML element name", name.escape_default()),
+        ));
+    }
     let mut node = MapBuilder::default();
     for a in e.attributes() {
         let a = a.map_err(|err| syntax(input, offset as u64, err.to_string()))?;
@@ -83,7 +90,15 @@ fn open(
             .nodes(1)
             .and_then(|()| guard.value(value.len()))
             .map_err(|l| guard.at(l, offset))?;
-        let key = format!("@{}", String::from_utf8_lossy(a.key.as_ref()));
+        let attr = String::from_utf8_lossy(a.key.as_ref());
+        if !is_name(&attr) {
+            return Err(syntax(
+                input,
+                offset as u64,
+                format!("'{}' is not an XML attribute name", attr.escape_default()),
+            ));
+        }
+        let key = format!("@{attr}");
         node.insert(key, Tree::text(value.into_owned()));
     }
     Ok(Frame {
@@ -91,6 +106,20 @@ fn open(
         node,
         text: String::new(),
     })
+}
+
+/// The XML `Name` production, with every non-ASCII character allowed: a letter, `_` or `:`
+/// first, then also digits, `-` and `.`. Checked both ways, because the tree keeps attributes
+/// under `@name` and text under `#text`, and a name outside this set would be read back as one
+/// of those, or not at all.
+fn is_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '_' | ':') || !c.is_ascii())
+        && chars.all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '-' | '.') || !c.is_ascii()
+        })
 }
 
 fn close(frame: Frame) -> (String, Tree) {
@@ -281,11 +310,23 @@ pub fn write(tree: &Tree, settings: &Settings) -> Result<String, XmlError> {
     String::from_utf8(buffer).map_err(|e| tree_error(".", e.to_string()))
 }
 
-fn check_prefix(name: &str, declared: &[String], path: &str) -> Result<(), XmlError> {
+/// A name the document may carry: an XML name whose namespace prefix, if any, is declared.
+fn check_name(name: &str, declared: &[String], path: &str) -> Result<(), XmlError> {
+    if !is_name(name) {
+        return Err(tree_error(
+            path,
+            format!("'{}' is not an XML name", name.escape_default()),
+        ));
+    }
     match name.split_once(':') {
-        Some((prefix, _)) if prefix != "xml" && !declared.iter().any(|d| d == prefix) => Err(
-            tree_error(path, format!("namespace prefix '{prefix}' is not declared")),
-        ),
+        Some((prefix, _))
+            if !matches!(prefix, "xml" | "xmlns") && !declared.iter().any(|d| d == prefix) =>
+        {
+            Err(tree_error(
+                path,
+                format!("namespace prefix '{prefix}' is not declared"),
+            ))
+        }
         _ => Ok(()),
     }
 }
@@ -298,7 +339,7 @@ fn write_element<W: std::io::Write>(
     declared: &[String],
     extra_attrs: &[(String, String)],
 ) -> Result<(), XmlError> {
-    check_prefix(name, declared, path)?;
+    check_name(name, declared, path)?;
     let io = |e: std::io::Error| tree_error(path, e.to_string());
     if let Tree::List(items) = value {
         for (i, item) in items.iter().enumerate() {
@@ -337,9 +378,7 @@ fn write_element<W: std::io::Write>(
                     let v = v.as_str().ok_or_else(|| {
                         tree_error(&format!("{path}.{k}"), "attribute values are strings")
                     })?;
-                    if !attr.starts_with("xmlns") {
-                        check_prefix(attr, declared, &format!("{path}.{k}"))?;
-                    }
+                    check_name(attr, declared, &format!("{path}.{k}"))?;
                     start.push_attribute((attr, v));
                 } else if k == "#text" {
                     text = v.as_str().map(str::to_owned);

@@ -125,6 +125,30 @@ fn parse_errors_name_segment_line_and_column() {
     assert!(err.to_string().contains("release character"), "{err}");
 }
 
+/// Found by the fuzzer (fuzz/regressions/edifact/una_after_line_break): a `UNA` after a line
+/// break was taken for a segment, which the writer then put first, where it reads as the advice.
+#[test]
+fn una_is_the_advice_after_leading_line_breaks_and_never_a_segment() {
+    let doc = parse("\r\nUNA#|,! \"UNH|1\"").expect("parses");
+    assert!(doc.una);
+    assert_eq!(doc.separators.element, b'|');
+    assert_eq!(doc.segment(0).map(|s| s.tag()), Some("UNH"));
+
+    let err = parse("UNH+1'\nUNA+x'").expect_err("UNA inside");
+    assert!(
+        err.to_string().contains("invalid segment tag 'UNA'"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("segment 2"), "{err}");
+
+    let tree = Tree::Map(vec![(
+        "segments".into(),
+        Tree::List(vec![Tree::List(vec![Tree::text("UNA"), Tree::text("x")])]),
+    )]);
+    let err = write(&tree, &Settings::default()).expect_err("UNA segment");
+    assert!(err.to_string().contains(".segments[0]"), "{err}");
+}
+
 #[test]
 fn envelope_counts_and_references_are_checked() {
     let good = "UNB+UNOC:3+S+R+260101:1200+42'UNH+1+ORDERS:D:96A:UN'BGM+220+X'UNT+3+1'UNZ+1+42'";

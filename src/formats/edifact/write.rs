@@ -95,7 +95,7 @@ fn write_segment(
     let Some(Tree::Text(tag)) = items.first() else {
         return Err(tree_error(&path, "first item must be the segment tag"));
     };
-    if tag.len() != 3 || !tag.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if !super::is_segment_tag(tag) {
         return Err(tree_error(&path, format!("invalid segment tag '{tag}'")));
     }
     out.push_str(tag);

@@ -111,6 +111,19 @@ fn parse_errors_carry_positions() {
     assert!(err.to_string().contains("segment 9"), "{err}");
 }
 
+/// Found by the fuzzer (fuzz/regressions/x12/unterminated_before_wide_character): quoting the
+/// start of an unterminated segment cut a multi-byte character in two and panicked.
+#[test]
+fn errors_quote_whole_characters_and_separators_are_ascii() {
+    let err = parse(&format!("{}\u{1f}\u{ff2a}k", CLEAN.trim_end())).expect_err("unterminated");
+    assert!(err.to_string().contains("not terminated"), "{err}");
+    assert!(err.to_string().contains("segment 10"), "{err}");
+
+    let wide = CLEAN.replacen('*', "\u{e9}", 1);
+    let err = parse(&wide).expect_err("non-ASCII element separator");
+    assert!(err.to_string().contains("element separator"), "{err}");
+}
+
 #[test]
 fn writer_refuses_separators_inside_values() {
     let doc = parse(CLEAN).expect("parses");

@@ -105,3 +105,32 @@ fn parse_errors_name_line_and_column() {
     let err = parse(b"<a>&nbsp;</a>").expect_err("unknown entity");
     assert!(err.to_string().contains("nbsp"), "{err}");
 }
+
+/// Found by the fuzzer (fuzz/regressions/xml/at_sign_element): an element named `@x` read into
+/// the tree as an attribute and was written back as `<a @x="">`, which no reader accepts.
+#[test]
+fn names_outside_the_xml_name_production_are_refused_both_ways() {
+    let err = parse(b"<a>\n <@gency/>\n</a>").expect_err("element named @gency");
+    let XmlError::Syntax { position, reason } = &err else {
+        panic!("syntax error expected")
+    };
+    assert_eq!(position.line, 2, "{err}");
+    assert!(
+        reason.contains("'@gency' is not an XML element name"),
+        "{err}"
+    );
+    let err = parse(b"<a x&y=\"1\"/>").expect_err("attribute x&y");
+    assert!(err.to_string().contains("x&y"), "{err}");
+    parse("<é.a-1 _b:c=\"1\"><n_2/></é.a-1>".as_bytes()).expect("names with -, ., digits");
+
+    let tree = Tree::Map(vec![(
+        "a".into(),
+        Tree::Map(vec![
+            ("#text".into(), Tree::text("t")),
+            ("b c".into(), Tree::text("x")),
+        ]),
+    )]);
+    let err = write(&tree, &Settings::default()).expect_err("child 'b c'");
+    assert!(err.to_string().contains(".a.b c"), "{err}");
+    assert!(err.to_string().contains("not an XML name"), "{err}");
+}
