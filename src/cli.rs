@@ -33,6 +33,8 @@ pub enum Command {
     Replay(ops::ReplayArgs),
     /// The audit trail.
     Audit(ops::AuditArgs),
+    /// Retention: export what is past its time, then remove it.
+    Retention(ops::RetentionArgs),
     /// Data keys of encryption at rest: which sealed what (status), re-sealing (rotate).
     Keys(keys::KeysArgs),
     /// Master-data validation of a canonical shipment (JSON).
@@ -69,6 +71,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Serve(args) => serve::serve(args),
         Command::Replay(args) => ops::replay(args),
         Command::Audit(args) => ops::audit(args),
+        Command::Retention(args) => ops::retention(args),
         Command::Keys(args) => keys::keys(args),
         Command::Validate(args) => model::validate(args),
         Command::Reconcile(args) => reconcile::reconcile(args),

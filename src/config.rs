@@ -82,6 +82,8 @@ pub struct HubConfig {
     pub partners: BTreeMap<String, PartnerLimits>,
     /// The audit trail's keys and anchors.
     pub audit: AuditConfig,
+    /// How long each kind of data stays, and where it is exported before it goes.
+    pub retention: crate::retention::RetentionConfig,
 }
 
 /// Which saga the partitions run.

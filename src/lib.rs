@@ -14,6 +14,7 @@
 //! | [`finance`] | settlement documents, the duty reconciliation batch and its Odoo posting |
 //! | [`formats`] | codecs (EDIFACT, X12, XML, CSV/fixed width, JSON) into one tree, and jq mappings |
 //! | [`model`] | the canonical data model v1: shipments, parties, products, documents, declarations, code newtypes |
+//! | [`retention`] | how long each kind of data stays, exported to compressed JSON lines before it goes |
 //! | [`partners`] | partner transports: the Odoo client (JSON-RPC, JSON-2), its poller and write-back; partners' outbound authentication and TLS |
 //! | [`screening`] | restricted-party screening: list loaders, normalisation, index, scoring, decisions, evaluation |
 //! | [`secret`] | secrets read from the environment, never shown in logs or errors |
@@ -32,6 +33,7 @@ pub mod finance;
 pub mod formats;
 pub mod model;
 pub mod partners;
+pub mod retention;
 pub mod screening;
 pub mod secret;
 pub mod service;

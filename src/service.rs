@@ -6,5 +6,6 @@ pub mod addrs;
 pub mod anchoring;
 pub mod leases;
 pub mod readiness;
+pub mod retention;
 pub mod run;
 pub mod wiring;

@@ -22,6 +22,7 @@
 //! | `audit.rs`, `audit/` | the audit chain signed with HMAC-SHA256, its anchors and its verification |
 //! | `sealer.rs`, `sealer/keyring.rs` | encryption at rest: [`Sealer`], `[encryption]` keys |
 //! | `rotate.rs` | which key ids sealed what ([`KeyUsage`]), re-sealing under the current key |
+//! | `retention.rs` | reading and removing what retention exports: old audit entries, finished sagas, kept callbacks |
 //! | `persistence.rs` | whether the Redis persists what it acknowledges |
 //! | `server.rs` | the server's own figures (commands processed), for benchmarks |
 //! | `reply.rs` | decoding replies, mapping errors |
@@ -43,6 +44,7 @@ pub mod odoo_cursor;
 mod persistence;
 mod port;
 mod reply;
+mod retention;
 mod rotate;
 mod scripts;
 mod sealer;
@@ -67,6 +69,7 @@ pub use audit::{
 pub use config::{Credentials, StoreConfig, redact};
 pub use keys::{GROUP, KeyError, Keys};
 pub use persistence::PersistenceInfo;
+pub use retention::{FinishedSaga, StoredEntry};
 pub use rotate::{KeyUsage, RotateReport};
 pub use sealer::{EncryptionConfig, KeySource, KeyringError, Place, SealError, Sealer};
 

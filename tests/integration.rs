@@ -23,6 +23,8 @@ mod runtime;
 
 #[path = "integration/audit.rs"]
 mod audit;
+#[path = "integration/retention.rs"]
+mod retention;
 
 #[path = "integration/model.rs"]
 mod model;

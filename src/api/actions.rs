@@ -17,8 +17,9 @@
 //! current state first and refuse at once what the saga would refuse ([`ShipmentState::may_override`]):
 //! 403 when the caller is the wrong person (the officer who confirmed the match, or the requester
 //! approving their own request), 409 when the shipment is not BLOCKED, a request is already
-//! pending or none is. A shipment with no state yet is left to the saga, as every action is; the
-//! saga applies the same rules again, since the state may change in between.
+//! pending or none is; the saga applies the same rules again, since the state may change in
+//! between. An action on a shipment the hub has no state for is refused with 404, so a made-up
+//! id leaves nothing behind.
 //!
 //! Shipment ids may contain `/` (Odoo pickings are `odoo/<db>/picking/<id>`); the routes take
 //! them as they are or percent-encoded. The body is checked against the saga's own input type,
@@ -81,7 +82,20 @@ async fn submit(
     body: Value,
 ) -> Result<HttpResponse, Problem> {
     let id = input_id(request, caller, kind, &body)?;
+    known(state, key).await?;
     ingest_as(state, key, kind, &id, body).await
+}
+
+/// The stored state of shipment `key`; 404 when the hub has none, so that an action on a
+/// made-up id is refused before it can leave anything behind.
+async fn known(state: &ApiState, key: &str) -> Result<String, Problem> {
+    state
+        .mailbox
+        .load(partition_of(key, state.partitions), key)
+        .await
+        .map_err(|e| Problem::unavailable(e.to_string()))?
+        .state
+        .ok_or_else(|| Problem::not_found(format!("no shipment {key}")))
 }
 
 /// Ingest `body` as input `id` of kind `kind` of `key`, answering 202 once it is durable.
@@ -168,28 +182,22 @@ async fn override_step(
         .map_err(unavailable)?
         .is_none()
     {
-        let stored = state
-            .mailbox
-            .load(partition, key)
-            .await
-            .map_err(unavailable)?;
-        if let Some(raw) = stored.state {
-            let shipment: ShipmentState = serde_json::from_str(&raw).map_err(|_| {
-                Problem::conflict(format!(
-                    "shipment {key}: its state cannot be read, so the {what} cannot be checked"
-                ))
+        let raw = known(state, key).await?;
+        let shipment: ShipmentState = serde_json::from_str(&raw).map_err(|_| {
+            Problem::conflict(format!(
+                "shipment {key}: its state cannot be read, so the {what} cannot be checked"
+            ))
+        })?;
+        shipment
+            .may_override(step, &caller.0.actor(), state.four_eyes)
+            .map_err(|refusal| {
+                let detail = format!("shipment {key}: {refusal}");
+                if refusal.is_about_the_person() {
+                    Problem::forbidden(detail)
+                } else {
+                    Problem::conflict(detail)
+                }
             })?;
-            shipment
-                .may_override(step, &caller.0.actor(), state.four_eyes)
-                .map_err(|refusal| {
-                    let detail = format!("shipment {key}: {refusal}");
-                    if refusal.is_about_the_person() {
-                        Problem::forbidden(detail)
-                    } else {
-                        Problem::conflict(detail)
-                    }
-                })?;
-        }
     }
     ingest_as(state, key, kind, &id, body).await
 }

@@ -313,12 +313,7 @@ impl ResponseError for CallbackError {
 /// Keeps a payload that could not be used, for an operator to fix and resubmit, and answers
 /// 422 naming what failed.
 async fn unprocessable(state: &ApiState, partner: &str, reason: String, body: &[u8]) -> Problem {
-    let rejected = RejectedCallback {
-        partner: partner.to_owned(),
-        reason,
-        received_at: filing::now_rfc3339(),
-        body: body.to_vec(),
-    };
+    let rejected = RejectedCallback::new(partner, reason, filing::now_rfc3339(), body);
     if let Err(e) = keep_rejected(&state.mailbox, &rejected).await {
         tracing::error!(partner, reason = %rejected.reason, error = %e, "rejected callback could not be kept");
     }

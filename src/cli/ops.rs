@@ -1,5 +1,5 @@
 //! Operator tooling on Redis: `tradehub replay …` (dead letters, a key's
-//! timeline) and `tradehub audit verify`.
+//! timeline), `tradehub audit verify` and `tradehub retention run`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -80,6 +80,30 @@ enum Audit {
     /// Verify every partition's audit chain (MACs, links, positions, head, base) and every
     /// anchor, from the anchor file and the Redis stream; names the first entry that fails.
     Verify,
+}
+
+/// Retention.
+#[derive(Debug, Args)]
+pub struct RetentionArgs {
+    #[command(flatten)]
+    connection: Connection,
+    #[command(subcommand)]
+    what: RetentionCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum RetentionCommand {
+    /// Apply `[retention]` once: export what is past its time to `export_dir`, then remove it.
+    /// Safe beside running hubs.
+    Run,
+}
+
+/// The configuration's audit keys: what verifying or trimming the chains needs.
+fn audit_keys(config: &HubConfig) -> Result<AuditKeys, String> {
+    config
+        .audit
+        .keys(&config.runtime.home)
+        .map_err(|e| e.to_string())
 }
 
 /// The configuration, a connection to its Redis and a runtime to drive it.
@@ -253,13 +277,7 @@ async fn dlq(
 
 /// `tradehub audit verify`: exit 0 when every chain and anchor holds, 1 when one does not.
 pub fn audit(args: AuditArgs) -> ExitCode {
-    let keys = |config: &HubConfig| {
-        config
-            .audit
-            .keys(&config.runtime.home)
-            .map_err(|e| e.to_string())
-    };
-    let (config, mailbox, runtime) = match connect_with(&args.connection, keys) {
+    let (config, mailbox, runtime) = match connect_with(&args.connection, audit_keys) {
         Ok(connected) => connected,
         Err(error) => return fail(EXIT_USAGE, error),
     };
@@ -322,4 +340,37 @@ fn print_report(report: &TrailReport) {
             "AUDIT TRAIL BROKEN"
         }
     );
+}
+
+/// `tradehub retention run`: exit 0 when the policy was applied, 2 when it could not be.
+pub fn retention(args: RetentionArgs) -> ExitCode {
+    let (config, mailbox, runtime) = match connect_with(&args.connection, audit_keys) {
+        Ok(connected) => connected,
+        Err(error) => return fail(EXIT_USAGE, error),
+    };
+    let RetentionCommand::Run = args.what;
+    let retention = match crate::service::retention::retention(&config, mailbox) {
+        Ok(retention) => retention,
+        Err(error) => return fail(EXIT_USAGE, error),
+    };
+    let report = match runtime.block_on(retention.run()) {
+        Ok(report) => report,
+        Err(error) => return fail(EXIT_USAGE, error),
+    };
+    if args.connection.json {
+        println!("{}", json!(report));
+    } else {
+        println!(
+            "audit entries trimmed: {}\nfinished sagas archived: {} (left as they were: {})\ncallback payloads dropped: {}\nfiles removed: {}",
+            report.audit_trimmed,
+            report.sagas_archived,
+            report.sagas_left,
+            report.payloads_trimmed,
+            report.files_removed
+        );
+        for export in &report.exports {
+            println!("exported: {}", export.display());
+        }
+    }
+    ExitCode::SUCCESS
 }

@@ -163,8 +163,7 @@ impl FinanceInbox {
     pub async fn poll_once(&self) -> Result<InboxReport, PollError> {
         let mut report = InboxReport::default();
         let mut touched = BTreeSet::new();
-        for (broker, dir) in broker_dirs(&self.config.folder) {
-            let inbox = Inbox::new(dir, "processed", "failed", self.config.max_file_bytes);
+        for (broker, inbox) in folders(&self.config) {
             let broker = broker.as_str();
             let drained = inbox
                 .drain(is_document, FILES_PER_POLL, |name, bytes| async move {
@@ -429,6 +428,18 @@ pub async fn saga_shipment(
         .and_then(|s| serde_json::from_str::<Value>(&s).ok())
         .and_then(|v| v.get("shipment").cloned())
         .and_then(|s| serde_json::from_value(s).ok()))
+}
+
+/// The drop folder of each broker under `config.folder`, by broker name: documents read move
+/// to `processed/`, those set aside to `failed/`.
+pub fn folders(config: &FinanceConfig) -> Vec<(String, Inbox)> {
+    broker_dirs(&config.folder)
+        .into_iter()
+        .map(|(broker, dir)| {
+            let inbox = Inbox::new(dir, "processed", "failed", config.max_file_bytes);
+            (broker, inbox)
+        })
+        .collect()
 }
 
 /// `(broker, folder)` for each broker subfolder (a real folder, not a link), by name.

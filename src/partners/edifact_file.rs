@@ -230,6 +230,19 @@ pub struct WatcherConfig {
     pub max_file_bytes: u64,
 }
 
+impl WatcherConfig {
+    /// The inbox folder: interchanges read move to `done/`, those set aside to `error/`.
+    pub fn folder(&self) -> Inbox {
+        inbox_folder(self.inbox.clone(), self.max_file_bytes)
+    }
+}
+
+/// A broker's inbox folder `dir` with its cap: interchanges read move to `done/`, those set
+/// aside to `error/`.
+pub fn inbox_folder(dir: PathBuf, max_file_bytes: u64) -> Inbox {
+    Inbox::new(dir, "done", "error", max_file_bytes)
+}
+
 /// What one poll did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PollReport {
@@ -254,7 +267,7 @@ impl InboxWatcher {
     /// A watcher ingesting into `mailbox`.
     pub fn new(config: WatcherConfig, mailbox: RedisMailbox) -> Self {
         let ledger = Ledger::of(&mailbox);
-        let inbox = Inbox::new(config.inbox.clone(), "done", "error", config.max_file_bytes);
+        let inbox = config.folder();
         Self {
             config,
             inbox,

@@ -20,6 +20,7 @@ use std::future::Future;
 use std::io::{self, Read as _, Write as _};
 use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 #[cfg(test)]
 mod tests;
@@ -282,6 +283,21 @@ pub fn waiting(dir: &Path, wanted: impl Fn(&str) -> bool) -> Vec<String> {
     names
 }
 
+/// A file set aside or done with, past its time ([`Inbox::expired`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiredFile {
+    /// The subfolder it is in.
+    pub folder: PathBuf,
+    /// Its name.
+    pub name: String,
+    /// Its size.
+    pub size: u64,
+    /// When it last changed, in milliseconds since the Unix epoch.
+    pub modified_ms: u64,
+    /// Its bytes; `None` for a link, or a file over the cap.
+    pub content: Option<Vec<u8>>,
+}
+
 /// What [`Inbox::take`] found.
 #[derive(Debug)]
 pub enum Taken {
@@ -412,6 +428,37 @@ impl Inbox {
         if let Some(processing) = self.processing() {
             self.move_into(&processing, name, to, reason);
         }
+    }
+
+    /// The files in `done` and `failed` last changed before `before`, each with its content
+    /// when it is a regular file within the cap (a link or a file over the cap is listed
+    /// without it, and its target is never read).
+    pub fn expired(&self, before: SystemTime) -> Vec<ExpiredFile> {
+        let mut out = Vec::new();
+        for sub in [self.done, self.failed] {
+            let folder = self.dir.join(sub);
+            if !std::fs::symlink_metadata(&folder).is_ok_and(|m| m.is_dir()) {
+                continue;
+            }
+            for name in waiting(&folder, |_| true) {
+                let Ok(meta) = std::fs::symlink_metadata(folder.join(&name)) else {
+                    continue;
+                };
+                let Some(modified) = meta.modified().ok().filter(|m| *m < before) else {
+                    continue;
+                };
+                out.push(ExpiredFile {
+                    content: read_regular(&folder, &name, self.max_bytes).ok(),
+                    folder: folder.clone(),
+                    name,
+                    size: meta.len(),
+                    modified_ms: modified
+                        .duration_since(UNIX_EPOCH)
+                        .map_or(0, |d| d.as_millis() as u64),
+                });
+            }
+        }
+        out
     }
 
     /// Gives a claimed file back to the folder, to be read on the next poll.

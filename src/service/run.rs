@@ -363,6 +363,15 @@ impl Hub {
                 .clone()
                 .run(config.audit.anchor_every, shutdown_rx.clone()),
         ));
+        if !config.retention.interval.is_zero() {
+            let retention = super::retention::retention(&config, mailbox.clone())
+                .map_err(ServeError::Wiring)?;
+            tasks.push(actix::spawn(super::retention::run(
+                retention,
+                config.retention.interval,
+                shutdown_rx.clone(),
+            )));
+        }
         tasks.push(actix::spawn(maintain(
             mailbox,
             work,

@@ -127,7 +127,9 @@ pub struct WiringError {
     pub reason: String,
 }
 
-fn wiring_error<E: std::fmt::Display>(what: impl Into<String>) -> impl FnOnce(E) -> WiringError {
+pub(super) fn wiring_error<E: std::fmt::Display>(
+    what: impl Into<String>,
+) -> impl FnOnce(E) -> WiringError {
     let what = what.into();
     move |reason| WiringError {
         what,

@@ -13,6 +13,10 @@ use super::{Place, RedisMailbox};
 /// How many rejected payloads the stream keeps (approximately).
 const REJECTED_KEEP: usize = 10_000;
 
+/// How much of a rejected payload is kept: enough to see what went wrong, while 10,000 of the
+/// largest bodies the API takes cannot fill Redis.
+pub const REJECTED_BODY_KEEP: usize = 64 * 1024;
+
 /// One callback payload that could not be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RejectedCallback {
@@ -22,12 +26,28 @@ pub struct RejectedCallback {
     pub reason: String,
     /// When it arrived, RFC 3339.
     pub received_at: String,
-    /// The raw body, as received.
+    /// The raw body as received, cut at [`REJECTED_BODY_KEEP`] bytes.
     pub body: Vec<u8>,
+    /// The body's size as received.
+    pub size: u64,
+}
+
+impl RejectedCallback {
+    /// A payload `partner` sent, refused for `reason` when it arrived at `received_at`, with
+    /// the first [`REJECTED_BODY_KEEP`] bytes of its `body`.
+    pub fn new(partner: &str, reason: String, received_at: String, body: &[u8]) -> Self {
+        Self {
+            partner: partner.to_owned(),
+            reason,
+            received_at,
+            body: body[..body.len().min(REJECTED_BODY_KEEP)].to_vec(),
+            size: body.len() as u64,
+        }
+    }
 }
 
 /// Keeps a payload that could not be used; the oldest go once the stream holds about
-/// 10,000.
+/// 10,000, and retention drops those past `[retention] payloads`.
 pub async fn keep_rejected(
     store: &RedisMailbox,
     rejected: &RejectedCallback,
@@ -52,7 +72,9 @@ pub async fn keep_rejected(
                 .arg("received_at")
                 .arg(rejected.received_at.as_bytes())
                 .arg("body")
-                .arg(body.as_slice()),
+                .arg(body.as_slice())
+                .arg("size")
+                .arg(rejected.size),
         )
         .await?;
     Ok(EntryId(id))
@@ -83,6 +105,7 @@ pub async fn rejected(store: &RedisMailbox) -> MailboxResult<Vec<RejectedCallbac
                 received_at: text("received_at"),
                 body: sealer
                     .open_bytes(&body, &entry.get::<Vec<u8>>("body").unwrap_or_default())?,
+                size: entry.get("size").unwrap_or_default(),
             })
         })
         .collect()

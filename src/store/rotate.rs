@@ -61,17 +61,21 @@ enum Mode {
     Reseal,
 }
 
-/// A SCAN pattern matching the keys under `prefix`.
-fn pattern(prefix: &str) -> String {
-    let mut out = String::with_capacity(prefix.len() + 2);
-    for c in prefix.chars() {
+/// `text` with the characters a SCAN pattern gives meaning escaped, to match literally.
+pub(super) fn escape_glob(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
         if matches!(c, '*' | '?' | '[' | ']' | '\\') {
             out.push('\\');
         }
         out.push(c);
     }
-    out.push_str(":*");
     out
+}
+
+/// A SCAN pattern matching the keys under `prefix`.
+fn pattern(prefix: &str) -> String {
+    format!("{}:*", escape_glob(prefix))
 }
 
 fn bump(counts: &mut BTreeMap<String, u64>, kid: String) {

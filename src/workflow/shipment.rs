@@ -37,6 +37,7 @@ use tradehub_actors::envelope::Envelope;
 use tradehub_actors::saga::{Saga, Transition};
 
 use crate::model::{Currency, DeclarationStatus, Shipment};
+use crate::retention::ArchiveMark;
 use crate::tariff::duty::TariffBook;
 use crate::tariff::{ReferenceData, Rules};
 
@@ -352,9 +353,30 @@ pub struct ShipmentState {
     pub seq: u64,
     /// Inputs ignored (unknown, malformed, stale, duplicate).
     pub ignored: u64,
+    /// Where the full record went once retention archived the finished shipment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived: Option<ArchiveMark>,
 }
 
 impl ShipmentState {
+    /// What a finished (closed or cancelled) shipment keeps once retention archived it: the
+    /// stage, picking, declaration, exceptions and screening decisions, and where the rest went;
+    /// `None` for a shipment not finished (a blocked one still waits for an override).
+    pub fn archived(&self, mark: &ArchiveMark) -> Option<Self> {
+        matches!(self.stage, Stage::Closed | Stage::Cancelled).then(|| Self {
+            stage: self.stage,
+            picking_id: self.picking_id,
+            declaration: self.declaration.clone(),
+            exceptions: self.exceptions.clone(),
+            confirmed_by: self.confirmed_by.clone(),
+            override_record: self.override_record.clone(),
+            seq: self.seq,
+            ignored: self.ignored,
+            archived: Some(mark.clone()),
+            ..Self::default()
+        })
+    }
+
     /// The exceptions still open.
     pub fn open_exceptions(&self) -> impl Iterator<Item = &Exception> {
         self.exceptions.iter().filter(|e| e.is_open())

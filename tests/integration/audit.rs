@@ -26,7 +26,7 @@ fn keys(id: &str, secret: &str) -> AuditKeys {
     )
 }
 
-fn the_key() -> AuditKeys {
+pub(crate) fn the_key() -> AuditKeys {
     keys("k1", "the-audit-integration-tests-key-0123456789")
 }
 
@@ -134,13 +134,13 @@ impl Trail {
     }
 }
 
-async fn view(server: &RedisServer, prefix: &str, keys: AuditKeys) -> RedisMailbox {
+pub(crate) async fn view(server: &RedisServer, prefix: &str, keys: AuditKeys) -> RedisMailbox {
     RedisMailbox::connect_audited(StoreConfig::with_url(server.url()).prefix(prefix), keys)
         .await
         .expect("connect to the test redis-server")
 }
 
-async fn commit(
+pub(crate) async fn commit(
     mb: &RedisMailbox,
     partition: Partition,
     key: &str,

@@ -24,9 +24,9 @@ use tradehub::service::readiness::Readiness;
 use tradehub::store::lrn_ledger::Ledger;
 use tradehub::store::{RedisMailbox, StoreConfig, callbacks};
 use tradehub::workflow::shipment::four_eyes::FourEyes;
-use tradehub::workflow::shipment::lrn_for;
+use tradehub::workflow::shipment::{ShipmentState, Stage, lrn_for};
 use tradehub_actors::envelope::{Envelope, partition_of};
-use tradehub_actors::mailbox::StreamName;
+use tradehub_actors::mailbox::{Commit, CommitOutcome, Mailbox, StreamName};
 use tradehub_actors::partner::{CallError, Transport};
 use tradehub_sim::broker::{BrokerSimConfig, CallbackTarget, Faults, RestBrokerSim, Scenario};
 use tradehub_sim::broker_edifact::{EdifactBrokerSim, EdifactSimConfig};
@@ -963,18 +963,48 @@ async fn screening_overrides_and_exception_resolutions_reach_the_saga_once() {
     let hub = start_hub(&mailbox);
     let key = "odoo/demo/picking/42";
     let base = format!("{}/v1/shipments/{key}", hub.base);
-
+    let override_url = format!("{base}/screening/override");
+    let body = json!({ "reason": "licence GB-123 covers this party" });
     let officer = vec![(
         "Authorization",
         crate::common::gate::bearer(&mailbox, Role::ComplianceOfficer, "c.officer").await,
     )];
+    let (status, unknown) = post(&override_url, &body.to_string(), &officer).await;
+    assert_eq!(
+        status, 404,
+        "no action on a shipment the hub does not know: {unknown}"
+    );
+    assert!(
+        inputs(&mailbox, key).await.is_empty(),
+        "a refused action leaves nothing behind"
+    );
+    // The saga is not running here: the shipment is put where a screening match left it.
+    let blocked = ShipmentState {
+        stage: Stage::Blocked,
+        ..ShipmentState::default()
+    };
+    let seeded = mailbox
+        .commit(&Commit {
+            partition: partition_of(key, PARTITIONS),
+            key: key.to_owned(),
+            expected_ver: 0,
+            state: serde_json::to_string(&blocked).expect("a state"),
+            terminal: true,
+            history: Vec::new(),
+            audit: Vec::new(),
+            commands: Vec::new(),
+            timers: Vec::new(),
+            ack: None,
+        })
+        .await
+        .expect("seeded");
+    assert_eq!(seeded, CommitOutcome::Committed { ver: 1 });
+
     let operator = vec![(
         "Authorization",
         crate::common::gate::bearer(&mailbox, Role::Operator, "ops.anna").await,
     )];
 
-    let override_url = format!("{base}/screening/override");
-    let body = json!({ "reason": "licence GB-123 covers this party" });
     let (status, first) = post(&override_url, &body.to_string(), &officer).await;
     assert_eq!(status, 202, "{first}");
     assert_eq!(

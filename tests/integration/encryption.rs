@@ -229,12 +229,12 @@ async fn write_everything(mb: &RedisMailbox, key: &str) {
 }
 
 fn rejected(key: &str) -> RejectedCallback {
-    RejectedCallback {
-        partner: "rest-broker".to_owned(),
-        reason: format!("{key}: unknown consignee {PARTY}"),
-        received_at: "2026-12-05T12:00:00Z".to_owned(),
-        body: format!("<Declaration><Consignee>{PARTY}</Consignee></Declaration>").into_bytes(),
-    }
+    RejectedCallback::new(
+        "rest-broker",
+        format!("{key}: unknown consignee {PARTY}"),
+        "2026-12-05T12:00:00Z".to_owned(),
+        format!("<Declaration><Consignee>{PARTY}</Consignee></Declaration>").as_bytes(),
+    )
 }
 
 #[tokio::test]

@@ -195,6 +195,8 @@ async fn the_actor_of_a_screening_decision_made_with_a_jwt_is_its_subject() {
     let key = "SH-OIDC-ACTOR";
     hub.submit(&integrator, submission(key)).await.is(202);
     let officer = jwt(RSA_A, "ana", &["compliance_officer", "viewer"]);
+    hub.shown_until(key, &officer, |shown| shown.status == 200)
+        .await;
     hub.call(
         Method::POST,
         &format!("/v1/shipments/{key}/screening/decision"),

@@ -170,6 +170,31 @@ impl RedisMailbox {
     /// The audit entries of a partition, oldest first.
     pub async fn audit_entries(&self, partition: Partition) -> Result<Vec<AuditEntry>, AuditError> {
         let raw = self.xrange_all(&self.inner.keys.audit(partition)).await?;
+        Self::parse_audit(partition, &raw)
+    }
+
+    /// The first `limit` audit entries of a partition signed before `before_ms`, oldest first.
+    pub(crate) async fn audit_entries_before(
+        &self,
+        partition: Partition,
+        before_ms: Millis,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, AuditError> {
+        let value: redis::Value = self
+            .query(
+                "XRANGE",
+                redis::cmd("XRANGE")
+                    .arg(self.inner.keys.audit(partition))
+                    .arg("-")
+                    .arg(before_ms.saturating_sub(1))
+                    .arg("COUNT")
+                    .arg(limit.max(1)),
+            )
+            .await?;
+        Self::parse_audit(partition, &crate::store::reply::entries(value)?)
+    }
+
+    fn parse_audit(partition: Partition, raw: &[RawEntry]) -> Result<Vec<AuditEntry>, AuditError> {
         raw.iter()
             .enumerate()
             .map(|(i, e)| {
