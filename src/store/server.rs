@@ -36,6 +36,16 @@ impl RedisMailbox {
             })
     }
 
+    /// Bytes the server holds for its data and overhead (`INFO memory`, `used_memory`).
+    pub async fn used_memory(&self) -> MailboxResult<u64> {
+        let info: String = self
+            .query("INFO memory", redis::cmd("INFO").arg("memory"))
+            .await?;
+        info_field(&info, "used_memory")
+            .and_then(|n| n.trim().parse().ok())
+            .ok_or_else(|| MailboxError::Protocol("INFO memory has no used_memory".to_owned()))
+    }
+
     /// Calls per command name the server has executed since it started (`INFO commandstats`;
     /// names in lower case, e.g. `xadd`, `evalsha`).
     pub async fn command_calls(&self) -> MailboxResult<BTreeMap<String, u64>> {

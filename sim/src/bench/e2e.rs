@@ -9,8 +9,11 @@
 //! picking's creation; the hub-side latency of one saga step (apply and commit of one input, the
 //! runtime's `tradehub_host_commit_duration_seconds`) from its histogram's bucket counts before
 //! and after the run, so the whole run counts; Redis commands per finished shipment (`INFO
-//! stats` before and after, everything the hub and its ingest sent); and the hub's resident
-//! memory at the end (with the simulators', unless the hub ran as its own process).
+//! stats` before and after, everything the hub and its ingest sent); Redis memory per finished
+//! shipment (`INFO memory` before and after), and again once retention has archived the finished
+//! shipments (as `[retention]` would once `finished` has passed; audit entries stay); and the
+//! hub's resident memory at the end (with the simulators', unless the hub ran as its own
+//! process).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -22,7 +25,9 @@ use super::histogram::Buckets;
 use crate::demo::people::People;
 use crate::demo::world::{DemoOptions, HubMode, World};
 use crate::demo::{Outcome, drive, percentile, unexpected};
-use tradehub::config::PartnerLimits;
+use tradehub::config::{PartnerLimits, Workflow};
+use tradehub::retention::{Retention, RetentionConfig};
+use tradehub::service::retention::compactor;
 use tradehub::store::{RedisMailbox, StoreConfig};
 use tradehub_actors::metrics::HOST_COMMIT_DURATION_SECONDS;
 
@@ -92,6 +97,13 @@ pub struct E2eReport {
     pub redis_cmds_per_shipment: f64,
     /// The same by command name (`INFO commandstats`), largest first in the text output.
     pub redis_cmds_by_command: BTreeMap<String, f64>,
+    /// Redis memory grown per finished shipment over the run, bytes (`used_memory`).
+    pub redis_bytes_per_shipment: f64,
+    /// The same once retention archived the finished shipments (state to summary, timeline to
+    /// the export; audit entries kept).
+    pub redis_bytes_per_shipment_archived: f64,
+    /// Shipments retention archived at the end (CLOSED and CANCELLED; BLOCKED ones stay).
+    pub archived: u64,
     /// Resident memory at the end, MiB: of the hub process alone when it ran as one, else of
     /// this process (hub and simulators together).
     pub rss_mb: f64,
@@ -159,9 +171,10 @@ async fn measure(
     options: &DemoOptions,
     metrics: &PrometheusHandle,
 ) -> Result<E2eReport, String> {
-    let server = RedisMailbox::connect(StoreConfig::with_url(world.redis.url()))
-        .await
-        .map_err(|e| e.to_string())?;
+    let server =
+        RedisMailbox::connect(StoreConfig::with_url(world.redis.url()).prefix(&world.prefix))
+            .await
+            .map_err(|e| e.to_string())?;
     let steps_before = Buckets::of(
         &exposition(world, metrics).await?,
         HOST_COMMIT_DURATION_SECONDS,
@@ -171,6 +184,7 @@ async fn measure(
         .await
         .map_err(|e| e.to_string())?;
     let calls_before = server.command_calls().await.map_err(|e| e.to_string())?;
+    let memory_before = server.used_memory().await.map_err(|e| e.to_string())?;
     let mut people = People::new(world, options).map_err(|e| e.to_string())?;
     let (elapsed, _) = drive(world, &mut people, options, |_, _| {})
         .await
@@ -187,6 +201,9 @@ async fn measure(
     .since(&steps_before);
     let outcomes = people.outcomes(world).await.map_err(|e| e.to_string())?;
     let tally = Tally::of(&outcomes);
+    let memory_after = server.used_memory().await.map_err(|e| e.to_string())?;
+    let archived = archive_finished(&server, world.partitions).await?;
+    let memory_archived = server.used_memory().await.map_err(|e| e.to_string())?;
     let latencies = |keep: fn(&Outcome) -> bool| {
         let mut sorted: Vec<u64> = outcomes
             .iter()
@@ -226,10 +243,41 @@ async fn measure(
             })
             .filter(|(_, per)| *per > 0.0)
             .collect(),
+        redis_bytes_per_shipment: per_finished(memory_after.saturating_sub(memory_before)),
+        redis_bytes_per_shipment_archived: per_finished(
+            memory_archived.saturating_sub(memory_before),
+        ),
+        archived,
         rss_mb,
         rss_of,
         unexpected: unexpected(&outcomes),
     })
+}
+
+/// Archive every finished shipment now, as retention does once `[retention] finished` has
+/// passed (exports to a folder dropped after); the audit chains are left whole. How many.
+async fn archive_finished(server: &RedisMailbox, partitions: u16) -> Result<u64, String> {
+    let exports = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let config = RetentionConfig {
+        export_dir: exports.path().to_owned(),
+        finished: Duration::ZERO,
+        ..RetentionConfig::default()
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let retention = Retention::new(
+        config,
+        server.clone(),
+        partitions,
+        Vec::new(),
+        compactor(Workflow::Shipment),
+    );
+    let report = retention
+        .run_at(now + 1000)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(report.sagas_archived)
 }
 
 /// Resident memory from a `/proc/<pid>/status` file (0 where there is none).

@@ -198,6 +198,12 @@ fn e2e(shipments: usize, home: std::path::PathBuf, hub_process: bool, json: bool
         for (name, per) in by_command.iter().take(8) {
             println!("    {name:<22} {per:>10.1}");
         }
+        println!(
+            "  redis bytes / finished   {:>10.0}  ({:.0} once {} finished shipments were archived)",
+            report.redis_bytes_per_shipment,
+            report.redis_bytes_per_shipment_archived,
+            report.archived
+        );
         println!("  rss ({})  {:>10.1} MiB", report.rss_of, report.rss_mb);
     }
     if report.all_as_expected {
