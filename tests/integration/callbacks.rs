@@ -464,3 +464,57 @@ fn serve_refuses_to_start_with_a_short_callback_secret() {
         );
     }
 }
+
+/// The attack of issue 16: signed callbacks of 2.4 MB with 240,000 sibling keys, several at once.
+/// With a parser quadratic in the number of keys they held both API workers for most of a minute
+/// and `/healthz` timed out; parsed in linear time, off the workers, they are answered and the
+/// probe answers meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wide_callbacks_leave_the_api_answering_its_probe() {
+    let redis = RedisServer::start();
+    let mailbox = mailbox(&redis).await;
+    let hub = start_hub(&mailbox);
+    let mut wide = serde_json::Map::new();
+    for i in 0..240_000 {
+        wide.insert(format!("k{i}"), json!(i));
+    }
+    let body = Value::Object(wide).to_string();
+    assert!(body.len() > 2_000_000 && body.len() < 4 * 1024 * 1024);
+    let posts: Vec<_> = (0..3)
+        .map(|i| {
+            let (url, body) = (url(&hub, BROKER), body.clone());
+            tokio::spawn(async move {
+                let headers = [(HEADER, signed(SECRET, unix_now() - i, &body))];
+                post(&url, &body, &headers).await.0
+            })
+        })
+        .collect();
+    let probe = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .expect("a client");
+    for _ in 0..5 {
+        let answer = probe
+            .get(format!("{}/healthz", hub.base))
+            .send()
+            .await
+            .expect("/healthz answers within 5 s while the callbacks are read");
+        assert_eq!(answer.status().as_u16(), 200);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    for post in posts {
+        let code = post.await.expect("joined");
+        assert_eq!(
+            code, 422,
+            "a payload without an LRN is unusable, not an error"
+        );
+    }
+    let kept = kept(&mailbox, BROKER).await;
+    assert_eq!(kept.len(), 3);
+    assert!(
+        kept.iter()
+            .all(|(_, body)| body.len() == callbacks::REJECTED_BODY_KEEP),
+        "each kept payload is cut at 64 KiB"
+    );
+    hub.handle.stop(true).await;
+}
