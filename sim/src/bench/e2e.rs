@@ -28,7 +28,7 @@ use crate::demo::{Outcome, drive, percentile, unexpected};
 use tradehub::config::{PartnerLimits, Workflow};
 use tradehub::retention::{Retention, RetentionConfig};
 use tradehub::service::retention::compactor;
-use tradehub::store::{RedisMailbox, StoreConfig};
+use tradehub::store::RedisMailbox;
 use tradehub_actors::metrics::HOST_COMMIT_DURATION_SECONDS;
 
 /// How the shipments of a run ended.
@@ -171,10 +171,7 @@ async fn measure(
     options: &DemoOptions,
     metrics: &PrometheusHandle,
 ) -> Result<E2eReport, String> {
-    let server =
-        RedisMailbox::connect(StoreConfig::with_url(world.redis.url()).prefix(&world.prefix))
-            .await
-            .map_err(|e| e.to_string())?;
+    let server = &world.store;
     let steps_before = Buckets::of(
         &exposition(world, metrics).await?,
         HOST_COMMIT_DURATION_SECONDS,
@@ -202,7 +199,7 @@ async fn measure(
     let outcomes = people.outcomes(world).await.map_err(|e| e.to_string())?;
     let tally = Tally::of(&outcomes);
     let memory_after = server.used_memory().await.map_err(|e| e.to_string())?;
-    let archived = archive_finished(&server, world.partitions).await?;
+    let archived = archive_finished(server, world.partitions).await?;
     let memory_archived = server.used_memory().await.map_err(|e| e.to_string())?;
     let latencies = |keep: fn(&Outcome) -> bool| {
         let mut sorted: Vec<u64> = outcomes

@@ -360,6 +360,8 @@ pub struct World {
     pub prefix: String,
     /// Partitions of the hub.
     pub partitions: u16,
+    /// A view of the run's Redis under its prefix and data key.
+    pub store: RedisMailbox,
     /// The simulated Odoo.
     pub odoo: SimOdoo,
     /// The REST broker.
@@ -438,7 +440,7 @@ impl World {
             },
             finance_drop: Some(FinanceDrop {
                 folder: finance_folder.clone(),
-                shipments: saga_shipments(store, options.partitions),
+                shipments: saga_shipments(store.clone(), options.partitions),
                 book: Arc::new(book),
             }),
         };
@@ -556,6 +558,7 @@ impl World {
             redis,
             prefix,
             partitions: options.partitions,
+            store,
             odoo,
             rest_broker,
             edifact_broker,
